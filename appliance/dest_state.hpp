@@ -1,0 +1,38 @@
+// Per real server and per service run-time state that outlives a services
+// snapshot: counters survive a reload or a vsadm edit of an unchanged server.
+// One writer (the data-path thread) and many readers (control plane), so the
+// counters are relaxed atomics written with load+store (no locked RMW).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+
+namespace vsd {
+
+struct Counter {
+  std::atomic<std::uint64_t> value{0};
+  void add(std::uint64_t n) { value.store(value.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
+  void sub(std::uint64_t n) { value.store(value.load(std::memory_order_relaxed) - n, std::memory_order_relaxed); }
+  std::uint64_t get() const { return value.load(std::memory_order_relaxed); }
+  void reset() { value.store(0, std::memory_order_relaxed); }
+};
+
+// ipvsadm --stats columns.
+struct TrafficCounters {
+  Counter conns, inpkts, outpkts, inbytes, outbytes;
+};
+
+struct ServiceState {
+  TrafficCounters traffic;
+};
+
+struct DestState {
+  explicit DestState(std::shared_ptr<ServiceState> svc) : service(std::move(svc)) {}
+  std::shared_ptr<ServiceState> service;  // the service this real server belongs to
+  TrafficCounters traffic;
+  Counter active_conns;    // ipvsadm ActiveConn: TCP in ESTABLISHED
+  Counter inactive_conns;  // ipvsadm InActConn: every other entry
+};
+
+}  // namespace vsd

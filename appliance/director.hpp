@@ -1,0 +1,53 @@
+// The director role of the daemon: wires config, engine, NFQUEUE sockets,
+// nftables ruleset, node settings and the control socket, and tears them
+// down in the reverse order (the ruleset first, so the kernel stops queueing
+// before nobody answers).
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "appliance/asio.hpp"
+#include <nlohmann/json.hpp>
+
+#include "appliance/clock.hpp"
+#include "appliance/config.hpp"
+#include "appliance/engine.hpp"
+#include "appliance/sysctl_guard.hpp"
+#include "nfq/ruleset.hpp"
+
+namespace vsd {
+
+class DataPlane;
+class ControlServer;
+
+class Director {
+ public:
+  Director(Config config, std::string config_path);
+  ~Director();
+  // Runs until SIGINT/SIGTERM; returns the process exit code.
+  int run();
+
+ private:
+  void apply_node_settings();
+  void open_queues_and_rules();
+  nlohmann::json handle(const nlohmann::json& request);
+  nlohmann::json status();
+  bool reload(std::string* summary);
+
+  Config config_;
+  std::string config_path_;
+  SteadyClock clock_;
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+  Engine engine_;
+  SysctlGuard sysctls_;
+  nfq::QueueForm queue_form_ = nfq::QueueForm::native;
+  bool rules_installed_ = false;
+  std::string table_ = "vsd";
+  boost::asio::io_context io_;
+  std::unique_ptr<DataPlane> data_plane_;
+  std::unique_ptr<ControlServer> control_;
+};
+
+}  // namespace vsd

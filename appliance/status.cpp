@@ -1,0 +1,44 @@
+#include "appliance/status.hpp"
+
+namespace vsd {
+namespace {
+
+nlohmann::json traffic_json(const TrafficCounters& t) {
+  return {{"conns", t.conns.get()},     {"inpkts", t.inpkts.get()},
+          {"outpkts", t.outpkts.get()}, {"inbytes", t.inbytes.get()},
+          {"outbytes", t.outbytes.get()}};
+}
+
+}  // namespace
+
+nlohmann::json status_json(const ServiceSnapshot& snap, const DaemonInfo& info) {
+  nlohmann::json services = nlohmann::json::array();
+  for (const auto& s : snap.services) {
+    nlohmann::json reals = nlohmann::json::array();
+    for (const auto& d : s.dests) {
+      reals.push_back({{"address", d.addr.to_string()},
+                       {"forward", to_string(d.forward)},
+                       {"weight", d.weight},
+                       {"active_conns", d.state->active_conns.get()},
+                       {"inactive_conns", d.state->inactive_conns.get()},
+                       {"stats", traffic_json(d.state->traffic)}});
+    }
+    services.push_back({{"protocol", to_string(s.protocol)},
+                        {"address", s.vip.to_string()},
+                        {"scheduler", s.scheduler_name},
+                        {"reals", std::move(reals)},
+                        {"stats", traffic_json(s.state->traffic)}});
+  }
+  return {{"version", info.version},
+          {"queue_form", info.queue_form},
+          {"uptime_s", info.uptime_s},
+          {"connections", info.connections},
+          {"max_connections", info.max_connections},
+          {"timeouts",
+           {{"tcp", snap.timeouts.for_state(TcpState::established)},
+            {"tcpfin", snap.timeouts.for_state(TcpState::fin_wait)},
+            {"udp", snap.timeouts.udp}}},
+          {"services", std::move(services)}};
+}
+
+}  // namespace vsd

@@ -1,0 +1,24 @@
+// The daemon's state as JSON for the control socket: vsadm renders it in
+// ipvsadm layouts, `vsadm --json` passes it through.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "appliance/service_table.hpp"
+
+namespace vsd {
+
+struct DaemonInfo {
+  std::string version;
+  std::string queue_form;
+  std::uint64_t uptime_s = 0;
+  std::uint32_t connections = 0;
+  std::uint32_t max_connections = 0;
+};
+
+// {"version":..,"services":[{"protocol":"tcp","address":"192.0.2.10:80",
+//   "scheduler":"wrr","reals":[{"address":..,"forward":"nat","weight":3,
+//   "active_conns":0,"inactive_conns":0,"stats":{...}}],"stats":{...}}]}
+nlohmann::json status_json(const ServiceSnapshot& snap, const DaemonInfo& info);
+
+}  // namespace vsd

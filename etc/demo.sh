@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# The vsd demo: installs what is missing, builds, and runs a NAT cluster in
+# network namespaces — a client, the director running vsd with
+# etc/demo.toml, and three real servers with an HTTP server on port 8000.
+# A dozen curls to the VIP show which real server answered each; then
+# `vsadm -L -n` and the nft table vsd installed; then everything is torn
+# down (--keep leaves it up for poking; `bash etc/demo.sh --down` removes it).
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+cd "$here"
+
+keep=0
+for a in "$@"; do
+  case "$a" in
+    --keep) keep=1 ;;
+    --down) export TOPO_PREFIX=vsddemo; source tests/integration/lib/topology.sh; topo_down; exit 0 ;;
+    -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
+    *) echo "demo: unknown option $a (use --keep or --down)" >&2; exit 2 ;;
+  esac
+done
+[ "$(id -u)" = 0 ] || { echo "demo: run as root (it creates network namespaces)" >&2; exit 1; }
+
+bash .ci/install-deps.sh
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+ninja -C build vsd vsadm
+
+export VSD_BIN="$here/build/appliance/vsd" VSADM_BIN="$here/build/appliance/vsadm"
+export TOPO_PREFIX=vsddemo
+source tests/integration/lib/topology.sh
+if [ "$keep" = 0 ]; then trap topo_down EXIT; fi
+
+topo_nat_up 3
+start_vsd "$here/etc/demo.toml"
+
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+say "12 HTTP requests to the VIP 192.0.2.10:80 (wrr, weights 3:2:1)"
+for i in $(seq 1 12); do
+  printf 'request %2d -> %s' "$i" "$(in_client curl -s --max-time 5 http://192.0.2.10/)"
+done
+say "6 HTTP requests to the VIP [2001:db8::10]:80 (rr)"
+for i in $(seq 1 6); do
+  printf 'request %2d -> %s' "$i" "$(in_client curl -s --max-time 5 'http://[2001:db8::10]/')"
+done
+say "vsadm -L -n"
+in_director env VSD_SOCKET=/run/vsd-demo/vsd.sock "$VSADM_BIN" -L -n
+say "nft list table inet vsd (what the kernel diverts to vsd)"
+in_director nft list ruleset | sed -n '/table .* vsd/,/^}/p'
+if [ "$keep" = 1 ]; then
+  say "left running (namespaces ${TOPO_PREFIX}-*); try: ip netns exec ${TOPO_PREFIX}-client curl http://192.0.2.10/"
+  echo "tear down with: bash etc/demo.sh --down"
+  trap - EXIT
+else
+  stop_vsd
+  say "vsd stopped; its nft table is gone:"
+  in_director nft list tables || true
+fi
