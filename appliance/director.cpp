@@ -94,7 +94,9 @@ int Director::run() {
   for (const auto& s : config_.services)
     for (const auto& r : s.reals)
       spdlog::info("service {} {} -> real server {} {} weight {}", to_string(s.protocol),
-                   s.address.to_string(), r.address.to_string(), to_string(r.forward), r.weight);
+                   s.address.to_string(),
+                   Endpoint{r.address.addr, r.address.port ? r.address.port : s.address.port}.to_string(),
+                   to_string(r.forward), r.weight);
   try {
     apply_node_settings();
     open_queues_and_rules();

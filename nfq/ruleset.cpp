@@ -105,14 +105,27 @@ void add_table_msg(Batch& b, const std::string& name, std::uint16_t family, std:
   });
 }
 
-void add_chain_msg(Batch& b, const std::string& table, std::uint16_t family) {
+struct ChainSpec {
+  const char* name;
+  std::uint32_t hook;
+  std::int32_t priority;
+};
+// prerouting at raw priority: `notrack` must run before conntrack (-200)
+// and client packets must get their new destination before routing.
+constexpr ChainSpec kPrerouting{kPreroutingChain, NF_INET_PRE_ROUTING, -300};
+// NAT replies are rewritten after routing, as IPVS does in its FORWARD
+// hook: turned into VIP-sourced packets before routing, they would carry a
+// local source address and the kernel would drop them as martians.
+constexpr ChainSpec kForward{kForwardChain, NF_INET_FORWARD, -150};
+
+void add_chain_msg(Batch& b, const std::string& table, std::uint16_t family, const ChainSpec& cs) {
   ChainPtr c(nftnl_chain_alloc());
   nftnl_chain_set_u32(c.get(), NFTNL_CHAIN_FAMILY, family);
   nftnl_chain_set_str(c.get(), NFTNL_CHAIN_TABLE, table.c_str());
-  nftnl_chain_set_str(c.get(), NFTNL_CHAIN_NAME, kChainName);
+  nftnl_chain_set_str(c.get(), NFTNL_CHAIN_NAME, cs.name);
   nftnl_chain_set_str(c.get(), NFTNL_CHAIN_TYPE, "filter");
-  nftnl_chain_set_u32(c.get(), NFTNL_CHAIN_HOOKNUM, NF_INET_PRE_ROUTING);
-  nftnl_chain_set_s32(c.get(), NFTNL_CHAIN_PRIO, kChainPriority);
+  nftnl_chain_set_u32(c.get(), NFTNL_CHAIN_HOOKNUM, cs.hook);
+  nftnl_chain_set_s32(c.get(), NFTNL_CHAIN_PRIO, cs.priority);
   nftnl_chain_set_u32(c.get(), NFTNL_CHAIN_POLICY, NF_ACCEPT);
   b.message([&](char* buf, std::uint32_t seq) {
     nlmsghdr* nlh =
@@ -183,13 +196,16 @@ void set_comment(nftnl_rule* r, const std::string& comment) {
 
 std::uint16_t family_of(const IpAddress& a) { return a.is_v4() ? NFPROTO_IPV4 : NFPROTO_IPV6; }
 
-// ip[6] daddr|saddr ADDR meta l4proto P [th dport|sport PORT] notrack counter queue
+// What a rule does after its match.
+enum class Action { notrack_and_queue, notrack_only, queue_only };
+
+// ip[6] daddr|saddr ADDR meta l4proto P [th dport|sport PORT] [notrack] [counter queue]
 RulePtr make_rule(const std::string& table, const DivertMatch& m, const RulesetSpec& spec,
-                  QueueForm form) {
+                  QueueForm form, const ChainSpec& chain, Action action) {
   RulePtr r(nftnl_rule_alloc());
   nftnl_rule_set_u32(r.get(), NFTNL_RULE_FAMILY, family_of(m.addr));
   nftnl_rule_set_str(r.get(), NFTNL_RULE_TABLE, table.c_str());
-  nftnl_rule_set_str(r.get(), NFTNL_RULE_CHAIN, kChainName);
+  nftnl_rule_set_str(r.get(), NFTNL_RULE_CHAIN, chain.name);
   const bool v4 = m.addr.is_v4();
   const bool dst = m.side == DivertMatch::Side::destination;
   const std::uint32_t addr_off = v4 ? (dst ? 16 : 12) : (dst ? 24 : 8);
@@ -202,9 +218,11 @@ RulePtr make_rule(const std::string& table, const DivertMatch& m, const RulesetS
     expr_payload(r.get(), NFT_PAYLOAD_TRANSPORT_HEADER, dst ? 2 : 0, 2);
     expr_cmp_eq(r.get(), &port_be, 2);
   }
-  expr_plain(r.get(), "notrack");
-  expr_plain(r.get(), "counter");
-  expr_queue(r.get(), spec, form);
+  if (action != Action::queue_only) expr_plain(r.get(), "notrack");
+  if (action != Action::notrack_only) {
+    expr_plain(r.get(), "counter");
+    expr_queue(r.get(), spec, form);
+  }
   set_comment(r.get(), m.comment);
   return r;
 }
@@ -239,11 +257,16 @@ std::vector<std::uint8_t> build_install_batch(const RulesetSpec& spec, QueueForm
     add_table_msg(b, spec.table, family, NFT_MSG_NEWTABLE, NLM_F_CREATE);
     add_table_msg(b, spec.table, family, NFT_MSG_DELTABLE, 0);
     add_table_msg(b, spec.table, family, NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_EXCL);
-    add_chain_msg(b, spec.table, family);
+    add_chain_msg(b, spec.table, family, kPrerouting);
+    add_chain_msg(b, spec.table, family, kForward);
   }
   for (const auto& m : spec.matches) {
-    auto r = make_rule(spec.table, m, spec, form);
-    add_rule_msg(b, r.get());
+    if (m.side == DivertMatch::Side::destination) {
+      add_rule_msg(b, make_rule(spec.table, m, spec, form, kPrerouting, Action::notrack_and_queue).get());
+    } else {
+      add_rule_msg(b, make_rule(spec.table, m, spec, form, kPrerouting, Action::notrack_only).get());
+      add_rule_msg(b, make_rule(spec.table, m, spec, form, kForward, Action::queue_only).get());
+    }
   }
   return b.finish();
 }
@@ -264,9 +287,9 @@ std::vector<std::uint8_t> build_probe_batch(QueueForm form, std::uint32_t seq) {
   spec.matches.push_back({DivertMatch::Side::destination, IpAddress::v4(doc), IPPROTO_UDP, 9, ""});
   Batch b(seq);
   add_table_msg(b, spec.table, NFPROTO_IPV4, NFT_MSG_NEWTABLE, NLM_F_CREATE);
-  add_chain_msg(b, spec.table, NFPROTO_IPV4);
-  auto r = make_rule(spec.table, spec.matches[0], spec, form);
-  add_rule_msg(b, r.get());
+  add_chain_msg(b, spec.table, NFPROTO_IPV4, kPrerouting);
+  add_rule_msg(b, make_rule(spec.table, spec.matches[0], spec, form, kPrerouting,
+                            Action::notrack_and_queue).get());
   add_table_msg(b, spec.table, NFPROTO_IPV4, NFT_MSG_DELTABLE, 0);
   return b.finish();
 }

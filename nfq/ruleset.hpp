@@ -35,11 +35,14 @@ struct RulesetSpec {
 };
 
 // Two tables named spec.table, `ip` and `ip6` (see ruleset.cpp for why not
-// inet), each with one chain at the prerouting hook with raw priority
-// (-300), so `notrack` runs before conntrack and the diverted flows never
-// enter the conntrack table.
-inline constexpr int kChainPriority = -300;
-inline constexpr const char* kChainName = "prerouting";
+// inet), each with two chains:
+//   prerouting (raw, -300): `notrack` for every diverted flow, before
+//     conntrack, so the flows never enter the conntrack table; client
+//     packets to a VIP are queued here, before routing;
+//   forward (-150): NAT replies from real servers are queued here, after
+//     routing (see ruleset.cpp).
+inline constexpr const char* kPreroutingChain = "prerouting";
+inline constexpr const char* kForwardChain = "forward";
 
 // Pure: the complete nfnetlink batch (BATCH_BEGIN ... BATCH_END). Throws
 // std::invalid_argument on a spec the kernel would refuse (queue_count 0).

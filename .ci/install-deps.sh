@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs everything vsd builds, tests, demos and benchmarks with, from
+# Debian 12's archive. Idempotent: a machine that has it all skips apt.
+set -euo pipefail
+pkgs=(
+  build-essential cmake ninja-build pkg-config
+  libnetfilter-queue-dev libmnl-dev libnftnl-dev libboost-dev libtomlplusplus-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libspdlog-dev libcli11-dev nlohmann-json3-dev
+  nftables iptables iproute2 procps busybox curl socat iperf3 wrk tcpdump arping
+  ca-certificates python3
+)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

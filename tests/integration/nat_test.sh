@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# VS-NAT end to end: a real client reaches real servers through vsd.
+#  - 30 HTTP requests per family, each a new TCP connection, split exactly
+#    20/10 by wrr weights 2:1, VIP port 80 mapped to real-server port 8000;
+#  - a 20 MiB download through the VIP arrives intact (sha256);
+#  - a UDP datagram to the VIP is answered by a real server;
+#  - vsadm -L -n lists the services; SIGTERM removes vsd's nft tables.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+source "$here/lib/topology.sh"
+trap topo_down EXIT
+
+topo_nat_up 2
+sock="/run/${TOPO_PREFIX}/vsd.sock"
+cfg="$TOPO_DIR/vsd.toml"
+cat >"$cfg" <<TOML
+[director]
+queue = 3
+[control]
+socket = "$sock"
+[[service]]
+address = "192.0.2.10:80"
+protocol = "tcp"
+scheduler = "wrr"
+[[service.real]]
+address = "203.0.113.11:8000"
+weight = 2
+[[service.real]]
+address = "203.0.113.12:8000"
+weight = 1
+[[service]]
+address = "[2001:db8::10]:80"
+protocol = "tcp"
+scheduler = "wrr"
+[[service.real]]
+address = "[2001:db8:2::11]:8000"
+weight = 2
+[[service.real]]
+address = "[2001:db8:2::12]:8000"
+weight = 1
+[[service]]
+address = "192.0.2.10:9000"
+protocol = "udp"
+scheduler = "rr"
+[[service.real]]
+address = "203.0.113.11"
+[[service.real]]
+address = "203.0.113.12"
+[[service]]
+address = "[2001:db8::10]:9000"
+protocol = "udp"
+scheduler = "rr"
+[[service.real]]
+address = "[2001:db8:2::11]"
+TOML
+"$VSD_BIN" --check -c "$cfg"
+start_vsd "$cfg"
+
+split() {  # split URL: 30 requests, prints "rs1=N rs2=M fail=K"
+  local url=$1 i out r1=0 r2=0 bad=0
+  for i in $(seq 1 30); do
+    out=$(in_client curl -s --max-time 5 "$url" || true)
+    case "$out" in rs1) r1=$((r1 + 1)) ;; rs2) r2=$((r2 + 1)) ;; *) bad=$((bad + 1)) ;; esac
+  done
+  echo "rs1=$r1 rs2=$r2 fail=$bad"
+}
+assert_eq "rs1=20 rs2=10 fail=0" "$(split http://192.0.2.10/)" "IPv4 HTTP split over 30 requests (wrr 2:1)"
+assert_eq "rs1=20 rs2=10 fail=0" "$(split 'http://[2001:db8::10]/')" "IPv6 HTTP split over 30 requests (wrr 2:1)"
+
+want=$(cat "$TOPO_DIR/big.sha256")
+got=$(in_client curl -s --max-time 60 http://192.0.2.10/big.bin | sha256sum | cut -d' ' -f1)
+assert_eq "$want" "$got" "sha256 of 20 MiB over IPv4 through the VIP"
+got=$(in_client curl -s --max-time 60 'http://[2001:db8::10]/big.bin' | sha256sum | cut -d' ' -f1)
+assert_eq "$want" "$got" "sha256 of 20 MiB over IPv6 through the VIP"
+
+r=$(echo ping | in_client socat -T 2 - UDP:192.0.2.10:9000 || true)
+case "$r" in rs1:ping | rs2:ping) echo "ok: UDP reply via IPv4 VIP: $r" ;; *) fail "UDP via 192.0.2.10:9000: expected rsN:ping, got '$r'" ;; esac
+r=$(echo ping6 | in_client socat -T 2 - 'UDP6:[2001:db8::10]:9000' || true)
+assert_eq "rs1:ping6" "$r" "UDP reply via IPv6 VIP"
+
+listing=$(vsadm -L -n)
+echo "$listing"
+grep -q '^TCP  192.0.2.10:80 wrr$' <<<"$listing" || fail "vsadm -L -n lacks the IPv4 TCP service"
+grep -q '^  -> 203.0.113.11:8000 *Masq *2 ' <<<"$listing" || fail "vsadm -L -n lacks real server 203.0.113.11:8000 weight 2"
+grep -q '^UDP  \[2001:db8::10\]:9000 rr$' <<<"$listing" || fail "vsadm -L -n lacks the IPv6 UDP service"
+[ -n "$(vsd_tables)" ] || fail "vsd's nft tables missing while it runs"
+assert_eq "1" "$(in_director cat /proc/sys/net/ipv4/ip_forward)" "ip_forward while vsd runs"
+
+stop_vsd
+assert_eq "" "$(vsd_tables)" "nft tables named vsd after SIGTERM"
+assert_eq "0" "$(in_director cat /proc/sys/net/ipv4/ip_forward)" "ip_forward restored after exit"
+echo "PASS: nat_test"

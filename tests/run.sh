@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The test command: builds vsd twice — optimised (build/) and with
+# AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/) — and runs
+# every unit and netns integration test under both. Needs root for the
+# integration tests (network namespaces, nftables, NFQUEUE).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ "$(id -u)" = 0 ] || { echo "tests/run.sh: run as root (integration tests build network namespaces)" >&2; exit 1; }
+jobs=${JOBS:-2}
+status=0
+for variant in build build-asan; do
+  extra=()
+  [ "$variant" = build-asan ] && extra=(-DVSD_SANITIZE=ON -DVSD_BENCH=OFF)
+  echo "=== $variant: configure and build"
+  cmake -S . -B "$variant" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "${extra[@]}" >/dev/null
+  ninja -C "$variant" -j "$jobs"
+  echo "=== $variant: ctest"
+  # ASan must not be fooled by the stack switching of Asio; abort on any report.
+  if ! ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+      ctest --test-dir "$variant" --output-on-failure -j 1; then
+    status=1
+  fi
+done
+if [ "$status" = 0 ]; then echo "tests/run.sh: all tests passed (build and build-asan)"; else echo "tests/run.sh: FAILURES (see above)"; fi
+exit "$status"
