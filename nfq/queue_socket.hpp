@@ -69,7 +69,9 @@ class QueueSocket {
   VerdictBatch verdicts_;
 
  public:
-  static constexpr std::size_t kBufSize = 0xffff + 1024;  // largest payload + headers
+  // Largest payload plus headers, rounded so every buffer starts aligned
+  // for netlink headers.
+  static constexpr std::size_t kBufSize = 0x10000 + 4096;
 };
 
 template <class Handler>
