@@ -166,6 +166,24 @@ nlohmann::json Director::status() {
           .count());
   info.connections = engine_.connection_count();
   info.max_connections = config_.director.max_connections;
+  info.counters = counters_json(engine_.counters());
+  if (data_plane_) {
+    for (const auto& q : data_plane_->queues()) {
+      const auto& c = q->counters();
+      auto kernel = nfq::kernel_queue_stats(q->queue_num());
+      info.queues.push_back({{"queue", q->queue_num()},
+                             {"received", c.received.load()},
+                             {"batches", c.batches.load()},
+                             {"enobufs", c.enobufs.load()},
+                             {"recv_errors", c.recv_errors.load()},
+                             {"verdict_errors", c.verdict_errors.load()},
+                             {"send_errors", c.send_errors.load()},
+                             {"truncated", c.truncated.load()},
+                             {"kernel_queue_dropped", kernel.queue_dropped},
+                             {"kernel_user_dropped", kernel.user_dropped},
+                             {"kernel_waiting", kernel.waiting}});
+    }
+  }
   return status_json(*engine_.published(), info);
 }
 

@@ -36,7 +36,7 @@ struct PacketResult {
 };
 
 struct EngineCounters {
-  static constexpr std::size_t kParseStatuses = 8;
+  static constexpr std::size_t kParseStatuses = kParseStatusCount;
   Counter packets;
   std::array<Counter, kParseStatuses> malformed;  // by ParseStatus (ok unused)
   Counter unsupported;          // protocols vsd does not balance (accepted)

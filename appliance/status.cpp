@@ -11,6 +11,25 @@ nlohmann::json traffic_json(const TrafficCounters& t) {
 
 }  // namespace
 
+nlohmann::json counters_json(const EngineCounters& c) {
+  nlohmann::json malformed = nlohmann::json::object();
+  for (std::size_t i = 1; i < kParseStatusCount; ++i) {
+    auto st = static_cast<ParseStatus>(i);
+    if (st == ParseStatus::unsupported_protocol) continue;  // counted as "unsupported"
+    malformed[to_string(st)] = c.malformed[i].get();
+  }
+  return {{"packets", c.packets.get()},
+          {"malformed", std::move(malformed)},
+          {"unsupported", c.unsupported.get()},
+          {"no_connection", c.no_connection.get()},
+          {"no_destination", c.no_destination.get()},
+          {"table_full", c.table_full.get()},
+          {"key_collision", c.key_collision.get()},
+          {"reply_no_connection", c.reply_no_connection.get()},
+          {"conns_created", c.conns_created.get()},
+          {"conns_expired", c.conns_expired.get()}};
+}
+
 nlohmann::json status_json(const ServiceSnapshot& snap, const DaemonInfo& info) {
   nlohmann::json services = nlohmann::json::array();
   for (const auto& s : snap.services) {
@@ -34,6 +53,8 @@ nlohmann::json status_json(const ServiceSnapshot& snap, const DaemonInfo& info) 
           {"uptime_s", info.uptime_s},
           {"connections", info.connections},
           {"max_connections", info.max_connections},
+          {"counters", info.counters},
+          {"queues", info.queues},
           {"timeouts",
            {{"tcp", snap.timeouts.for_state(TcpState::established)},
             {"tcpfin", snap.timeouts.for_state(TcpState::fin_wait)},

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "appliance/engine.hpp"
 #include "appliance/service_table.hpp"
 
 namespace vsd {
@@ -14,7 +15,13 @@ struct DaemonInfo {
   std::uint64_t uptime_s = 0;
   std::uint32_t connections = 0;
   std::uint32_t max_connections = 0;
+  nlohmann::json counters = nlohmann::json::object();  // engine verdict counters
+  nlohmann::json queues = nlohmann::json::array();     // per NFQUEUE socket
 };
+
+struct EngineCounters;
+// {"packets":..,"malformed":{"fragment":..,...},"no_connection":..,...}
+nlohmann::json counters_json(const EngineCounters& c);
 
 // {"version":..,"services":[{"protocol":"tcp","address":"192.0.2.10:80",
 //   "scheduler":"wrr","reals":[{"address":..,"forward":"nat","weight":3,

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <string>
 #include <system_error>
 
@@ -17,6 +18,28 @@ namespace {
 }
 
 }  // namespace
+
+KernelQueueStats kernel_queue_stats(std::uint16_t queue_num, const char* path) {
+  // Columns: queue_num peer_portid queue_total copy_mode copy_range
+  //          queue_dropped user_dropped id_sequence 1
+  KernelQueueStats st;
+  if (FILE* f = std::fopen(path, "r")) {
+    unsigned num, portid, mode, range;
+    unsigned long long total, qdrop, udrop, seq;
+    int one;
+    while (std::fscanf(f, "%u %u %llu %u %u %llu %llu %llu %d", &num, &portid, &total, &mode,
+                       &range, &qdrop, &udrop, &seq, &one) == 9) {
+      if (num == queue_num) {
+        st.waiting = total;
+        st.queue_dropped = qdrop;
+        st.user_dropped = udrop;
+        break;
+      }
+    }
+    std::fclose(f);
+  }
+  return st;
+}
 
 QueueSocket::QueueSocket(const QueueOptions& opts)
     : opts_(opts),

@@ -36,6 +36,15 @@ struct Decision {
   bool modified = false;              // send the (rewritten) packet back
 };
 
+// The kernel's own per-queue counters (/proc/net/netfilter/nfnetlink_queue):
+// packets dropped because the queue was full, or because the netlink send
+// to us failed. Zeros when the queue is not listed.
+struct KernelQueueStats {
+  std::uint64_t waiting = 0, queue_dropped = 0, user_dropped = 0;
+};
+KernelQueueStats kernel_queue_stats(std::uint16_t queue_num,
+                                    const char* path = "/proc/net/netfilter/nfnetlink_queue");
+
 class QueueSocket {
  public:
   explicit QueueSocket(const QueueOptions& opts);  // throws std::system_error

@@ -78,6 +78,13 @@ case "$r" in rs1:ping | rs2:ping) echo "ok: UDP reply via IPv4 VIP: $r" ;; *) fa
 r=$(echo ping6 | in_client socat -T 2 - 'UDP6:[2001:db8::10]:9000' || true)
 assert_eq "rs1:ping6" "$r" "UDP reply via IPv6 VIP"
 
+# Malformed packets to the VIP are counted and dropped, and vsd keeps serving.
+in_client python3 "$here/lib/send_malformed.py" 198.51.100.2 192.0.2.10 80
+sleep 0.3
+counters=$(vsadm --json | python3 -c 'import json,sys; m=json.load(sys.stdin)["counters"]["malformed"]; print(m["fragment"], m["truncated_l4"])')
+assert_eq "1 1" "$counters" "malformed counters (fragment, truncated_l4)"
+assert_eq "rs1" "$(in_client curl -s --max-time 5 http://192.0.2.10/)" "HTTP after malformed packets (32nd request: wrr 2:1 gives rs1)"
+
 listing=$(vsadm -L -n)
 echo "$listing"
 grep -q '^TCP  192.0.2.10:80 wrr$' <<<"$listing" || fail "vsadm -L -n lacks the IPv4 TCP service"
