@@ -124,11 +124,15 @@ std::string spell(Protocol p, const Endpoint& e) {
   return std::string(p == Protocol::tcp ? "TCP " : "UDP ") + e.to_string();
 }
 
-void read_real(Reader& r, const toml::table& t, ServiceConfig& svc, bool have_vip) {
+std::string service_name(const ServiceConfig& svc) {
+  return svc.is_fwmark() ? "FWM " + std::to_string(svc.fwmark) : spell(svc.protocol, svc.address);
+}
+
+void read_real(Reader& r, const toml::table& t, ServiceConfig& svc, std::optional<bool> v4) {
   RealServerConfig real;
   real.where = r.at(t);
   const std::string where = "[[service.real]]";
-  r.known_keys(t, where, {"address", "weight", "forward"});
+  r.known_keys(t, where, {"address", "weight", "forward", "upper_threshold", "lower_threshold"});
   if (auto a = r.string(t, "address", where)) {
     std::string why;
     if (auto e = Endpoint::parse(*a, &why)) {
@@ -144,6 +148,14 @@ void read_real(Reader& r, const toml::table& t, ServiceConfig& svc, bool have_vi
     r.error(t, "[[service.real]] needs an address, e.g. address = \"203.0.113.11:8000\"");
   }
   r.integer(t, "weight", "real", real.weight, 0, 65535);
+  r.integer(t, "upper_threshold", "real", real.upper_threshold, 0, 0x7fffffff);
+  r.integer(t, "lower_threshold", "real", real.lower_threshold, 0, 0x7fffffff);
+  if (real.upper_threshold && real.lower_threshold >= real.upper_threshold)
+    r.error(*t.get("lower_threshold"), "real.lower_threshold (" + std::to_string(real.lower_threshold) +
+                                           ") must be below upper_threshold (" +
+                                           std::to_string(real.upper_threshold) + ")");
+  if (!real.upper_threshold && real.lower_threshold)
+    r.error(*t.get("lower_threshold"), "real.lower_threshold needs an upper_threshold");
   if (auto f = r.one_of<ForwardMethod>(t, "forward", "real",
                                        {{"nat", ForwardMethod::nat},
                                         {"tun", ForwardMethod::tun},
@@ -154,41 +166,110 @@ void read_real(Reader& r, const toml::table& t, ServiceConfig& svc, bool have_vi
                                      "\" is not implemented in this version of vsd yet; use \"nat\"");
   }
   // IPVS allows mixed families only for tunnels.
-  if (have_vip && !real.address.addr.is_unspecified() && real.forward != ForwardMethod::tun &&
-      real.address.addr.is_v4() != svc.address.addr.is_v4())
+  if (v4 && !real.address.addr.is_unspecified() && real.forward != ForwardMethod::tun &&
+      real.address.addr.is_v4() != *v4 && t.get("address"))
     r.error(*t.get("address"), "real server " + real.address.to_string() +
                                    " is not of the same address family as the service " +
-                                   svc.address.to_string() + " (only forward = \"tun\" may mix)");
+                                   service_name(svc) + " (only forward = \"tun\" may mix)");
   for (const auto& other : svc.reals)
     if (other.address == real.address && t.get("address"))
       r.error(*t.get("address"), "real server " + real.address.to_string() +
                                      " is listed twice in service " +
-                                     spell(svc.protocol, svc.address) + " (first at line " +
+                                     service_name(svc) + " (first at line " +
                                      std::to_string(other.where.line) + ")");
   svc.reals.push_back(real);
 }
 
-void read_service(Reader& r, const toml::table& t, Config& cfg,
-                  std::map<std::pair<Protocol, Endpoint>, int>& seen) {
+// The services' identities seen so far, for duplicate checks:
+// (protocol, VIP:port) and fwmark numbers, with the line they came from.
+struct SeenServices {
+  std::map<std::pair<Protocol, Endpoint>, int> vips;
+  std::map<std::uint32_t, int> marks;
+};
+
+// `persistence_netmask`: ipvsadm -M takes a dotted IPv4 mask or an IPv6
+// prefix length; the TOML takes either (a string mask or an integer length).
+void read_netmask(Reader& r, const toml::table& t, ServiceConfig& svc, bool v4) {
+  const toml::node* n = t.get("persistence_netmask");
+  if (!n) return;
+  const int max = v4 ? 32 : 128;
+  if (auto len = n->value_exact<std::int64_t>()) {
+    if (*len < 1 || *len > max)
+      r.error(*n, "service.persistence_netmask must be a prefix length from 1 to " +
+                      std::to_string(max) + ", got " + std::to_string(*len));
+    else
+      svc.persistence_netmask = static_cast<std::uint8_t>(*len);
+  } else if (auto str = n->value_exact<std::string>()) {
+    auto mask = IpAddress::parse(*str);
+    int bits = -1;
+    if (mask && mask->is_v4() && v4) {
+      const std::uint8_t* b = mask->data();
+      std::uint32_t m = (std::uint32_t{b[0]} << 24) | (std::uint32_t{b[1]} << 16) |
+                        (std::uint32_t{b[2]} << 8) | b[3];
+      bits = 0;
+      while (bits < 32 && (m & (0x80000000u >> bits))) ++bits;
+      if (bits == 0 || (bits < 32 && (m << bits) != 0)) bits = -1;  // not contiguous
+    }
+    if (bits < 0)
+      r.error(*n, "service.persistence_netmask \"" + *str + "\" is not a contiguous " +
+                      (v4 ? "IPv4 netmask such as \"255.255.255.0\"" : "mask; give an IPv6 prefix length such as 64"));
+    else
+      svc.persistence_netmask = static_cast<std::uint8_t>(bits);
+  } else {
+    r.error(*n, "service.persistence_netmask must be a netmask string or a prefix length, got " +
+                    Reader::type_name(*n));
+  }
+}
+
+void read_service(Reader& r, const toml::table& t, Config& cfg, SeenServices& seen) {
   ServiceConfig svc;
   svc.where = r.at(t);
   const std::string where = "[[service]]";
-  r.known_keys(t, where, {"address", "protocol", "scheduler", "real"});
+  r.known_keys(t, where, {"address", "fwmark", "members", "protocol", "scheduler",
+                          "scheduler_flags", "persistent", "persistence_netmask", "ops", "real"});
+  // The service's address family, once known (from the VIP, the fwmark
+  // members, or the first real server): every address must share it.
+  std::optional<bool> v4;
   bool have_vip = false;
   if (auto a = r.string(t, "address", where)) {
     std::string why;
     if (auto e = Endpoint::parse(*a, &why)) {
       svc.address = *e;
       have_vip = true;
-      if (e->port == 0) {
-        r.error(*t.get("address"), "port 0 services need persistence, not supported yet");
-        have_vip = false;
-      }
+      v4 = e->addr.is_v4();
     } else {
       r.error(*t.get("address"), "bad service address \"" + *a + "\": " + why);
     }
-  } else if (!t.get("address")) {
-    r.error(t, "[[service]] needs an address, e.g. address = \"192.0.2.10:80\"");
+  }
+  r.integer(t, "fwmark", "service", svc.fwmark, 1, 0xffffffffLL);
+  if (t.get("fwmark") && t.get("address"))
+    r.error(*t.get("fwmark"), "a service has either address (ipvsadm -t/-u) or fwmark (ipvsadm -f), not both");
+  if (!t.get("address") && !t.get("fwmark"))
+    r.error(t, "[[service]] needs an address, e.g. address = \"192.0.2.10:80\", or a fwmark");
+  if (const toml::node* m = t.get("members")) {
+    const toml::array* arr = m->as_array();
+    if (!t.get("fwmark")) {
+      r.error(*m, "service.members belongs to fwmark services (ipvsadm -f); this service has an address");
+    } else if (!arr) {
+      r.error(*m, "service.members must be an array of \"VIP:PORT\" strings");
+    } else {
+      for (const auto& el : *arr) {
+        auto str = el.value_exact<std::string>();
+        std::string why;
+        auto e = str ? Endpoint::parse(*str, &why) : std::nullopt;
+        if (!e) {
+          r.error(el, str ? "bad fwmark member \"" + *str + "\": " + why
+                          : "service.members entries must be \"VIP:PORT\" strings");
+          continue;
+        }
+        if (v4 && *v4 != e->addr.is_v4()) {
+          r.error(el, "fwmark member " + e->to_string() + " is not of the same address family as the others");
+          continue;
+        }
+        v4 = e->addr.is_v4();
+        svc.members.push_back(*e);
+      }
+    }
   }
   if (auto p = r.one_of<Protocol>(t, "protocol", "service",
                                   {{"tcp", Protocol::tcp}, {"udp", Protocol::udp}}))
@@ -202,13 +283,66 @@ void read_service(Reader& r, const toml::table& t, Config& cfg,
       r.error(*t.get("scheduler"), "unknown scheduler \"" + *s + "\"; known: " + list);
     }
   }
+  if (const toml::node* f = t.get("scheduler_flags")) {
+    const toml::array* arr = f->as_array();
+    if (!arr) {
+      r.error(*f, "service.scheduler_flags must be an array of strings, e.g. [\"mh-port\"]");
+    } else {
+      for (const auto& el : *arr) {
+        auto str = el.value_exact<std::string>();
+        if (!str)
+          r.error(el, "service.scheduler_flags entries must be strings");
+        else if (!is_known_scheduler_flag(svc.scheduler, *str))
+        {
+          std::string list;
+          for (auto n : scheduler_flag_names(svc.scheduler)) list += (list.empty() ? "" : ", ") + std::string(n);
+          r.error(el, "scheduler flag \"" + *str + "\" is not a flag of scheduler " + svc.scheduler +
+                          (list.empty() ? std::string("; it takes none") : "; its flags: " + list));
+        }
+        else
+          svc.scheduler_flags.push_back(*str);
+      }
+    }
+  }
+  // persistent = true means ipvsadm's bare -p: 360 seconds.
+  if (const toml::node* p = t.get("persistent")) {
+    if (auto b = p->value_exact<bool>())
+      svc.persistent = *b ? 360 : 0;
+    else
+      r.integer(t, "persistent", "service", svc.persistent, 1, 0x7fffffff);
+  }
+  r.boolean(t, "ops", "service", svc.ops);
+  if (svc.ops && svc.protocol != Protocol::udp)
+    r.error(*t.get("ops"), "service.ops (one-packet scheduling) is for UDP services only");
+  if (svc.ops && svc.persistent)
+    r.error(*t.get("ops"), "service.ops and persistent exclude each other (as in IPVS)");
+  if (have_vip && svc.address.port == 0 && !svc.persistent)
+    r.error(*t.get("address"), "a port-0 service (every port of " + svc.address.addr.to_string() +
+                                   ") needs persistent = SECONDS, as ipvsadm requires -p for port 0");
+  if (const toml::node* reals = t.get("real")) {
+    const toml::array* arr = reals->as_array();
+    if (!v4 && arr)  // fwmark without members: the first real server says
+      for (const auto& n : *arr)
+        if (const toml::table* rt = n.as_table())
+          if (auto a = rt->get("address"); a && a->value_exact<std::string>()) {
+            std::string s = *a->value_exact<std::string>();
+            v4 = s.find(':') == std::string::npos || s.find('.') != std::string::npos;
+            break;
+          }
+  }
+  read_netmask(r, t, svc, v4.value_or(true));
   if (have_vip) {
     auto key = std::make_pair(svc.protocol, svc.address);
-    auto [it, fresh] = seen.emplace(key, svc.where.line);
+    auto [it, fresh] = seen.vips.emplace(key, svc.where.line);
     if (!fresh)
-      r.error(*t.get("address"), "service " + spell(svc.protocol, svc.address) +
-                                     " is defined twice (first at line " +
+      r.error(*t.get("address"), "service " + service_name(svc) + " is defined twice (first at line " +
                                      std::to_string(it->second) + ")");
+  }
+  if (svc.is_fwmark()) {
+    auto [it, fresh] = seen.marks.emplace(svc.fwmark, svc.where.line);
+    if (!fresh)
+      r.error(*t.get("fwmark"), "service FWM " + std::to_string(svc.fwmark) +
+                                    " is defined twice (first at line " + std::to_string(it->second) + ")");
   }
   if (const toml::node* reals = t.get("real")) {
     const toml::array* arr = reals->as_array();
@@ -217,7 +351,7 @@ void read_service(Reader& r, const toml::table& t, Config& cfg,
     } else {
       for (const auto& n : *arr) {
         if (const toml::table* rt = n.as_table())
-          read_real(r, *rt, svc, have_vip);
+          read_real(r, *rt, svc, v4);
         else
           r.error(n, "service.real entries must be tables: write [[service.real]]");
       }
@@ -251,7 +385,10 @@ ConfigResult parse_config(std::string_view text, std::string_view file_name) {
     return nullptr;
   };
   if (const toml::table* d = section("director")) {
-    r.known_keys(*d, "[director]", {"queue", "queues", "fail_open", "max_connections"});
+    r.known_keys(*d, "[director]", {"queue", "queues", "fail_open", "max_connections",
+                                    "expire_nodest_conn", "expire_quiescent_template"});
+    r.boolean(*d, "expire_nodest_conn", "director", cfg.director.expire_nodest_conn);
+    r.boolean(*d, "expire_quiescent_template", "director", cfg.director.expire_quiescent_template);
     r.integer(*d, "queue", "director", cfg.director.queue, 0, 65535);
     r.integer(*d, "queues", "director", cfg.director.queues, 1, 64);
     r.boolean(*d, "fail_open", "director", cfg.director.fail_open);
@@ -282,7 +419,7 @@ ConfigResult parse_config(std::string_view text, std::string_view file_name) {
       cfg.log.level = *s;
   }
   if (const toml::node* s = doc.get("service")) {
-    std::map<std::pair<Protocol, Endpoint>, int> seen;
+    SeenServices seen;
     if (const toml::array* arr = s->as_array()) {
       for (const auto& n : *arr) {
         if (const toml::table* t = n.as_table())

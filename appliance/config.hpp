@@ -27,15 +27,33 @@ struct RealServerConfig {
   Endpoint address;  // port 0: the service's port
   std::uint32_t weight = 1;
   ForwardMethod forward = ForwardMethod::nat;
+  // ipvsadm -x / -y: above `upper_threshold` connections (active+inactive)
+  // the server takes no new ones until it is below `lower_threshold`.
+  // 0 = no limit; lower 0 with an upper set means 3/4 of the upper (IPVS).
+  std::uint32_t upper_threshold = 0;
+  std::uint32_t lower_threshold = 0;
   SourceLocation where;
 };
 
 struct ServiceConfig {
-  Endpoint address;
+  Endpoint address;                 // port 0: every port of the VIP (needs persistence)
+  std::uint32_t fwmark = 0;         // ipvsadm -f: a firewall-mark service (address unset)
+  // fwmark services: the VIP:port pairs vsd marks in nftables (a named set)
+  // and diverts; empty = the operator marks packets with their own rules.
+  std::vector<Endpoint> members;
   Protocol protocol = Protocol::tcp;
   std::string scheduler = "wlc";  // ipvsadm's default
+  // Scheduler flags (ipvsadm -b): "mh-fallback", "mh-port", "sh-fallback", "sh-port".
+  std::vector<std::string> scheduler_flags;
+  std::uint32_t persistent = 0;     // ipvsadm -p: template timeout in seconds, 0 = off
+  // ipvsadm -M: prefix length clients are grouped by for persistence
+  // (IPv4 255.255.255.0 = 24); 32 for IPv4 and 128 for IPv6 when unset.
+  std::uint8_t persistence_netmask = 0;
+  bool ops = false;                 // ipvsadm -o: one-packet scheduling (UDP)
   std::vector<RealServerConfig> reals;
   SourceLocation where;
+
+  bool is_fwmark() const { return fwmark != 0; }
 };
 
 struct DirectorConfig {
@@ -43,6 +61,10 @@ struct DirectorConfig {
   std::uint16_t queues = 1;
   bool fail_open = false;
   std::uint32_t max_connections = 1048576;
+  // IPVS sysctls of the same names: drop the connections of a removed real
+  // server at once; expire a persistence template whose server is quiesced.
+  bool expire_nodest_conn = false;
+  bool expire_quiescent_template = false;
 };
 
 struct TimeoutConfig {

@@ -145,7 +145,7 @@ ConnEntry* ConnTable::insert(const ConnEntry& init, std::uint32_t expires) {
     e.wheel_next = next_free;
     return nullptr;
   }
-  if (!hash_insert(idx * 2 + 1)) {
+  if (!(e.flags & ConnEntry::kClientKeyOnly) && !hash_insert(idx * 2 + 1)) {
     hash_remove(idx * 2);
     e = ConnEntry{};
     e.wheel_prev = kFree;
@@ -158,13 +158,27 @@ ConnEntry* ConnTable::insert(const ConnEntry& init, std::uint32_t expires) {
   return &e;
 }
 
+void ConnTable::unhash_keys(std::uint32_t idx) {
+  ConnEntry& e = entries_[idx];
+  if (e.flags & ConnEntry::kUnhashed) return;
+  hash_remove(idx * 2);
+  if (!(e.flags & ConnEntry::kClientKeyOnly)) hash_remove(idx * 2 + 1);
+  e.flags |= ConnEntry::kUnhashed;
+}
+
+void ConnTable::unhash(ConnEntry& e) {
+  if (e.wheel_prev == kFree) return;
+  unhash_keys(index_of(e));
+}
+
 void ConnTable::erase(ConnEntry& e) {
   std::uint32_t idx = index_of(e);
   if (e.wheel_prev == kFree) return;
   wheel_unlink(idx);
-  hash_remove(idx * 2);
-  hash_remove(idx * 2 + 1);
+  unhash_keys(idx);
   e.dest.reset();
+  e.flags = 0;
+  e.control = ConnEntry::kNoControl;
   e.wheel_prev = kFree;
   e.wheel_next = free_head_;
   free_head_ = idx;

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <type_traits>
 #include <vector>
 
 #include "appliance/dest_state.hpp"
@@ -28,9 +29,19 @@ struct ConnEntry {
   std::uint32_t expires = 0; // clock seconds
   std::uint32_t timeout = 0; // seconds, the current state's timeout (for listings)
   std::uint32_t wheel_next = 0, wheel_prev = 0;
+  // Persistence (IPVS "control" connections): a connection made under a
+  // template holds the template's index here (kNoControl otherwise); a
+  // template holds how many connections it controls — it does not expire
+  // while that is above zero, as in IPVS.
+  std::uint32_t control = kNoControl;
   std::shared_ptr<DestState> dest;
 
-  static constexpr std::uint8_t kActive = 0x01;
+  static constexpr std::uint8_t kActive = 0x01;     // counted in ActiveConn
+  static constexpr std::uint8_t kTemplate = 0x02;   // a persistence template
+  static constexpr std::uint8_t kClientKeyOnly = 0x04;  // no real-server-side key
+  static constexpr std::uint8_t kUnhashed = 0x08;   // found by no key (invalidated template)
+  static constexpr std::uint32_t kNoControl = 0xffffffffu;
+  bool is_template() const { return flags & kTemplate; }
 };
 
 class ConnTable {
@@ -47,25 +58,51 @@ class ConnTable {
   Hit find(std::uint8_t proto, const IpAddress& src, std::uint16_t sport, const IpAddress& dst,
            std::uint16_t dport) const;
 
-  // Adds a connection (addresses, ports, proto, fwd, state, dest from
-  // `init`) expiring at `expires`. Returns nullptr when the table is full or
-  // either direction's key is already taken.
+  // Adds a connection (addresses, ports, proto, fwd, state, flags, dest
+  // from `init`) expiring at `expires`. Returns nullptr when the table is
+  // full or a key is already taken. With kClientKeyOnly in init.flags only
+  // the client-side key is hashed (templates: no packet comes back to them,
+  // and two services' templates may share the real-server side).
   ConnEntry* insert(const ConnEntry& init, std::uint32_t expires);
 
-  // Sets the expiry time; O(1), the wheel re-arms lazily.
-  void set_expiry(ConnEntry& e, std::uint32_t expires) { e.expires = expires; }
+  // Makes an entry unfindable but keeps it until it expires (an invalidated
+  // persistence template that still controls connections).
+  void unhash(ConnEntry& e);
+
+  ConnEntry& at(std::uint32_t index) { return entries_[index]; }
+  std::uint32_t index_of(const ConnEntry& e) const {
+    return static_cast<std::uint32_t>(&e - entries_.data());
+  }
+
+  // Sets the expiry time; O(1). A later time re-arms lazily (the entry is
+  // moved when its old slot comes up: the common case, every packet); an
+  // earlier one (a shorter state timeout, e.g. after a FIN) moves it now.
+  void set_expiry(ConnEntry& e, std::uint32_t expires) {
+    if (expires < e.expires && e.wheel_prev != kDetached) {
+      std::uint32_t idx = index_of(e);
+      wheel_unlink(idx);
+      wheel_link(idx, expires);
+    }
+    e.expires = expires;
+  }
 
   // Removes an entry now (without calling an expiry callback).
   void erase(ConnEntry& e);
 
   // Expires every entry whose time has come by `now`; on_expire(entry) runs
-  // just before each removal. Returns how many expired.
+  // just before each removal. An on_expire returning bool may return false
+  // to keep the entry (after moving e.expires on). Returns how many expired.
   template <class F>
   std::size_t expire(std::uint32_t now, F&& on_expire);
 
   template <class F>
   void for_each(F&& f) const {
     for (const auto& e : entries_)
+      if (e.wheel_prev != kFree) f(e);
+  }
+  template <class F>
+  void for_each_mutable(F&& f) {
+    for (auto& e : entries_)
       if (e.wheel_prev != kFree) f(e);
   }
 
@@ -92,9 +129,7 @@ class ConnTable {
   void hash_remove(std::uint32_t slot_value);
   void wheel_link(std::uint32_t idx, std::uint32_t when);
   void wheel_unlink(std::uint32_t idx);
-  std::uint32_t index_of(const ConnEntry& e) const {
-    return static_cast<std::uint32_t>(&e - entries_.data());
-  }
+  void unhash_keys(std::uint32_t idx);
 
   std::vector<ConnEntry> entries_;
   std::vector<std::uint32_t> slots_;  // entry index * 2 + side, or kEmpty
@@ -127,8 +162,16 @@ std::size_t ConnTable::expire(std::uint32_t now, F&& on_expire) {
     while (idx != kNil) {
       ConnEntry& e = entries_[idx];
       std::uint32_t next = e.wheel_next;
-      if (e.expires <= now) {
-        on_expire(e);
+      bool remove = e.expires <= now;
+      if (remove) {
+        if constexpr (std::is_same_v<decltype(on_expire(e)), bool>) {
+          remove = on_expire(e);
+          if (!remove && e.expires <= now) e.expires = now + 1;  // kept: never due twice in a pass
+        } else {
+          on_expire(e);
+        }
+      }
+      if (remove) {
         e.wheel_prev = kDetached;  // the slot list was detached above
         e.wheel_next = kNil;
         erase(e);

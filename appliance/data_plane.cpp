@@ -44,7 +44,8 @@ void DataPlane::on_readable(std::size_t i) {
     std::size_t n = queues_[i]->poll([this](nfq::QueuedPacket& p) {
       auto r = engine_.process(p.data, p.len,
                                p.checksum_not_ready ? ChecksumState::not_ready
-                                                    : ChecksumState::complete);
+                                                    : ChecksumState::complete,
+                               p.mark);
       return nfq::Decision{r.verdict == Verdict::accept ? static_cast<std::uint32_t>(NF_ACCEPT)
                                                         : static_cast<std::uint32_t>(NF_DROP),
                            r.modified};

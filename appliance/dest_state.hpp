@@ -33,6 +33,15 @@ struct DestState {
   TrafficCounters traffic;
   Counter active_conns;    // ipvsadm ActiveConn: TCP in ESTABLISHED
   Counter inactive_conns;  // ipvsadm InActConn: every other entry
+  Counter persistent_conns; // ipvsadm PersistConn: templates pointing here
+  // IPVS IP_VS_DEST_F_OVERLOAD: over the upper threshold, no new connections
+  // until under the lower one. Written by the data path, read by schedulers.
+  std::atomic<bool> overloaded{false};
+  // Set by the data path when a new snapshot no longer has this server
+  // (IPVS: not IP_VS_DEST_F_AVAILABLE); its connections may still run.
+  std::atomic<bool> removed{false};
+  // ipvsadm -x / -y, copied from the snapshot by the data path (0 = none).
+  std::atomic<std::uint32_t> upper_threshold{0}, lower_threshold{0};
 };
 
 }  // namespace vsd

@@ -9,6 +9,63 @@ constexpr std::uint8_t kTcpSyn = 0x02, kTcpAck = 0x10;
 
 bool is_syn(const PacketView& p) { return (p.tcp_flags & (kTcpSyn | kTcpAck)) == kTcpSyn; }
 
+// Persistence templates live in the connection table under a protocol no
+// real packet carries (IPVS flags them IP_VS_CONN_F_TEMPLATE instead):
+// 0x80|proto for VIP services, 0 (IPVS's IPPROTO_IP) for fwmark services,
+// so one template spans TCP and UDP of a mark.
+struct TemplateKey {
+  std::uint8_t proto;
+  IpAddress caddr, vaddr;
+  std::uint16_t vport;
+};
+
+IpAddress masked(const IpAddress& a, std::uint8_t prefix) {
+  // v4-mapped: the prefix counts from the IPv4 address's first bit.
+  unsigned bits = a.is_v4() ? 96u + prefix : prefix;
+  IpAddress out = a;
+  for (unsigned i = 0; i < 16; ++i) {
+    unsigned keep = bits >= (i + 1) * 8 ? 8 : (bits > i * 8 ? bits - i * 8 : 0);
+    out.bytes[i] &= static_cast<std::uint8_t>(keep == 8 ? 0xff : (0xff00u >> keep) & 0xff);
+  }
+  return out;
+}
+
+TemplateKey template_key(const ServiceView& svc, const PacketView& pkt) {
+  TemplateKey k;
+  k.caddr = masked(pkt.src, svc.netmask);
+  if (svc.fwmark) {
+    const std::uint8_t m[4] = {static_cast<std::uint8_t>(svc.fwmark >> 24),
+                               static_cast<std::uint8_t>(svc.fwmark >> 16),
+                               static_cast<std::uint8_t>(svc.fwmark >> 8),
+                               static_cast<std::uint8_t>(svc.fwmark)};
+    k.proto = 0;
+    k.vaddr = IpAddress::v4(m);
+    k.vport = 0;
+  } else {
+    k.proto = static_cast<std::uint8_t>(0x80 | pkt.l4proto);
+    k.vaddr = pkt.dst;
+    k.vport = svc.vip.port == 0 ? 0 : pkt.dport;  // port-0 service: one template for all ports
+  }
+  return k;
+}
+
+std::uint64_t total_conns(const DestState& d) { return d.active_conns.get() + d.inactive_conns.get(); }
+
+// IPVS ip_vs_bind_dest / ip_vs_unbind_dest overload rules.
+void check_overload_on_bind(DestState& d) {
+  std::uint32_t upper = d.upper_threshold.load(std::memory_order_relaxed);
+  if (upper && total_conns(d) >= upper) d.overloaded.store(true, std::memory_order_relaxed);
+}
+
+void check_overload_on_unbind(DestState& d) {
+  if (!d.overloaded.load(std::memory_order_relaxed)) return;
+  std::uint32_t upper = d.upper_threshold.load(std::memory_order_relaxed);
+  std::uint32_t lower = d.lower_threshold.load(std::memory_order_relaxed);
+  std::uint64_t total = total_conns(d);
+  bool clear = lower ? total < lower : (upper ? total * 4 < std::uint64_t{upper} * 3 : true);
+  if (clear) d.overloaded.store(false, std::memory_order_relaxed);
+}
+
 }  // namespace
 
 Engine::Engine(std::uint32_t max_connections, const Clock& clock)
@@ -25,12 +82,61 @@ void Engine::begin_batch() {
   // Swapping a shared_ptr copy does not allocate; an old snapshot is freed
   // here only when the control plane replaced it (rare).
   auto latest = published_.load(std::memory_order_acquire);
-  if (latest != current_) current_ = std::move(latest);
+  if (latest != current_) adopt_snapshot(std::move(latest));
   expire_connections();
 }
 
+void Engine::adopt_snapshot(std::shared_ptr<const ServiceSnapshot> latest) {
+  // Real servers kept across the change share their state object: mark all
+  // old ones removed, then clear the mark on those still present.
+  for (const auto& svc : current_->services)
+    for (const auto& d : svc.dests) d.state->removed.store(true, std::memory_order_relaxed);
+  for (const auto& svc : latest->services)
+    for (const auto& d : svc.dests) {
+      DestState& st = *d.state;
+      st.removed.store(false, std::memory_order_relaxed);
+      st.upper_threshold.store(d.upper_threshold, std::memory_order_relaxed);
+      st.lower_threshold.store(d.lower_threshold, std::memory_order_relaxed);
+      // Thresholds may have changed: judge the overload afresh.
+      st.overloaded.store(d.upper_threshold && total_conns(st) >= d.upper_threshold,
+                          std::memory_order_relaxed);
+    }
+  current_ = std::move(latest);
+  if (current_->expire_nodest_conn) flush_removed_dests();
+}
+
+void Engine::flush_removed_dests() {
+  // Runs once per snapshot change, not per packet: a full scan is fine.
+  // Templates are left to expire: a removed server's template is invalid at
+  // its next lookup anyway, and it may still control connections.
+  std::uint64_t n = 0;
+  conns_.for_each_mutable([&](ConnEntry& e) {
+    if (e.is_template() || !e.dest || !e.dest->removed.load(std::memory_order_relaxed)) return;
+    forget(e);
+    conns_.erase(e);
+    ++n;
+  });
+  if (n) {
+    counters_.nodest_flushed.add(n);
+    conn_count_.store(conns_.size(), std::memory_order_relaxed);
+  }
+}
+
 std::size_t Engine::expire_connections() {
-  std::size_t n = conns_.expire(clock_.now_s(), [this](ConnEntry& e) { forget(e); });
+  const std::uint32_t now = clock_.now_s();
+  std::size_t n = conns_.expire(now, [this, now](ConnEntry& e) {
+    // IPVS: a template does not expire while it controls connections.
+    if (e.is_template() && e.control > 0 && !(e.flags & ConnEntry::kUnhashed)) {
+      e.expires = now + e.timeout;
+      return false;
+    }
+    if (e.is_template() && e.control > 0) {
+      e.expires = now + 1;  // invalidated: gone once its connections are
+      return false;
+    }
+    forget(e);
+    return true;
+  });
   if (n) {
     counters_.conns_expired.add(n);
     conn_count_.store(conns_.size(), std::memory_order_relaxed);
@@ -39,11 +145,21 @@ std::size_t Engine::expire_connections() {
 }
 
 void Engine::forget(ConnEntry& e) {
+  if (e.control != ConnEntry::kNoControl && !e.is_template()) {
+    ConnEntry& t = conns_.at(e.control);
+    if (t.control > 0) --t.control;
+    e.control = ConnEntry::kNoControl;
+  }
   if (!e.dest) return;
+  if (e.is_template()) {
+    e.dest->persistent_conns.sub(1);
+    return;
+  }
   if (e.flags & ConnEntry::kActive)
     e.dest->active_conns.sub(1);
   else
     e.dest->inactive_conns.sub(1);
+  check_overload_on_unbind(*e.dest);
 }
 
 void Engine::set_state(ConnEntry& e, TcpState s, std::uint32_t now) {
@@ -64,7 +180,8 @@ void Engine::set_state(ConnEntry& e, TcpState s, std::uint32_t now) {
   conns_.set_expiry(e, now + e.timeout);
 }
 
-PacketResult Engine::process(std::uint8_t* data, std::size_t len, ChecksumState cs) {
+PacketResult Engine::process(std::uint8_t* data, std::size_t len, ChecksumState cs,
+                             std::uint32_t mark) {
   counters_.packets.add(1);
   PacketView pkt;
   ParseStatus st = parse_packet(data, len, pkt);
@@ -82,6 +199,7 @@ PacketResult Engine::process(std::uint8_t* data, std::size_t len, ChecksumState 
   }
   const std::uint32_t now = clock_.now_s();
   auto hit = conns_.find(pkt.l4proto, pkt.src, pkt.sport, pkt.dst, pkt.dport);
+  bool reused = false;
   if (hit.entry) {
     ConnEntry& e = *hit.entry;
     if (hit.side == ConnTable::Side::server) return from_server(e, pkt, cs, now);
@@ -93,15 +211,76 @@ PacketResult Engine::process(std::uint8_t* data, std::size_t len, ChecksumState 
     forget(e);
     conns_.erase(e);
     conn_count_.store(conns_.size(), std::memory_order_relaxed);
+    reused = true;
   }
-  const ServiceView* svc = current_->find(pkt.l4proto, pkt.dst, pkt.dport);
+  const ServiceView* svc = current_->find(pkt.l4proto, pkt.dst, pkt.dport, mark);
   if (!svc) {
+    if (const OpsReply* r = current_->find_ops_reply(pkt.l4proto, pkt.src, pkt.sport))
+      return ops_reply(*r, pkt, cs);
     // The reply rules divert everything from a real server's port; without
     // an entry this is the real server's own traffic: let it pass.
     counters_.reply_no_connection.add(1);
     return {Verdict::accept, false};
   }
-  return new_flow(*svc, pkt, cs, now);
+  return new_flow(*svc, pkt, cs, now, reused);
+}
+
+PacketResult Engine::ops_reply(const OpsReply& r, PacketView& pkt, ChecksumState cs) {
+  DestState& d = *r.dest->state;
+  d.traffic.outpkts.add(1);
+  d.traffic.outbytes.add(pkt.len);
+  d.service->traffic.outpkts.add(1);
+  d.service->traffic.outbytes.add(pkt.len);
+  if (!nat_rewrite_source(pkt, r.vip.addr, r.vip.port, cs)) return {Verdict::drop, false};
+  return {Verdict::accept, true};
+}
+
+const DestView* Engine::persistent_dest(const ServiceView& svc, const PacketView& pkt,
+                                        std::uint32_t now, bool reused_port, ConnEntry** tmpl) {
+  *tmpl = nullptr;
+  const TemplateKey k = template_key(svc, pkt);
+  auto hit = conns_.find(k.proto, k.caddr, 0, k.vaddr, k.vport);
+  if (hit.entry && hit.entry->is_template() && hit.side == ConnTable::Side::client) {
+    ConnEntry& t = *hit.entry;
+    // IPVS ip_vs_check_template: the server must still be in the service;
+    // a quiesced one only with expire_quiescent_template off. A reused
+    // source port is never sent to a quiesced server.
+    const DestView* d = svc.dest(t.daddr, t.dport);
+    bool valid = d && !(d->weight == 0 && (current_->expire_quiescent_template || reused_port));
+    if (valid) {
+      conns_.set_expiry(t, now + t.timeout);  // each use restarts the template's time
+      *tmpl = &t;
+      return d;
+    }
+    conns_.unhash(t);  // lives on, unfindable, while it controls connections
+    if (t.control == 0) {
+      forget(t);
+      conns_.erase(t);
+    }
+  }
+  int idx = svc.scheduler ? svc.scheduler->schedule(svc.dests, pkt) : -1;
+  if (idx < 0) return nullptr;
+  const DestView* d = &svc.dests[static_cast<std::size_t>(idx)];
+  ConnEntry init;
+  init.proto = k.proto;
+  init.caddr = k.caddr;
+  init.vaddr = k.vaddr;
+  init.vport = k.vport;
+  init.daddr = d->addr.addr;
+  init.dport = d->addr.port;
+  init.fwd = static_cast<std::uint8_t>(d->forward);
+  init.flags = ConnEntry::kTemplate | ConnEntry::kClientKeyOnly;
+  init.control = 0;
+  init.timeout = svc.persistent;
+  init.dest = d->state;
+  // A full table leaves the connection without a template: it still works,
+  // only the next one may go elsewhere.
+  if (ConnEntry* t = conns_.insert(init, now + svc.persistent)) {
+    d->state->persistent_conns.add(1);
+    counters_.templates_created.add(1);
+    *tmpl = t;
+  }
+  return d;
 }
 
 PacketResult Engine::from_client(ConnEntry& e, PacketView& pkt, ChecksumState cs,
@@ -137,24 +316,46 @@ PacketResult Engine::from_server(ConnEntry& e, PacketView& pkt, ChecksumState cs
 }
 
 PacketResult Engine::new_flow(const ServiceView& svc, PacketView& pkt, ChecksumState cs,
-                              std::uint32_t now) {
+                              std::uint32_t now, bool reused_port) {
   if (pkt.l4proto == IPPROTO_TCP && !is_syn(pkt)) {
     counters_.no_connection.add(1);
     return {Verdict::drop, false};
   }
-  int idx = svc.scheduler ? svc.scheduler->schedule(svc.dests, pkt) : -1;
-  if (idx < 0) {
+  ConnEntry* tmpl = nullptr;
+  const DestView* dp = nullptr;
+  if (svc.persistent) {
+    dp = persistent_dest(svc, pkt, now, reused_port, &tmpl);
+  } else {
+    int idx = svc.scheduler ? svc.scheduler->schedule(svc.dests, pkt) : -1;
+    if (idx >= 0) dp = &svc.dests[static_cast<std::size_t>(idx)];
+  }
+  if (!dp) {
     counters_.no_destination.add(1);
     return {Verdict::drop, false};
   }
-  const DestView& d = svc.dests[static_cast<std::size_t>(idx)];
+  const DestView& d = *dp;
+  // Port 0 on a real server of a port-0 or fwmark service: the packet's port.
+  const std::uint16_t dport = d.addr.port ? d.addr.port : pkt.dport;
+  if (svc.ops) {
+    // One-packet scheduling: no entry; the reply finds its VIP by the
+    // real server's address (OpsReply).
+    counters_.ops_datagrams.add(1);
+    d.state->traffic.conns.add(1);
+    d.state->traffic.inpkts.add(1);
+    d.state->traffic.inbytes.add(pkt.len);
+    svc.state->traffic.conns.add(1);
+    svc.state->traffic.inpkts.add(1);
+    svc.state->traffic.inbytes.add(pkt.len);
+    if (!nat_rewrite_destination(pkt, d.addr.addr, dport, cs)) return {Verdict::drop, false};
+    return {Verdict::accept, true};
+  }
   ConnEntry init;
   init.caddr = pkt.src;
   init.cport = pkt.sport;
   init.vaddr = pkt.dst;
   init.vport = pkt.dport;
   init.daddr = d.addr.addr;
-  init.dport = d.addr.port;
+  init.dport = dport;
   init.proto = pkt.l4proto;
   init.fwd = static_cast<std::uint8_t>(d.forward);
   init.dest = d.state;
@@ -167,8 +368,13 @@ PacketResult Engine::new_flow(const ServiceView& svc, PacketView& pkt, ChecksumS
     }
     return {Verdict::drop, false};
   }
+  if (tmpl) {
+    e->control = conns_.index_of(*tmpl);
+    ++tmpl->control;
+  }
   // A new entry counts as inactive until it reaches ESTABLISHED.
   d.state->inactive_conns.add(1);
+  check_overload_on_bind(*d.state);
   d.state->traffic.conns.add(1);
   svc.state->traffic.conns.add(1);
   counters_.conns_created.add(1);

@@ -8,6 +8,9 @@
 //   client -> VIP, known connection                             -> NAT, accept
 //   real server -> client, known connection                     -> reverse NAT, accept
 //   new TCP SYN or UDP datagram to a service                    -> schedule, NAT, accept
+//     (persistent service: the client's template picks the server while it lives;
+//      ops UDP service: scheduled per datagram, no entry kept)
+//   real server -> client on an ops service, no entry          -> reverse NAT, accept
 //   TCP non-SYN to a service without a connection               -> drop
 //   no available real server (all quiesced)                     -> drop
 //   connection table full                                       -> drop (+ rate-limited log)
@@ -47,6 +50,9 @@ struct EngineCounters {
   Counter reply_no_connection;  // from a real server port, no entry (accepted)
   Counter not_for_us;           // matched no service and no connection (accepted)
   Counter conns_created, conns_expired;
+  Counter templates_created;    // persistence templates made
+  Counter ops_datagrams;        // one-packet-scheduled datagrams
+  Counter nodest_flushed;       // entries of removed real servers dropped (expire_nodest_conn)
 };
 
 class Engine {
@@ -60,7 +66,9 @@ class Engine {
   // Data path. begin_batch() picks up the latest snapshot and runs expiry;
   // call it once per receive batch.
   void begin_batch();
-  PacketResult process(std::uint8_t* data, std::size_t len, ChecksumState cs);
+  // `mark` is the packet's firewall mark (fwmark services), 0 = none.
+  PacketResult process(std::uint8_t* data, std::size_t len, ChecksumState cs,
+                       std::uint32_t mark = 0);
   // Runs the timer wheel (also called by a periodic timer when idle).
   std::size_t expire_connections();
 
@@ -76,9 +84,16 @@ class Engine {
   PacketResult from_client(ConnEntry& e, PacketView& pkt, ChecksumState cs, std::uint32_t now);
   PacketResult from_server(ConnEntry& e, PacketView& pkt, ChecksumState cs, std::uint32_t now);
   PacketResult new_flow(const ServiceView& svc, PacketView& pkt, ChecksumState cs,
-                        std::uint32_t now);
+                        std::uint32_t now, bool reused_port);
+  PacketResult ops_reply(const OpsReply& r, PacketView& pkt, ChecksumState cs);
+  // The real server for a new connection of a persistent service: the one
+  // the client's template names, else a scheduled one with a new template.
+  const DestView* persistent_dest(const ServiceView& svc, const PacketView& pkt,
+                                  std::uint32_t now, bool reused_port, ConnEntry** tmpl);
   void set_state(ConnEntry& e, TcpState s, std::uint32_t now);
   void forget(ConnEntry& e);  // connection counters down, before removal
+  void adopt_snapshot(std::shared_ptr<const ServiceSnapshot> latest);
+  void flush_removed_dests();
   void refused_table_full(std::uint32_t now);
 
   const Clock& clock_;

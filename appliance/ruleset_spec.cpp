@@ -15,17 +15,34 @@ nfq::RulesetSpec make_ruleset_spec(const Config& config, const std::string& tabl
   std::set<std::tuple<std::uint8_t, IpAddress, std::uint16_t>> replies;
   for (const auto& svc : config.services) {
     const auto proto = static_cast<std::uint8_t>(svc.protocol);
-    const std::string name = std::string(svc.protocol == Protocol::tcp ? "TCP " : "UDP ") +
-                             svc.address.to_string();
-    spec.matches.push_back({nfq::DivertMatch::Side::destination, svc.address.addr, proto,
-                            svc.address.port, "vsd service " + name});
+    std::string name;
+    std::vector<std::uint8_t> protos{proto};
+    if (svc.is_fwmark()) {
+      // A mark covers TCP and UDP alike (IPVS): replies of both are diverted.
+      name = "FWM " + std::to_string(svc.fwmark);
+      nfq::MarkGroup g;
+      g.mark = svc.fwmark;
+      for (const auto& m : svc.members) g.members.emplace_back(m.addr, m.port);
+      g.comment = "vsd service " + name;
+      spec.mark_groups.push_back(std::move(g));
+      protos = {6, 17};
+    } else {
+      name = std::string(svc.protocol == Protocol::tcp ? "TCP " : "UDP ") + svc.address.to_string();
+      spec.matches.push_back({nfq::DivertMatch::Side::destination, svc.address.addr, proto,
+                              svc.address.port, "vsd service " + name});
+    }
     for (const auto& real : svc.reals) {
       if (real.forward != ForwardMethod::nat) continue;
+      // Port 0 (port-0 and fwmark services): replies from any port.
       std::uint16_t port = real.address.port ? real.address.port : svc.address.port;
-      if (!replies.emplace(proto, real.address.addr, port).second) continue;
-      Endpoint rip{real.address.addr, port};
-      spec.matches.push_back({nfq::DivertMatch::Side::source, rip.addr, proto, port,
-                              "vsd NAT replies " + rip.to_string() + " for " + name});
+      for (std::uint8_t p : protos) {
+        if (!replies.emplace(p, real.address.addr, port).second) continue;
+        Endpoint rip{real.address.addr, port};
+        spec.matches.push_back({nfq::DivertMatch::Side::source, rip.addr, p, port,
+                                "vsd NAT replies " + (port ? rip.to_string() : rip.addr.to_string()) +
+                                    (protos.size() > 1 ? (p == 6 ? " tcp" : " udp") : "") +
+                                    " for " + name});
+      }
     }
   }
   return spec;

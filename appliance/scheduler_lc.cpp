@@ -16,20 +16,4 @@ int LeastConnectionScheduler::schedule(std::span<const DestView> dests, const Pa
   return least;
 }
 
-int WeightedLeastConnectionScheduler::schedule(std::span<const DestView> dests,
-                                               const PacketView&) {
-  int least = -1;
-  std::uint64_t loh = 0;
-  for (int i = 0; i < static_cast<int>(dests.size()); ++i) {
-    if (!dest_available(dests[i])) continue;
-    std::uint64_t doh = dest_overhead(dests[i]);
-    // loh/lw > doh/dw  <=>  loh*dw > doh*lw
-    if (least < 0 || loh * dests[i].weight > doh * dests[least].weight) {
-      least = i;
-      loh = doh;
-    }
-  }
-  return least;
-}
-
 }  // namespace vsd

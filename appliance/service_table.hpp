@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "appliance/clock.hpp"
 #include "appliance/config.hpp"
 #include "appliance/scheduler.hpp"
 #include "appliance/tcp_state.hpp"
@@ -15,28 +16,53 @@ namespace vsd {
 
 struct ServiceView {
   Protocol protocol = Protocol::tcp;
-  Endpoint vip;
+  Endpoint vip;                 // port 0: every port; unset for fwmark services
+  std::uint32_t fwmark = 0;     // ipvsadm -f
+  std::uint32_t persistent = 0; // template timeout, seconds; 0 = no persistence
+  std::uint8_t netmask = 128;   // persistence prefix length (v4: of the 32 bits)
+  bool ops = false;             // one-packet scheduling
   std::string scheduler_name;
+  std::vector<std::string> scheduler_flags;
   std::vector<DestView> dests;
   std::unique_ptr<Scheduler> scheduler;  // position state: data-path thread only
   std::shared_ptr<ServiceState> state;
 
   std::uint8_t l4proto() const { return static_cast<std::uint8_t>(protocol); }
+  // The real server at `addr` (port as configured: 0 = the packet's port).
+  const DestView* dest(const IpAddress& addr, std::uint16_t port) const;
+};
+
+// Where a NAT reply from a real server goes back to when no connection entry
+// exists: one-packet-scheduled (ops) UDP services keep none.
+struct OpsReply {
+  std::uint8_t l4proto;
+  Endpoint rip;  // the real server's address and port
+  Endpoint vip;
+  const DestView* dest;
 };
 
 struct ServiceSnapshot {
   std::vector<ServiceView> services;
+  std::vector<OpsReply> ops_replies;
   Timeouts timeouts;
+  bool expire_nodest_conn = false;
+  bool expire_quiescent_template = false;
 
-  // The service a new flow to vip:port belongs to, or nullptr. A linear scan:
-  // it runs once per new connection, never for established ones.
-  const ServiceView* find(std::uint8_t l4proto, const IpAddress& vip, std::uint16_t port) const;
+  // The service a new flow belongs to, or nullptr, in IPVS's order: a
+  // fwmark service for the packet's mark, then VIP:port, then a port-0
+  // service of the VIP. A linear scan: it runs once per new connection,
+  // never for established ones.
+  const ServiceView* find(std::uint8_t l4proto, const IpAddress& vip, std::uint16_t port,
+                          std::uint32_t mark = 0) const;
+  const OpsReply* find_ops_reply(std::uint8_t l4proto, const IpAddress& rip,
+                                 std::uint16_t rport) const;
 };
 
 // Builds a snapshot from a validated config. Run-time state (counters,
 // connection counts) of services and real servers that `previous` already
 // had is carried over, so a reload keeps them.
 std::shared_ptr<const ServiceSnapshot> build_snapshot(const Config& config,
-                                                      const ServiceSnapshot* previous);
+                                                      const ServiceSnapshot* previous,
+                                                      const Clock* clock = nullptr);
 
 }  // namespace vsd

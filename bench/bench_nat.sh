@@ -14,6 +14,17 @@ cd "$here"
 secs=${BENCH_SECONDS:-8}
 export VSD_BIN=${VSD_BIN:-$here/build/appliance/vsd} VSADM_BIN=${VSADM_BIN:-$here/build/appliance/vsadm}
 [ -x "$VSD_BIN" ] || { echo "bench: build first (cmake -S . -B build -G Ninja && ninja -C build)" >&2; exit 1; }
+# The benchmark's own tools (not needed by the tests): nginx for the real
+# servers, conntrack to flush the DNAT baseline's state. policy-rc.d keeps
+# apt from starting a system nginx.
+bench_pkgs=()
+command -v nginx >/dev/null || bench_pkgs+=(nginx-light)
+command -v conntrack >/dev/null || bench_pkgs+=(conntrack)
+if [ "${#bench_pkgs[@]}" -gt 0 ]; then
+  printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${bench_pkgs[@]}" >/dev/null
+  rm -f /usr/sbin/policy-rc.d
+fi
 source tests/integration/lib/topology.sh
 trap topo_down EXIT
 
@@ -65,7 +76,8 @@ in_director nft -f - <<NFT
 table ip vsdbench {
   chain pre { type nat hook prerouting priority dstnat;
     ip daddr $VIP4 tcp dport 80 dnat to numgen inc mod 2 map { 0 : 203.0.113.11, 1 : 203.0.113.12 }:8080
-    ip daddr $VIP4 tcp dport 5201 dnat to 203.0.113.11:5201 }
+    ip daddr $VIP4 tcp dport 5201 dnat to 203.0.113.11:5201
+  }
 }
 NFT
 measure nftdnat "http://$VIP4/" "$VIP4"

@@ -1,13 +1,11 @@
 // Connection-table lookups per second and memory per entry with 1 M
-// entries, and scheduling decisions per second per scheduler.
+// entries. Scheduling decisions are in scheduler_bench.cpp.
 #include <benchmark/benchmark.h>
 #include <netinet/in.h>
 
 #include <random>
 
 #include "appliance/conn_table.hpp"
-#include "appliance/scheduler.hpp"
-#include "appliance/scheduler_registry.hpp"
 
 namespace {
 
@@ -57,26 +55,5 @@ void BM_ConnLookup1M(benchmark::State& state) {
   state.counters["entries"] = f.table.size();
 }
 BENCHMARK(BM_ConnLookup1M);
-
-void BM_Schedule(benchmark::State& state, const char* name) {
-  auto svc = std::make_shared<vsd::ServiceState>();
-  std::vector<vsd::DestView> dests;
-  for (int i = 0; i < 16; ++i) {
-    vsd::DestView d;
-    d.addr.addr = v4(0xcb007100 + 11 + i);
-    d.addr.port = 8000;
-    d.weight = 1 + i % 4;
-    d.state = std::make_shared<vsd::DestState>(svc);
-    dests.push_back(d);
-  }
-  auto s = vsd::make_scheduler(name, dests);
-  vsd::PacketView pkt;
-  for (auto _ : state) benchmark::DoNotOptimize(s->schedule(dests, pkt));
-  state.SetItemsProcessed(state.iterations());
-}
-BENCHMARK_CAPTURE(BM_Schedule, rr, "rr");
-BENCHMARK_CAPTURE(BM_Schedule, wrr, "wrr");
-BENCHMARK_CAPTURE(BM_Schedule, lc, "lc");
-BENCHMARK_CAPTURE(BM_Schedule, wlc, "wlc");
 
 }  // namespace

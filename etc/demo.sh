@@ -35,22 +35,29 @@ start_vsd "$here/etc/demo.toml"
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 say "12 HTTP requests to the VIP 192.0.2.10:80 (wrr, weights 3:2:1)"
 for i in $(seq 1 12); do
-  printf 'request %2d -> %s' "$i" "$(in_client curl -s --max-time 5 http://192.0.2.10/)"
+  printf 'request %2d -> %s\n' "$i" "$(in_client curl -s --max-time 5 http://192.0.2.10/)"
 done
 say "6 HTTP requests to the VIP [2001:db8::10]:80 (rr)"
 for i in $(seq 1 6); do
-  printf 'request %2d -> %s' "$i" "$(in_client curl -s --max-time 5 'http://[2001:db8::10]/')"
+  printf 'request %2d -> %s\n' "$i" "$(in_client curl -s --max-time 5 'http://[2001:db8::10]/')"
 done
 say "vsadm -L -n"
 in_director env VSD_SOCKET=/run/vsd-demo/vsd.sock "$VSADM_BIN" -L -n
-say "nft list table inet vsd (what the kernel diverts to vsd)"
-in_director nft list ruleset | sed -n '/table .* vsd/,/^}/p'
+say "nft list ruleset: tables ip vsd and ip6 vsd (what the kernel diverts to vsd)"
+rules=$(in_director nft list ruleset | sed -n '/table .* vsd/,/^}/p')
+echo "$rules"
+if grep -q "managed by iptables-nft" <<<"$rules"; then
+  echo "(nft says 'managed by iptables-nft' because this kernel lacks the native nft queue"
+  echo " expression: vsd uses the xtables NFQUEUE target through nft_compat; see README)"
+fi
 if [ "$keep" = 1 ]; then
   say "left running (namespaces ${TOPO_PREFIX}-*); try: ip netns exec ${TOPO_PREFIX}-client curl http://192.0.2.10/"
   echo "tear down with: bash etc/demo.sh --down"
   trap - EXIT
 else
   stop_vsd
-  say "vsd stopped; its nft table is gone:"
-  in_director nft list tables || true
+  say "vsd stopped; nft tables left in the director (none expected):"
+  t=$(in_director nft list tables); echo "${t:-(none)}"
+  say "demo done; namespaces removed"
+
 fi

@@ -56,6 +56,13 @@ MessageKind parse_queue_message(const nlmsghdr* nlh, QueuedPacket& out, int* err
           cap_len = ntohl(v);
         }
         break;
+      case NFQA_MARK:
+        if (plen >= 4) {
+          std::uint32_t v;
+          std::memcpy(&v, pl, 4);
+          out.mark = ntohl(v);
+        }
+        break;
       case NFQA_SKB_INFO:
         if (plen >= 4) {
           std::uint32_t v;

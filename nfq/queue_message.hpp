@@ -23,6 +23,7 @@ struct QueuedPacket {
   std::uint32_t orig_len = 0;    // the packet's real length (> len when truncated)
   bool checksum_not_ready = false;  // NFQA_SKB_CSUMNOTREADY: L4 sum is partial
   bool gso = false;                 // NFQA_SKB_GSO: a not-yet-segmented super-packet
+  std::uint32_t mark = 0;           // NFQA_MARK: the packet's firewall mark (fwmark services)
   bool truncated() const { return orig_len > len; }
 };
 

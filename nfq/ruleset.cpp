@@ -6,6 +6,7 @@
 #include <libnftnl/common.h>
 #include <libnftnl/expr.h>
 #include <libnftnl/rule.h>
+#include <libnftnl/set.h>
 #include <libnftnl/table.h>
 #include <libnftnl/udata.h>
 // glibc headers before the kernel uapi ones.
@@ -87,6 +88,7 @@ struct Deleter {
 using TablePtr = std::unique_ptr<nftnl_table, Deleter<nftnl_table, nftnl_table_free>>;
 using ChainPtr = std::unique_ptr<nftnl_chain, Deleter<nftnl_chain, nftnl_chain_free>>;
 using RulePtr = std::unique_ptr<nftnl_rule, Deleter<nftnl_rule, nftnl_rule_free>>;
+using SetPtr = std::unique_ptr<nftnl_set, Deleter<nftnl_set, nftnl_set_free>>;
 
 TablePtr make_table(const std::string& name, std::uint16_t family) {
   TablePtr t(nftnl_table_alloc());
@@ -144,12 +146,35 @@ void expr_meta(nftnl_rule* r, std::uint32_t key) {
   nftnl_rule_add_expr(r, e);
 }
 
-void expr_payload(nftnl_rule* r, std::uint32_t base, std::uint32_t offset, std::uint32_t len) {
+void expr_payload(nftnl_rule* r, std::uint32_t base, std::uint32_t offset, std::uint32_t len,
+                  std::uint32_t dreg = NFT_REG_1) {
   nftnl_expr* e = nftnl_expr_alloc("payload");
   nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, base);
   nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, offset);
   nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
-  nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
+  nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, dreg);
+  nftnl_rule_add_expr(r, e);
+}
+
+void expr_lookup(nftnl_rule* r, const std::string& set, std::uint32_t set_id) {
+  nftnl_expr* e = nftnl_expr_alloc("lookup");
+  nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
+  nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, set.c_str());
+  nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, set_id);
+  nftnl_rule_add_expr(r, e);
+}
+
+void expr_immediate_u32(nftnl_rule* r, std::uint32_t value) {
+  nftnl_expr* e = nftnl_expr_alloc("immediate");
+  nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_1);
+  nftnl_expr_set(e, NFTNL_EXPR_IMM_DATA, &value, sizeof value);
+  nftnl_rule_add_expr(r, e);
+}
+
+void expr_meta_set(nftnl_rule* r, std::uint32_t key) {
+  nftnl_expr* e = nftnl_expr_alloc("meta");
+  nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
+  nftnl_expr_set_u32(e, NFTNL_EXPR_META_SREG, NFT_REG_1);
   nftnl_rule_add_expr(r, e);
 }
 
@@ -227,6 +252,86 @@ RulePtr make_rule(const std::string& table, const DivertMatch& m, const RulesetS
   return r;
 }
 
+// nft's datatype ids (ipv4_addr 7, ipv6_addr 8, inet_service 13),
+// concatenated as nft does (6 bits per component), so `nft list` prints
+// the set as `type ipv4_addr . inet_service`.
+constexpr std::uint32_t kConcatAddrPort4 = (7u << 6) | 13u;
+constexpr std::uint32_t kConcatAddrPort6 = (8u << 6) | 13u;
+
+std::string mark_set_name(std::uint32_t mark) { return "fwmark_" + std::to_string(mark); }
+
+// The named set of a mark group's members in one family, with its elements.
+void add_mark_set_msgs(Batch& b, const std::string& table, std::uint16_t family,
+                       const MarkGroup& g, std::uint32_t set_id) {
+  const bool v4 = family == NFPROTO_IPV4;
+  const std::uint32_t addr_len = v4 ? 4 : 16;
+  SetPtr s(nftnl_set_alloc());
+  nftnl_set_set_str(s.get(), NFTNL_SET_TABLE, table.c_str());
+  nftnl_set_set_str(s.get(), NFTNL_SET_NAME, mark_set_name(g.mark).c_str());
+  nftnl_set_set_u32(s.get(), NFTNL_SET_FAMILY, family);
+  nftnl_set_set_u32(s.get(), NFTNL_SET_KEY_TYPE, v4 ? kConcatAddrPort4 : kConcatAddrPort6);
+  // Each concatenated component takes whole 32-bit registers: the port is padded to 4.
+  nftnl_set_set_u32(s.get(), NFTNL_SET_KEY_LEN, addr_len + 4);
+  nftnl_set_set_u32(s.get(), NFTNL_SET_FLAGS, NFT_SET_CONSTANT);
+  nftnl_set_set_u32(s.get(), NFTNL_SET_ID, set_id);
+  b.message([&](char* buf, std::uint32_t seq) {
+    nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_NEWSET, family, NLM_F_CREATE | NLM_F_ACK, seq);
+    nftnl_set_nlmsg_build_payload(nlh, s.get());
+    return nlh;
+  });
+  for (const auto& [addr, port] : g.members) {
+    if (addr.is_v4() != v4) continue;
+    std::uint8_t key[20] = {};
+    std::memcpy(key, addr.data(), addr_len);
+    key[addr_len] = static_cast<std::uint8_t>(port >> 8);
+    key[addr_len + 1] = static_cast<std::uint8_t>(port);
+    nftnl_set_elem* e = nftnl_set_elem_alloc();
+    nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, addr_len + 4);
+    nftnl_set_elem_add(s.get(), e);
+  }
+  b.message([&](char* buf, std::uint32_t seq) {
+    nlmsghdr* nlh =
+        nftnl_nlmsg_build_hdr(buf, NFT_MSG_NEWSETELEM, family, NLM_F_CREATE | NLM_F_ACK, seq);
+    nftnl_set_elems_nlmsg_build_payload(nlh, s.get());
+    return nlh;
+  });
+}
+
+RulePtr new_rule(const std::string& table, std::uint16_t family, const ChainSpec& chain) {
+  RulePtr r(nftnl_rule_alloc());
+  nftnl_rule_set_u32(r.get(), NFTNL_RULE_FAMILY, family);
+  nftnl_rule_set_str(r.get(), NFTNL_RULE_TABLE, table.c_str());
+  nftnl_rule_set_str(r.get(), NFTNL_RULE_CHAIN, chain.name);
+  return r;
+}
+
+// ip[6] daddr . th dport @fwmark_N meta mark set N
+RulePtr make_mark_rule(const std::string& table, std::uint16_t family, const MarkGroup& g,
+                       std::uint32_t set_id) {
+  RulePtr r = new_rule(table, family, kPrerouting);
+  const bool v4 = family == NFPROTO_IPV4;
+  expr_payload(r.get(), NFT_PAYLOAD_NETWORK_HEADER, v4 ? 16 : 24, v4 ? 4 : 16, NFT_REG_1);
+  expr_payload(r.get(), NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, v4 ? NFT_REG32_01 : NFT_REG_2);
+  expr_lookup(r.get(), mark_set_name(g.mark), set_id);
+  expr_immediate_u32(r.get(), g.mark);
+  expr_meta_set(r.get(), NFT_META_MARK);
+  set_comment(r.get(), g.comment + ": mark its members");
+  return r;
+}
+
+// meta mark N notrack counter queue
+RulePtr make_mark_queue_rule(const std::string& table, std::uint16_t family, const MarkGroup& g,
+                             const RulesetSpec& spec, QueueForm form) {
+  RulePtr r = new_rule(table, family, kPrerouting);
+  expr_meta(r.get(), NFT_META_MARK);
+  expr_cmp_eq(r.get(), &g.mark, sizeof g.mark);
+  expr_plain(r.get(), "notrack");
+  expr_plain(r.get(), "counter");
+  expr_queue(r.get(), spec, form);
+  set_comment(r.get(), g.comment);
+  return r;
+}
+
 void add_rule_msg(Batch& b, nftnl_rule* r) {
   const auto family = static_cast<std::uint16_t>(nftnl_rule_get_u32(r, NFTNL_RULE_FAMILY));
   b.message([&](char* buf, std::uint32_t seq) {
@@ -259,6 +364,19 @@ std::vector<std::uint8_t> build_install_batch(const RulesetSpec& spec, QueueForm
     add_table_msg(b, spec.table, family, NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_EXCL);
     add_chain_msg(b, spec.table, family, kPrerouting);
     add_chain_msg(b, spec.table, family, kForward);
+  }
+  std::uint32_t set_id = 1;
+  for (const auto& g : spec.mark_groups) {
+    for (std::uint16_t family : kFamilies) {
+      bool any = false;
+      for (const auto& m : g.members) any |= m.first.is_v4() == (family == NFPROTO_IPV4);
+      if (any) {
+        add_mark_set_msgs(b, spec.table, family, g, set_id);
+        add_rule_msg(b, make_mark_rule(spec.table, family, g, set_id).get());
+        ++set_id;
+      }
+      add_rule_msg(b, make_mark_queue_rule(spec.table, family, g, spec, form).get());
+    }
   }
   for (const auto& m : spec.matches) {
     if (m.side == DivertMatch::Side::destination) {

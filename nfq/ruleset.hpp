@@ -27,11 +27,23 @@ struct DivertMatch {
   std::string comment;       // shown by `nft list ruleset`
 };
 
+// A firewall-mark service (ipvsadm -f): packets carrying `mark` are queued.
+// Its members (VIP:port pairs, TCP or UDP) are a named set `fwmark_<mark>`
+// in the members' family; a rule marks what the set matches, so one
+// `nft list ruleset` shows the whole grouping. Without members the
+// operator marks packets with their own rules (at a priority below -300).
+struct MarkGroup {
+  std::uint32_t mark = 0;
+  std::vector<std::pair<IpAddress, std::uint16_t>> members;
+  std::string comment;
+};
+
 struct RulesetSpec {
   std::string table = "vsd";
   std::uint16_t queue_first = 0, queue_count = 1;
   bool bypass = false;  // fail_open: accept instead of drop while nobody listens
   std::vector<DivertMatch> matches;
+  std::vector<MarkGroup> mark_groups;
 };
 
 // Two tables named spec.table, `ip` and `ip6` (see ruleset.cpp for why not

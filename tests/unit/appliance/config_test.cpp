@@ -72,8 +72,8 @@ weight = 70000
       "t.toml:2:10: director.queues must be an integer, got string",
       "t.toml:3:13: director.fail_open must be true or false, got integer",
       "t.toml:6:12: service.protocol must be tcp | udp, got \"sctp\"",
-      "t.toml:7:13: unknown scheduler \"wrrr\"; known: rr, wrr, lc, wlc",
-      "t.toml:10:10: unknown key 'weigth' in [[service.real]]; known keys: address, weight, forward",
+      "t.toml:7:13: unknown scheduler \"wrrr\"; known: rr, wrr, lc, wlc, lblc, lblcr, dh, sh, sed, nq, fo, ovf, mh, twos",
+      "t.toml:10:10: unknown key 'weigth' in [[service.real]]; known keys: address, weight, forward, upper_threshold, lower_threshold",
       "t.toml:12:11: real server 203.0.113.11:8000 is listed twice in service TCP 192.0.2.10:80 "
       "(first at line 8)",
       "t.toml:13:10: real.weight must be from 0 to 65535, got 70000",
@@ -97,10 +97,10 @@ address = "192.0.2.10:0"
 )");
   ASSERT_EQ(errs.size(), 5u);
   EXPECT_EQ(errs[0], "t.toml:2:11: bad service address \"2001:db8::10:80\": an IPv6 address needs brackets: \"[2001:db8::10]:80\"");
-  EXPECT_EQ(errs[1], "t.toml:6:11: real server 203.0.113.11:80 is not of the same address family as the service [2001:db8::10]:80 (only forward = \"tun\" may mix)");
+  EXPECT_EQ(errs[1], "t.toml:6:11: real server 203.0.113.11:80 is not of the same address family as the service TCP [2001:db8::10]:80 (only forward = \"tun\" may mix)");
   EXPECT_EQ(errs[2], "t.toml:8:11: service TCP [2001:db8::10]:80 is defined twice (first at line 3)");
-  EXPECT_EQ(errs[3], "t.toml:9:1: [[service]] needs an address, e.g. address = \"192.0.2.10:80\"");
-  EXPECT_EQ(errs[4], "t.toml:12:11: port 0 services need persistence, not supported yet");
+  EXPECT_EQ(errs[3], "t.toml:9:1: [[service]] needs an address, e.g. address = \"192.0.2.10:80\", or a fwmark");
+  EXPECT_EQ(errs[4], "t.toml:12:11: a port-0 service (every port of 192.0.2.10) needs persistent = SECONDS, as ipvsadm requires -p for port 0");
 }
 
 TEST(Config, SyntaxErrorAndUnknownSectionsAndUnimplementedForward) {

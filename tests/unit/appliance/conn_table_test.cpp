@@ -65,6 +65,43 @@ TEST(ConnTable, ExpiresByClockAndHonoursLateRefresh) {
   EXPECT_EQ(t.size(), 0u);
 }
 
+TEST(ConnTable, ShortenedExpiryIsHonouredOnTime) {
+  ConnTable t(8);
+  ConnEntry* e = t.insert(make("198.51.100.2", 1), 1900);  // ESTABLISHED: 900 s
+  ASSERT_NE(e, nullptr);
+  t.expire(1000, [](ConnEntry&) {});
+  t.set_expiry(*e, 1060);  // a FIN: CLOSE_WAIT 60 s
+  EXPECT_EQ(t.expire(1059, [](ConnEntry&) {}), 0u);
+  EXPECT_EQ(t.expire(1060, [](ConnEntry&) {}), 1u);
+}
+
+TEST(ConnTable, TemplatesHaveOnlyAClientKeyAndCanBeUnhashed) {
+  ConnTable t(8);
+  ConnEntry a = make("198.51.100.2", 0);
+  a.flags = ConnEntry::kTemplate | ConnEntry::kClientKeyOnly;
+  a.control = 0;  // a template counts the connections it controls
+  ConnEntry b = a;
+  b.vaddr = *IpAddress::parse("192.0.2.99");  // another service, same real server side
+  ConnEntry* ta = t.insert(a, 100);
+  ConnEntry* tb = t.insert(b, 100);
+  ASSERT_NE(ta, nullptr);
+  ASSERT_NE(tb, nullptr) << "two templates may share the real-server side";
+  EXPECT_EQ(t.find(a.proto, a.daddr, a.dport, a.caddr, a.cport).entry, nullptr);
+  t.unhash(*ta);
+  EXPECT_EQ(t.find(a.proto, a.caddr, a.cport, a.vaddr, a.vport).entry, nullptr);
+  EXPECT_EQ(t.size(), 2u);
+  // Kept by its callback while it still controls a connection.
+  ta->control = 1;
+  EXPECT_EQ(t.expire(100, [](ConnEntry& e) {
+    if (e.control > 0) { e.expires = 150; return false; }
+    return true;
+  }), 1u);
+  EXPECT_EQ(t.size(), 1u);
+  ta->control = 0;
+  EXPECT_EQ(t.expire(150, [](ConnEntry&) { return true; }), 1u);
+  EXPECT_EQ(t.size(), 0u);
+}
+
 TEST(ConnTable, ExpiryBeyondOneWheelTurnAndAfterLongPause) {
   ConnTable t(8);
   t.expire(0, [](ConnEntry&) {});
@@ -112,7 +149,7 @@ TEST(ConnTable, IPv6Entries) {
 
 TEST(ConnTable, EntryStaysCompact) {
   ConnTable t(1 << 16);
-  EXPECT_LE(sizeof(ConnEntry), 96u);
+  EXPECT_LE(sizeof(ConnEntry), 104u);
   EXPECT_LE(t.bytes_per_entry(), 128u);
 }
 

@@ -199,5 +199,28 @@ TEST_F(RulesetKernel, RefusedInstallLeavesTheOldTable) {
   EXPECT_TRUE(has(listing, "tcp dport 80")) << listing;
 }
 
+TEST_F(RulesetKernel, FwmarkGroupIsANamedSetThatMarksAndQueues) {
+  QueueForm form = probe_queue_form();
+  RulesetSpec spec;
+  spec.table = "vsdtest";
+  MarkGroup g;
+  g.mark = 7;
+  g.members = {{ip("192.0.2.10"), 80}, {ip("192.0.2.10"), 443}, {ip("2001:db8::10"), 443}};
+  g.comment = "vsd service FWM 7";
+  spec.mark_groups.push_back(g);
+  install(spec, form);
+  std::string listing = sh("nft list ruleset 2>/dev/null");
+  EXPECT_TRUE(has(listing, "set fwmark_7 {")) << listing;
+  EXPECT_TRUE(has(listing, "type ipv4_addr . inet_service")) << listing;
+  EXPECT_TRUE(has(listing, "192.0.2.10 . 80")) << listing;
+  EXPECT_TRUE(has(listing, "192.0.2.10 . 443")) << listing;
+  EXPECT_TRUE(has(listing, "type ipv6_addr . inet_service")) << listing;
+  EXPECT_TRUE(has(listing, "2001:db8::10 . 443")) << listing;
+  EXPECT_TRUE(has(listing, "ip daddr . th dport @fwmark_7 meta mark set 0x00000007")) << listing;
+  EXPECT_TRUE(has(listing, "meta mark 0x00000007 notrack counter")) << listing;
+  EXPECT_TRUE(has(listing, "comment \"vsd service FWM 7\"")) << listing;
+  remove("vsdtest");
+}
+
 }  // namespace
 }  // namespace vsd::nfq
