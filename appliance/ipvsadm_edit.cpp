@@ -1,0 +1,299 @@
+#include "appliance/ipvsadm_edit.hpp"
+
+#include <algorithm>
+
+#include "appliance/scheduler_registry.hpp"
+
+namespace vsd {
+namespace {
+
+using nlohmann::json;
+
+// IPVS keys services by (fwmark, family) or (protocol, address, port). A
+// vsd fwmark service has no family of its own (its members' or reals'), so
+// it matches on the mark alone.
+ServiceConfig* find_service(Config& cfg, const IpvsadmService& key) {
+  for (auto& s : cfg.services) {
+    if (key.is_fwmark() ? s.fwmark == key.fwmark
+                        : !s.is_fwmark() && s.protocol == key.protocol && s.address == key.address)
+      return &s;
+  }
+  return nullptr;
+}
+
+std::vector<RealServerConfig>::iterator find_real(ServiceConfig& svc, const Endpoint& real) {
+  return std::find_if(svc.reals.begin(), svc.reals.end(), [&](const RealServerConfig& r) {
+    std::uint16_t port = r.address.port ? r.address.port : svc.address.port;
+    return r.address.addr == real.addr && port == real.port;
+  });
+}
+
+// IPVS takes any of its three flag bits; vsd only has the flags its sh and
+// mh schedulers use, and says so rather than keep a flag that does nothing.
+std::optional<std::string> check_service(const IpvsadmCommand& c) {
+  if (!is_known_scheduler(c.scheduler)) return "Scheduler or persistence engine not found";
+  for (const auto& f : c.scheduler_flags)
+    if (!is_known_scheduler_flag(c.scheduler, f))
+      return "scheduler flag `" + f + "' has no meaning for scheduler " + c.scheduler + " in vsd";
+  return std::nullopt;
+}
+
+void set_service_options(ServiceConfig& s, const IpvsadmCommand& c) {
+  s.scheduler = c.scheduler;
+  s.scheduler_flags = c.scheduler_flags;
+  s.persistent = c.persistent;
+  s.persistence_netmask = c.netmask;
+  s.ops = c.ops;
+}
+
+void set_real_options(RealServerConfig& r, const IpvsadmCommand& c) {
+  r.weight = c.weight;
+  r.forward = c.forward;
+  r.upper_threshold = c.upper_threshold;
+  r.lower_threshold = c.lower_threshold;
+}
+
+// Checks IPVS makes on a destination before looking it up.
+std::optional<std::string> check_real(const IpvsadmCommand& c) {
+  if (c.lower_threshold > c.upper_threshold) return "Numerical result out of range";  // ERANGE
+  if (c.real->addr.is_v4() == c.service->is_ipv6() && c.forward != ForwardMethod::tun)
+    return "Different address family is allowed only for tunneling servers";
+  return std::nullopt;
+}
+
+std::optional<std::string> apply(Config& cfg, const IpvsadmCommand& c) {
+  bool needs_service = c.op != IpvsadmOp::clear && c.op != IpvsadmOp::set_timeouts;
+  bool needs_real = c.op == IpvsadmOp::add_server || c.op == IpvsadmOp::edit_server ||
+                    c.op == IpvsadmOp::delete_server;
+  if (needs_service && !c.service) return std::string("no virtual service given");
+  if (needs_real && !c.real) return std::string("no real server given");
+  switch (c.op) {
+    case IpvsadmOp::add_service: {
+      if (find_service(cfg, *c.service)) return "Service already exists";
+      if (auto why = check_service(c)) return why;
+      ServiceConfig s;
+      s.protocol = c.service->protocol;
+      s.fwmark = c.service->fwmark;
+      if (!s.is_fwmark()) s.address = c.service->address;  // fwmark: address unset (config.hpp)
+      set_service_options(s, c);
+      cfg.services.push_back(std::move(s));
+      return std::nullopt;
+    }
+    case IpvsadmOp::edit_service: {
+      ServiceConfig* s = find_service(cfg, *c.service);
+      if (!s) return "No such service";
+      if (auto why = check_service(c)) return why;
+      set_service_options(*s, c);
+      return std::nullopt;
+    }
+    case IpvsadmOp::delete_service: {
+      ServiceConfig* s = find_service(cfg, *c.service);
+      if (!s) return "No such service";
+      cfg.services.erase(cfg.services.begin() + (s - cfg.services.data()));
+      return std::nullopt;
+    }
+    case IpvsadmOp::clear:
+      cfg.services.clear();
+      return std::nullopt;
+    case IpvsadmOp::add_server:
+    case IpvsadmOp::edit_server: {
+      ServiceConfig* s = find_service(cfg, *c.service);
+      if (!s) return "Service not defined";
+      if (auto why = check_real(c)) return why;
+      auto it = find_real(*s, *c.real);
+      if (c.op == IpvsadmOp::add_server) {
+        if (it != s->reals.end()) return "Destination already exists";
+        RealServerConfig r;
+        r.address = *c.real;
+        set_real_options(r, c);
+        s->reals.push_back(std::move(r));
+      } else {
+        if (it == s->reals.end()) return "No such destination";
+        set_real_options(*it, c);
+      }
+      return std::nullopt;
+    }
+    case IpvsadmOp::delete_server: {
+      ServiceConfig* s = find_service(cfg, *c.service);
+      if (!s) return "Service not defined";
+      auto it = find_real(*s, *c.real);
+      if (it == s->reals.end()) return "No such destination";
+      s->reals.erase(it);
+      return std::nullopt;
+    }
+    case IpvsadmOp::set_timeouts:
+      if (c.tcp_timeout) cfg.timeouts.tcp = c.tcp_timeout;
+      if (c.tcpfin_timeout) cfg.timeouts.tcpfin = c.tcpfin_timeout;
+      if (c.udp_timeout) cfg.timeouts.udp = c.udp_timeout;
+      return std::nullopt;
+    default:
+      return std::string("'") + ipvsadm_op_name(c.op) + "' does not change the table";
+  }
+}
+
+constexpr std::pair<IpvsadmOp, const char*> kEditOps[] = {
+    {IpvsadmOp::add_service, "add-service"},   {IpvsadmOp::edit_service, "edit-service"},
+    {IpvsadmOp::delete_service, "delete-service"}, {IpvsadmOp::clear, "flush"},
+    {IpvsadmOp::add_server, "add-server"},     {IpvsadmOp::edit_server, "edit-server"},
+    {IpvsadmOp::delete_server, "delete-server"}, {IpvsadmOp::set_timeouts, "set"}};
+
+template <class T>
+T get(const json& j, const char* key, T fallback) {
+  auto it = j.find(key);
+  return it == j.end() || it->is_null() ? fallback : it->get<T>();
+}
+
+}  // namespace
+
+std::optional<std::string> apply_ipvsadm_command(Config& cfg, const IpvsadmCommand& cmd) {
+  Config copy = cfg;
+  if (auto err = apply(copy, cmd)) return err;
+  cfg = std::move(copy);
+  return std::nullopt;
+}
+
+std::optional<std::string> apply_ipvsadm_batch(Config& cfg, const std::vector<IpvsadmCommand>& cmds,
+                                               std::size_t* failed) {
+  Config copy = cfg;
+  for (std::size_t i = 0; i < cmds.size(); ++i) {
+    if (auto err = apply(copy, cmds[i])) {
+      if (failed) *failed = i;
+      return err;
+    }
+  }
+  cfg = std::move(copy);
+  return std::nullopt;
+}
+
+json ipvsadm_service_json(const IpvsadmService& s) {
+  if (s.is_fwmark()) return {{"fwmark", s.fwmark}, {"ipv6", s.ipv6}};
+  return {{"protocol", to_string(s.protocol)}, {"address", s.address.to_string()}};
+}
+
+json ipvsadm_command_json(const IpvsadmCommand& c) {
+  json j = {{"op", ipvsadm_op_name(c.op)}};
+  if (c.service) j["service"] = ipvsadm_service_json(*c.service);
+  switch (c.op) {
+    case IpvsadmOp::add_service:
+    case IpvsadmOp::edit_service:
+      j["scheduler"] = c.scheduler;
+      j["scheduler_flags"] = c.scheduler_flags;
+      j["persistent"] = c.persistent;
+      j["netmask"] = c.netmask;
+      j["ops"] = c.ops;
+      break;
+    case IpvsadmOp::add_server:
+    case IpvsadmOp::edit_server:
+      j["forward"] = to_string(c.forward);
+      j["weight"] = c.weight;
+      j["upper_threshold"] = c.upper_threshold;
+      j["lower_threshold"] = c.lower_threshold;
+      [[fallthrough]];
+    case IpvsadmOp::delete_server:
+      if (c.real) j["real"] = c.real->to_string();
+      break;
+    case IpvsadmOp::set_timeouts:
+      j["timeouts"] = {{"tcp", c.tcp_timeout}, {"tcpfin", c.tcpfin_timeout}, {"udp", c.udp_timeout}};
+      break;
+    default: break;
+  }
+  return j;
+}
+
+std::optional<IpvsadmService> ipvsadm_service_from_json(const json& j, std::string* error) {
+  auto bad = [&](std::string why) -> std::optional<IpvsadmService> {
+    if (error) *error = "bad service " + j.dump() + ": " + why;
+    return std::nullopt;
+  };
+  try {
+    if (!j.is_object()) return bad("not an object");
+    IpvsadmService s;
+    if (j.contains("fwmark")) {
+      s.fwmark = j.at("fwmark").get<std::uint32_t>();
+      if (s.fwmark == 0) return bad("fwmark must be greater than zero");
+      s.ipv6 = get<bool>(j, "ipv6", false);
+      return s;
+    }
+    std::string proto = get<std::string>(j, "protocol", "tcp");
+    if (proto != "tcp" && proto != "udp") return bad("protocol must be tcp or udp");
+    s.protocol = proto == "tcp" ? Protocol::tcp : Protocol::udp;
+    std::string why;
+    auto e = Endpoint::parse(j.at("address").get<std::string>(), &why);
+    if (!e) return bad(why);
+    s.address = *e;
+    return s;
+  } catch (const json::exception& e) {
+    return bad(e.what());
+  }
+}
+
+std::optional<IpvsadmCommand> ipvsadm_command_from_json(const json& j, std::string* error) {
+  auto bad = [&](std::string why) -> std::optional<IpvsadmCommand> {
+    if (error) *error = "bad command " + j.dump() + ": " + why;
+    return std::nullopt;
+  };
+  try {
+    if (!j.is_object()) return bad("not an object");
+    IpvsadmCommand c;
+    std::string op = j.at("op").get<std::string>();
+    auto known = std::find_if(std::begin(kEditOps), std::end(kEditOps),
+                              [&](const auto& p) { return op == p.second; });
+    if (known == std::end(kEditOps)) return bad("op must be a table-changing ipvsadm command");
+    c.op = known->first;
+    if (j.contains("service") && !j.at("service").is_null()) {
+      std::string why;
+      c.service = ipvsadm_service_from_json(j.at("service"), &why);
+      if (!c.service) return bad(why);
+    }
+    c.scheduler = get<std::string>(j, "scheduler", "wlc");
+    c.scheduler_flags = get<std::vector<std::string>>(j, "scheduler_flags", {});
+    c.persistent = get<std::uint32_t>(j, "persistent", 0);
+    c.netmask = get<std::uint8_t>(j, "netmask", 0);
+    c.ops = get<bool>(j, "ops", false);
+    if (j.contains("real") && !j.at("real").is_null()) {
+      std::string why;
+      c.real = Endpoint::parse(j.at("real").get<std::string>(), &why);
+      if (!c.real) return bad("real: " + why);
+    }
+    std::string fwd = get<std::string>(j, "forward", "dr");
+    if (fwd == "nat") c.forward = ForwardMethod::nat;
+    else if (fwd == "tun") c.forward = ForwardMethod::tun;
+    else if (fwd == "dr") c.forward = ForwardMethod::dr;
+    else return bad("forward must be nat, tun or dr");
+    c.weight = get<std::uint32_t>(j, "weight", 1);
+    if (c.weight > 65535) return bad("weight must be from 0 to 65535");
+    c.upper_threshold = get<std::uint32_t>(j, "upper_threshold", 0);
+    c.lower_threshold = get<std::uint32_t>(j, "lower_threshold", 0);
+    if (j.contains("timeouts")) {
+      const json& t = j.at("timeouts");
+      c.tcp_timeout = get<std::uint32_t>(t, "tcp", 0);
+      c.tcpfin_timeout = get<std::uint32_t>(t, "tcpfin", 0);
+      c.udp_timeout = get<std::uint32_t>(t, "udp", 0);
+    }
+    bool needs_service = c.op != IpvsadmOp::clear && c.op != IpvsadmOp::set_timeouts;
+    if (needs_service && !c.service) return bad("needs a service");
+    bool needs_real = c.op == IpvsadmOp::add_server || c.op == IpvsadmOp::edit_server ||
+                      c.op == IpvsadmOp::delete_server;
+    if (needs_real && !c.real) return bad("needs a real server");
+    return c;
+  } catch (const json::exception& e) {
+    return bad(e.what());
+  }
+}
+
+std::optional<std::string> apply_ipvsadm_json(Config& cfg, const json& commands) {
+  if (!commands.is_array()) return std::string("bad edit request: \"commands\" must be an array");
+  std::vector<IpvsadmCommand> cmds;
+  for (const auto& j : commands) {
+    std::string why;
+    auto c = ipvsadm_command_from_json(j, &why);
+    if (!c) return "bad edit request: " + why;
+    cmds.push_back(std::move(*c));
+  }
+  std::size_t failed = 0;
+  auto err = apply_ipvsadm_batch(cfg, cmds, &failed);
+  if (err && cmds.size() > 1) return to_ipvsadm_args(cmds[failed]) + ": " + *err;
+  return err;
+}
+
+}  // namespace vsd
