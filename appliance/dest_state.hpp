@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <memory>
 
+#include "appliance/rate_estimator.hpp"
+
 namespace vsd {
 
 struct Counter {
@@ -25,12 +27,14 @@ struct TrafficCounters {
 
 struct ServiceState {
   TrafficCounters traffic;
+  RateEstimate rates;  // control-plane thread only
 };
 
 struct DestState {
   explicit DestState(std::shared_ptr<ServiceState> svc) : service(std::move(svc)) {}
   std::shared_ptr<ServiceState> service;  // the service this real server belongs to
   TrafficCounters traffic;
+  RateEstimate rates;      // control-plane thread only
   Counter active_conns;    // ipvsadm ActiveConn: TCP in ESTABLISHED
   Counter inactive_conns;  // ipvsadm InActConn: every other entry
   Counter persistent_conns; // ipvsadm PersistConn: templates pointing here

@@ -2,7 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include "appliance/config_writer.hpp"
 #include "appliance/control_server.hpp"
+#include "appliance/ipvsadm_edit.hpp"
 #include "appliance/data_plane.hpp"
 #include "appliance/ruleset_spec.hpp"
 #include "appliance/service_table.hpp"
@@ -17,6 +19,65 @@ std::size_t count_reals(const Config& c) {
   std::size_t n = 0;
   for (const auto& s : c.services) n += s.reals.size();
   return n;
+}
+
+std::string service_label(const ServiceConfig& s) {
+  if (s.is_fwmark()) return "FWM " + std::to_string(s.fwmark);
+  return std::string(s.protocol == Protocol::tcp ? "TCP " : "UDP ") + s.address.to_string();
+}
+
+bool same_service(const ServiceConfig& a, const ServiceConfig& b) {
+  return a.is_fwmark() ? a.fwmark == b.fwmark
+                       : (!b.is_fwmark() && a.protocol == b.protocol && a.address == b.address);
+}
+
+std::string real_label(const ServiceConfig& s, const RealServerConfig& r) {
+  return Endpoint{r.address.addr, r.address.port ? r.address.port : s.address.port}.to_string();
+}
+
+// One log line per operator-visible change between two configurations,
+// with the VIP and RIP in it.
+void log_changes(const Config& before, const Config& after, const std::string& why) {
+  for (const auto& s : after.services) {
+    const ServiceConfig* old = nullptr;
+    for (const auto& o : before.services)
+      if (same_service(o, s)) old = &o;
+    if (!old) {
+      spdlog::info("{}: service {} added (scheduler {}{})", why, service_label(s), s.scheduler,
+                   s.persistent ? ", persistent " + std::to_string(s.persistent) + "s" : "");
+    } else if (old->scheduler != s.scheduler || old->persistent != s.persistent ||
+               old->persistence_netmask != s.persistence_netmask || old->ops != s.ops ||
+               old->scheduler_flags != s.scheduler_flags) {
+      spdlog::info("{}: service {} changed (scheduler {}, persistent {}s)", why, service_label(s),
+                   s.scheduler, s.persistent);
+    }
+    for (const auto& r : s.reals) {
+      const RealServerConfig* was = nullptr;
+      if (old)
+        for (const auto& o : old->reals)
+          if (o.address == r.address) was = &o;
+      if (!was)
+        spdlog::info("{}: service {}: real server {} added ({}, weight {})", why, service_label(s),
+                     real_label(s, r), to_string(r.forward), r.weight);
+      else if (was->weight != r.weight || was->forward != r.forward ||
+               was->upper_threshold != r.upper_threshold || was->lower_threshold != r.lower_threshold)
+        spdlog::info("{}: service {}: real server {} now {} weight {} (was {} weight {}){}", why,
+                     service_label(s), real_label(s, r), to_string(r.forward), r.weight,
+                     to_string(was->forward), was->weight, r.weight == 0 ? " - quiesced" : "");
+    }
+    if (old)
+      for (const auto& o : old->reals) {
+        bool kept = false;
+        for (const auto& r : s.reals) kept |= r.address == o.address;
+        if (!kept)
+          spdlog::info("{}: service {}: real server {} removed", why, service_label(s), real_label(*old, o));
+      }
+  }
+  for (const auto& o : before.services) {
+    bool kept = false;
+    for (const auto& s : after.services) kept |= same_service(o, s);
+    if (!kept) spdlog::info("{}: service {} removed", why, service_label(o));
+  }
 }
 
 }  // namespace
@@ -90,7 +151,7 @@ int Director::run() {
                  "max_connections",
                  config_.director.max_connections, refused);
   };
-  engine_.publish(build_snapshot(config_, nullptr));
+  engine_.publish(build_snapshot(config_, nullptr, &clock_));
   for (const auto& s : config_.services)
     for (const auto& r : s.reals)
       spdlog::info("service {} {} -> real server {} {} weight {}", to_string(s.protocol),
@@ -121,6 +182,7 @@ int Director::run() {
         io_.stop();
       };
   signals.async_wait(on_signal);
+  arm_estimator();
   spdlog::info("ready");
   io_.run();
   return 0;
@@ -138,23 +200,115 @@ bool Director::reload(std::string* summary) {
   Config next = std::move(*result.config);
   if (next.director.queue != config_.director.queue ||
       next.director.queues != config_.director.queues ||
-      next.director.max_connections != config_.director.max_connections)
-    spdlog::warn("reload: [director] queue/queues/max_connections changes need a restart; kept");
-  next.director = config_.director;
+      next.director.max_connections != config_.director.max_connections ||
+      next.director.fail_open != config_.director.fail_open)
+    spdlog::warn("reload: [director] queue/queues/max_connections/fail_open changes need a restart; kept");
+  next.director.queue = config_.director.queue;
+  next.director.queues = config_.director.queues;
+  next.director.max_connections = config_.director.max_connections;
+  next.director.fail_open = config_.director.fail_open;
   next.control = config_.control;
-  try {
-    nfq::install(make_ruleset_spec(next, table_), queue_form_);
-  } catch (const std::exception& e) {
-    *summary = std::string("reload refused: nft ruleset not installed: ") + e.what();
+  std::string err;
+  if (!apply_config(std::move(next), "reload", &err)) {
+    *summary = "reload refused: " + err;
     spdlog::error("{}", *summary);
     return false;
   }
-  engine_.publish(build_snapshot(next, engine_.published().get()));
-  config_ = std::move(next);
   *summary = "reloaded " + config_path_ + ": " + std::to_string(config_.services.size()) +
              " services, " + std::to_string(count_reals(config_)) + " real servers";
   spdlog::info("{}", *summary);
   return true;
+}
+
+bool Director::apply_config(Config next, const std::string& why, std::string* error) {
+  // The ruleset first: if the kernel refuses it, nothing changes anywhere.
+  try {
+    nfq::install(make_ruleset_spec(next, table_), queue_form_);
+  } catch (const std::exception& e) {
+    *error = std::string("nft ruleset not installed (the running configuration is unchanged): ") + e.what();
+    return false;
+  }
+  if (next.log.level != config_.log.level) {
+    spdlog::set_level(spdlog::level::from_str(next.log.level));
+    spdlog::info("{}: log level {}", why, next.log.level);
+  }
+  log_changes(config_, next, why);
+  engine_.publish(build_snapshot(next, engine_.published().get(), &clock_));
+  config_ = std::move(next);
+  return true;
+}
+
+// Runs on the control thread every 2 s, like IPVS's estimator.
+void Director::arm_estimator() {
+  estimator_.expires_after(std::chrono::seconds(2));
+  estimator_.async_wait([this](boost::system::error_code ec) {
+    if (ec) return;
+    auto snap = engine_.published();
+    for (const auto& s : snap->services) {
+      s.state->rates.tick(s.state->traffic);
+      for (const auto& d : s.dests) d.state->rates.tick(d.state->traffic);
+    }
+    arm_estimator();
+  });
+}
+
+nlohmann::json Director::edit(const nlohmann::json& commands) {
+  Config next = config_;
+  if (auto err = apply_ipvsadm_json(next, commands)) return {{"ok", false}, {"error", *err}};
+  // The edited configuration must pass the same checks as a file would.
+  auto checked = parse_config(write_config_toml(next), "vsadm edit");
+  if (!checked.config) {
+    std::string msg;
+    for (const auto& e : checked.errors) msg += (msg.empty() ? "" : "; ") + e.reason;
+    spdlog::warn("vsadm edit refused: {}", msg);
+    return {{"ok", false}, {"error", msg}};
+  }
+  std::string err;
+  if (!apply_config(std::move(*checked.config), "vsadm", &err)) {
+    spdlog::error("vsadm edit refused: {}", err);
+    return {{"ok", false}, {"error", err}};
+  }
+  return {{"ok", true}};
+}
+
+nlohmann::json Director::zero(const nlohmann::json& service) {
+  auto snap = engine_.published();
+  std::vector<const ServiceView*> targets;
+  for (const auto& s : snap->services) {
+    if (service.is_null()) {
+      targets.push_back(&s);
+      continue;
+    }
+    std::string why;
+    auto sv = ipvsadm_service_from_json(service, &why);
+    if (!sv) return {{"ok", false}, {"error", why}};
+    bool match = sv->is_fwmark() ? s.fwmark == sv->fwmark
+                                 : (!s.fwmark && s.protocol == sv->protocol && s.vip == sv->address);
+    if (match) targets.push_back(&s);
+  }
+  if (targets.empty()) return {{"ok", false}, {"error", "No such service"}};
+  auto reset = [](TrafficCounters& t) {
+    t.conns.reset();
+    t.inpkts.reset();
+    t.outpkts.reset();
+    t.inbytes.reset();
+    t.outbytes.reset();
+  };
+  // The data path is the counters' only writer: zero them on its thread.
+  auto work = [&] {
+    for (const auto* s : targets) {
+      reset(s->state->traffic);
+      for (const auto& d : s->dests) reset(d.state->traffic);
+    }
+    return 0;
+  };
+  if (data_plane_) data_plane_->run_on_data_thread(work); else work();
+  for (const auto* s : targets) {
+    s->state->rates.reset();
+    for (const auto& d : s->dests) d.state->rates.reset();
+  }
+  spdlog::info("vsadm: counters zeroed ({} services)", targets.size());
+  return {{"ok", true}};
 }
 
 nlohmann::json Director::status() {
@@ -197,8 +351,25 @@ nlohmann::json Director::handle(const nlohmann::json& request) {
   if (cmd == "reload") {
     std::string summary;
     bool ok = reload(&summary);
-    return {{"ok", ok}, {"message", summary}};
+    return {{"ok", ok}, {ok ? "message" : "error", summary}};
   }
+  if (cmd == "connections") {
+    const std::uint32_t now = clock_.now_s();
+    auto list = data_plane_ ? data_plane_->run_on_data_thread(
+                                  [&] { return connections_json(engine_.connections(), now); })
+                            : connections_json(engine_.connections(), now);
+    return {{"ok", true}, {"connections", std::move(list)}};
+  }
+  if (cmd == "edit") {
+    if (!request.contains("commands") || !request["commands"].is_array())
+      return {{"ok", false}, {"error", "edit needs \"commands\": [...]"}};
+    return edit(request["commands"]);
+  }
+  if (cmd == "zero") return zero(request.value("service", nlohmann::json()));
+  if (cmd == "save_toml") return {{"ok", true}, {"toml", write_config_toml(config_)}};
+  if (cmd == "garp")
+    return {{"ok", false},
+            {"error", "gratuitous ARP needs the ARP manager, which this version of vsd does not have yet"}};
   return {{"ok", false}, {"error", "unknown control command '" + cmd + "'"}};
 }
 

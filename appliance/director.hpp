@@ -35,6 +35,12 @@ class Director {
   nlohmann::json handle(const nlohmann::json& request);
   nlohmann::json status();
   bool reload(std::string* summary);
+  // Installs the ruleset for `next` and publishes its snapshot; on failure
+  // nothing changes and *error says why.
+  bool apply_config(Config next, const std::string& why, std::string* error);
+  nlohmann::json edit(const nlohmann::json& commands);
+  nlohmann::json zero(const nlohmann::json& service);
+  void arm_estimator();
 
   Config config_;
   std::string config_path_;
@@ -46,6 +52,7 @@ class Director {
   bool rules_installed_ = false;
   std::string table_ = "vsd";
   boost::asio::io_context io_;
+  boost::asio::steady_timer estimator_{io_};
   std::unique_ptr<DataPlane> data_plane_;
   std::unique_ptr<ControlServer> control_;
 };

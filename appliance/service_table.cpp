@@ -74,6 +74,7 @@ std::shared_ptr<const ServiceSnapshot> build_snapshot(const Config& config,
     // Prefix lengths count from the IPv4 address's own first bit; the
     // engine masks v4-mapped addresses past their 96-bit prefix.
     sv.netmask = sc.persistence_netmask ? sc.persistence_netmask : (v4 ? 32 : 128);
+    sv.v6 = !v4;
     sv.scheduler_name = sc.scheduler;
     sv.scheduler_flags = sc.scheduler_flags;
     sv.state = prev ? prev->state : std::make_shared<ServiceState>();

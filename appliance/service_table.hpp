@@ -28,6 +28,7 @@ struct ServiceView {
   std::shared_ptr<ServiceState> state;
 
   std::uint8_t l4proto() const { return static_cast<std::uint8_t>(protocol); }
+  bool v6 = false;  // the service's family (fwmark services: from members or real servers)
   // The real server at `addr` (port as configured: 0 = the packet's port).
   const DestView* dest(const IpAddress& addr, std::uint16_t port) const;
 };

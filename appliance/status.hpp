@@ -28,4 +28,8 @@ nlohmann::json counters_json(const EngineCounters& c);
 //   "active_conns":0,"inactive_conns":0,"stats":{...}}],"stats":{...}}]}
 nlohmann::json status_json(const ServiceSnapshot& snap, const DaemonInfo& info);
 
+// ipvsadm -L -c: every connection and persistence template (fields in
+// ipvsadm_format.hpp). Reads the table: call it on the data-path thread.
+nlohmann::json connections_json(const ConnTable& table, std::uint32_t now);
+
 }  // namespace vsd
