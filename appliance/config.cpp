@@ -8,6 +8,7 @@
 #include <sstream>
 #include <toml++/toml.h>
 
+#include "appliance/health/check_config_toml.hpp"
 #include "appliance/scheduler_registry.hpp"
 
 namespace vsd {
@@ -114,6 +115,25 @@ class Reader {
     }
   }
 
+  void add(int line, int column, std::string reason) {
+    errors.push_back({{file_, line, column}, std::move(reason)});
+  }
+
+  // A [service.check] / [service.real.check] table, or nullopt.
+  std::optional<health::CheckOverrides> check_table(const toml::table& t, const std::string& where) {
+    const toml::node* n = t.get("check");
+    if (!n) return std::nullopt;
+    const toml::table* ct = n->as_table();
+    if (!ct) {
+      error(*n, where + " must be a table: write [" + where.substr(1, where.size() - 2) + "]");
+      return std::nullopt;
+    }
+    auto r = health::parse_check_table(*ct, where);
+    for (auto& e : r.errors) add(e.line, e.column, std::move(e.reason));
+    if (!r.errors.empty()) return std::nullopt;
+    return r.overrides;
+  }
+
   std::vector<ConfigError> errors;
 
  private:
@@ -128,11 +148,12 @@ std::string service_name(const ServiceConfig& svc) {
   return svc.is_fwmark() ? "FWM " + std::to_string(svc.fwmark) : spell(svc.protocol, svc.address);
 }
 
-void read_real(Reader& r, const toml::table& t, ServiceConfig& svc, std::optional<bool> v4) {
+void read_real(Reader& r, const toml::table& t, ServiceConfig& svc, std::optional<bool> v4,
+               const std::optional<health::CheckOverrides>& service_check) {
   RealServerConfig real;
   real.where = r.at(t);
   const std::string where = "[[service.real]]";
-  r.known_keys(t, where, {"address", "weight", "forward", "upper_threshold", "lower_threshold"});
+  r.known_keys(t, where, {"address", "weight", "forward", "upper_threshold", "lower_threshold", "check"});
   if (auto a = r.string(t, "address", where)) {
     std::string why;
     if (auto e = Endpoint::parse(*a, &why)) {
@@ -177,6 +198,13 @@ void read_real(Reader& r, const toml::table& t, ServiceConfig& svc, std::optiona
                                      " is listed twice in service " +
                                      service_name(svc) + " (first at line " +
                                      std::to_string(other.where.line) + ")");
+  auto own_check = r.check_table(t, "[service.real.check]");
+  if (service_check || own_check) {
+    auto merged = health::merge_check(service_check ? &*service_check : nullptr,
+                                      own_check ? &*own_check : nullptr);
+    for (auto& e : merged.errors) r.add(e.line ? e.line : real.where.line, e.line ? e.column : real.where.column, std::move(e.reason));
+    real.check = merged.config;
+  }
   svc.reals.push_back(real);
 }
 
@@ -226,7 +254,9 @@ void read_service(Reader& r, const toml::table& t, Config& cfg, SeenServices& se
   svc.where = r.at(t);
   const std::string where = "[[service]]";
   r.known_keys(t, where, {"address", "fwmark", "members", "protocol", "scheduler",
-                          "scheduler_flags", "persistent", "persistence_netmask", "ops", "real"});
+                          "scheduler_flags", "persistent", "persistence_netmask", "ops",
+                          "sorry_server", "check", "real"});
+  auto service_check = r.check_table(t, "[service.check]");
   // The service's address family, once known (from the VIP, the fwmark
   // members, or the first real server): every address must share it.
   std::optional<bool> v4;
@@ -331,6 +361,18 @@ void read_service(Reader& r, const toml::table& t, Config& cfg, SeenServices& se
           }
   }
   read_netmask(r, t, svc, v4.value_or(true));
+  if (auto a = r.string(t, "sorry_server", where)) {
+    std::string why;
+    if (auto e = Endpoint::parse(*a, &why))
+      svc.sorry_server = *e;
+    else if (auto ip = IpAddress::parse(*a))
+      svc.sorry_server = Endpoint{*ip, 0};
+    else
+      r.error(*t.get("sorry_server"), "bad sorry_server \"" + *a + "\": " + why);
+    if (svc.sorry_server && v4 && svc.sorry_server->addr.is_v4() != *v4)
+      r.error(*t.get("sorry_server"), "sorry_server " + svc.sorry_server->to_string() +
+                                          " is not of the service's address family");
+  }
   if (have_vip) {
     auto key = std::make_pair(svc.protocol, svc.address);
     auto [it, fresh] = seen.vips.emplace(key, svc.where.line);
@@ -351,7 +393,7 @@ void read_service(Reader& r, const toml::table& t, Config& cfg, SeenServices& se
     } else {
       for (const auto& n : *arr) {
         if (const toml::table* rt = n.as_table())
-          read_real(r, *rt, svc, v4);
+          read_real(r, *rt, svc, v4, service_check);
         else
           r.error(n, "service.real entries must be tables: write [[service.real]]");
       }

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "appliance/health/check_config.hpp"
 #include "forwarders/ip_address.hpp"
 
 namespace vsd {
@@ -32,6 +33,9 @@ struct RealServerConfig {
   // 0 = no limit; lower 0 with an upper set means 3/4 of the upper (IPVS).
   std::uint32_t upper_threshold = 0;
   std::uint32_t lower_threshold = 0;
+  // Its health check: the service's [service.check] with this server's
+  // [service.real.check] keys on top; nullopt = no check (always up).
+  std::optional<health::CheckConfig> check;
   SourceLocation where;
 };
 
@@ -50,6 +54,9 @@ struct ServiceConfig {
   // (IPv4 255.255.255.0 = 24); 32 for IPv4 and 128 for IPv6 when unset.
   std::uint8_t persistence_netmask = 0;
   bool ops = false;                 // ipvsadm -o: one-packet scheduling (UDP)
+  // keepalived's sorry_server: takes new connections only while no real
+  // server of the service is healthy. Port 0 = the service's port.
+  std::optional<Endpoint> sorry_server;
   std::vector<RealServerConfig> reals;
   SourceLocation where;
 

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <set>
+
 #include "appliance/config_writer.hpp"
 #include "appliance/control_server.hpp"
 #include "appliance/ipvsadm_edit.hpp"
@@ -151,13 +153,15 @@ int Director::run() {
                  "max_connections",
                  config_.director.max_connections, refused);
   };
-  engine_.publish(build_snapshot(config_, nullptr, &clock_));
+  health_.set_transition_callback(
+      [this](const std::string& id, bool up, const std::string& why) { on_health(id, up, why); });
+  health_.set_log([](const std::string& line) { spdlog::warn("health: {}", line); });
+  sync_health_targets();
+  engine_.publish(build_snapshot(effective_config(), nullptr, &clock_));
   for (const auto& s : config_.services)
     for (const auto& r : s.reals)
-      spdlog::info("service {} {} -> real server {} {} weight {}", to_string(s.protocol),
-                   s.address.to_string(),
-                   Endpoint{r.address.addr, r.address.port ? r.address.port : s.address.port}.to_string(),
-                   to_string(r.forward), r.weight);
+      spdlog::info("service {} -> real server {} {} weight {}{}", service_label(s), real_label(s, r),
+                   to_string(r.forward), r.weight, r.check ? " (health checked)" : "");
   try {
     apply_node_settings();
     open_queues_and_rules();
@@ -233,9 +237,96 @@ bool Director::apply_config(Config next, const std::string& why, std::string* er
     spdlog::info("{}: log level {}", why, next.log.level);
   }
   log_changes(config_, next, why);
-  engine_.publish(build_snapshot(next, engine_.published().get(), &clock_));
   config_ = std::move(next);
+  sync_health_targets();
+  publish_effective();
   return true;
+}
+
+std::string health_target_id(const ServiceConfig& s, const RealServerConfig& r) {
+  return service_label(s) + " -> " + real_label(s, r);
+}
+
+void Director::sync_health_targets() {
+  std::set<std::string> wanted;
+  for (const auto& s : config_.services)
+    for (const auto& r : s.reals) {
+      if (!r.check) continue;
+      std::string id = health_target_id(s, r);
+      wanted.insert(id);
+      Endpoint real{r.address.addr, r.address.port ? r.address.port : s.address.port};
+      bool fresh = !health_.contains(id);
+      health_.upsert({id, service_label(s), real, *r.check});
+      if (fresh) health_up_[id] = health_.is_up(id).value_or(true);
+    }
+  for (auto it = health_up_.begin(); it != health_up_.end();) {
+    if (wanted.count(it->first)) {
+      ++it;
+      continue;
+    }
+    health_.remove(it->first);
+    it = health_up_.erase(it);
+  }
+}
+
+void Director::on_health(const std::string& id, bool up, const std::string& reason) {
+  health_up_[id] = up;
+  // One line per transition, with what it does to the data path.
+  const char* action = "";
+  for (const auto& s : config_.services)
+    for (const auto& r : s.reals)
+      if (r.check && health_target_id(s, r) == id)
+        action = up ? "back in service" : r.check->on_failure == health::OnFailure::quiesce
+                                              ? "quiesced (weight 0)" : "removed from service";
+  if (up)
+    spdlog::info("health: {} is up ({}): {}", id, reason, action);
+  else
+    spdlog::warn("health: {} is down ({}): {}; existing connections continue", id, reason, action);
+  publish_effective();
+}
+
+Config Director::effective_config() const {
+  Config eff = config_;
+  for (auto& s : eff.services) {
+    const ServiceConfig& orig = s;
+    std::vector<RealServerConfig> kept;
+    for (auto& r : s.reals) {
+      if (r.check) {
+        auto it = health_up_.find(health_target_id(orig, r));
+        if (it != health_up_.end() && !it->second) {
+          if (r.check->on_failure == health::OnFailure::remove) continue;
+          r.weight = 0;
+        }
+      }
+      kept.push_back(r);
+    }
+    s.reals = std::move(kept);
+    if (s.sorry_server) {
+      bool healthy = false;
+      for (const auto& r : s.reals) healthy |= r.weight > 0;
+      if (!healthy) {
+        RealServerConfig sorry;
+        sorry.address = *s.sorry_server;
+        s.reals.push_back(sorry);
+      }
+    }
+  }
+  return eff;
+}
+
+void Director::publish_effective() {
+  Config eff = effective_config();
+  for (const auto& s : eff.services) {
+    if (!s.sorry_server) continue;
+    bool serving = !s.reals.empty() && s.reals.back().address == *s.sorry_server;
+    bool& was = sorry_active_[service_label(s)];
+    if (serving != was)
+      spdlog::warn("service {}: {}", service_label(s),
+                   serving ? "no healthy real server: sorry server " + s.sorry_server->to_string() + " takes new connections"
+                           : "a real server is healthy again: sorry server " + s.sorry_server->to_string() + " takes no new connections");
+    was = serving;
+  }
+  engine_.publish(build_snapshot(eff, engine_.published().get(), &clock_));
 }
 
 // Runs on the control thread every 2 s, like IPVS's estimator.
@@ -338,7 +429,34 @@ nlohmann::json Director::status() {
                              {"kernel_waiting", kernel.waiting}});
     }
   }
-  return status_json(*engine_.published(), info);
+  auto st = status_json(*engine_.published(), info);
+  // Health per real server of the configuration (a removed one is not in
+  // the snapshot): "up" / "down", shown by vsadm and the metrics.
+  for (auto& js : st["services"]) {
+    for (const auto& s : config_.services) {
+      bool same = s.is_fwmark() ? js.value("fwmark", 0u) == s.fwmark
+                                : js.value("address", "") == s.address.to_string() &&
+                                      js.value("protocol", "") == to_string(s.protocol);
+      if (!same) continue;
+      for (const auto& r : s.reals) {
+        if (!r.check) continue;
+        auto it = health_up_.find(health_target_id(s, r));
+        bool up = it == health_up_.end() || it->second;
+        bool listed = false;
+        for (auto& jr : js["reals"])
+          if (jr.value("address", "") == real_label(s, r)) {
+            jr["health"] = up ? "up" : "down";
+            listed = true;
+          }
+        if (!listed)  // removed on failure: listed with weight 0, as keepalived operators expect to see it
+          js["reals"].push_back({{"address", real_label(s, r)}, {"forward", to_string(r.forward)},
+                                 {"weight", 0}, {"health", "down"}, {"removed", true}});
+      }
+      if (s.sorry_server) js["sorry_server"] = s.sorry_server->to_string();
+    }
+  }
+  st["health"] = health_.status_json();
+  return st;
 }
 
 nlohmann::json Director::handle(const nlohmann::json& request) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -14,6 +15,7 @@
 #include "appliance/clock.hpp"
 #include "appliance/config.hpp"
 #include "appliance/engine.hpp"
+#include "appliance/health/health_monitor.hpp"
 #include "appliance/sysctl_guard.hpp"
 #include "nfq/ruleset.hpp"
 
@@ -41,6 +43,12 @@ class Director {
   nlohmann::json edit(const nlohmann::json& commands);
   nlohmann::json zero(const nlohmann::json& service);
   void arm_estimator();
+  // What the data path serves: config_ with health applied (a failed real
+  // server quiesced or removed, the sorry server while none is healthy).
+  Config effective_config() const;
+  void sync_health_targets();
+  void on_health(const std::string& id, bool up, const std::string& reason);
+  void publish_effective();
 
   Config config_;
   std::string config_path_;
@@ -53,6 +61,9 @@ class Director {
   std::string table_ = "vsd";
   boost::asio::io_context io_;
   boost::asio::steady_timer estimator_{io_};
+  health::HealthMonitor health_{io_, clock_};
+  std::map<std::string, bool> health_up_;  // target id -> up
+  std::map<std::string, bool> sorry_active_;  // service label -> sorry server serving
   std::unique_ptr<DataPlane> data_plane_;
   std::unique_ptr<ControlServer> control_;
 };

@@ -63,6 +63,7 @@ struct Real {
   std::string raw;
   std::optional<Endpoint> ep;
   std::string forward;
+  std::string health;  // "up" / "down" when health-checked, else empty
   unsigned weight = 0, upper = 0, lower = 0, active = 0, inactive = 0, persist = 0;
   Traffic stats{}, rates{};
 };
@@ -106,6 +107,7 @@ Service read_service(const json& s) {
     d.ep = Endpoint::parse(d.raw);
     if (d.ep && d.ep->port == 0 && out.ep) d.ep->port = out.ep->port;  // 0: the service's port
     d.forward = str(r, "forward");
+    d.health = str(r, "health");
     d.weight = num<unsigned>(r, "weight");
     d.upper = num<unsigned>(r, "upper_threshold");
     d.lower = num<unsigned>(r, "lower_threshold");
@@ -252,8 +254,11 @@ void service_entry(std::string& out, const Service& s, const ListOptions& o,
       append(out, "  -> %-28s %-9u %-11u %-10u %-10u\n", d.c_str(), r.weight, r.persist, r.active,
              r.inactive);
     } else {
-      append(out, "  -> %-28s %-7s %-6u %-10u %-10u\n", d.c_str(),
-             ipvsadm_forward_name(r.forward), r.weight, r.active, r.inactive);
+      // Beyond ipvsadm: a real server whose health check fails ends with
+      // "[down]"; every other line is exactly ipvsadm's.
+      append(out, "  -> %-28s %-7s %-6u %-10u %-10u%s\n", d.c_str(),
+             ipvsadm_forward_name(r.forward), r.weight, r.active, r.inactive,
+             r.health == "down" ? " [down]" : "");
     }
   }
 }

@@ -31,7 +31,14 @@ nfq::RulesetSpec make_ruleset_spec(const Config& config, const std::string& tabl
       spec.matches.push_back({nfq::DivertMatch::Side::destination, svc.address.addr, proto,
                               svc.address.port, "vsd service " + name});
     }
-    for (const auto& real : svc.reals) {
+    // The sorry server is a NAT real server of the service whenever it serves.
+    std::vector<RealServerConfig> reals = svc.reals;
+    if (svc.sorry_server) {
+      RealServerConfig sorry;
+      sorry.address = *svc.sorry_server;
+      reals.push_back(sorry);
+    }
+    for (const auto& real : reals) {
       if (real.forward != ForwardMethod::nat) continue;
       // Port 0 (port-0 and fwmark services): replies from any port.
       std::uint16_t port = real.address.port ? real.address.port : svc.address.port;

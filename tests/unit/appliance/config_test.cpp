@@ -73,7 +73,7 @@ weight = 70000
       "t.toml:3:13: director.fail_open must be true or false, got integer",
       "t.toml:6:12: service.protocol must be tcp | udp, got \"sctp\"",
       "t.toml:7:13: unknown scheduler \"wrrr\"; known: rr, wrr, lc, wlc, lblc, lblcr, dh, sh, sed, nq, fo, ovf, mh, twos",
-      "t.toml:10:10: unknown key 'weigth' in [[service.real]]; known keys: address, weight, forward, upper_threshold, lower_threshold",
+      "t.toml:10:10: unknown key 'weigth' in [[service.real]]; known keys: address, weight, forward, upper_threshold, lower_threshold, check",
       "t.toml:12:11: real server 203.0.113.11:8000 is listed twice in service TCP 192.0.2.10:80 "
       "(first at line 8)",
       "t.toml:13:10: real.weight must be from 0 to 65535, got 70000",
