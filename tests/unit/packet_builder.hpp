@@ -6,6 +6,7 @@
 
 #include <netinet/in.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -155,6 +156,96 @@ inline std::vector<std::uint8_t> PacketSpec::build() const {
   std::copy(payload.begin(), payload.end(), p.begin() + static_cast<long>(l3 + l4h));
   if (!(proto == IPPROTO_UDP && !v6 && udp_zero_checksum)) fill_l4_checksum(p);
   return p;
+}
+
+// ---- IP headers, ICMP errors and tunnels (TUN / ICMP tests) ----
+// Written field by field from the RFCs, checksums by naive_sum.
+
+inline std::vector<std::uint8_t> addr_bytes(const std::string& text) {
+  auto a = *IpAddress::parse(text);
+  return std::vector<std::uint8_t>(a.data(), a.data() + a.size());
+}
+
+// Recomputes the IPv4 header checksum of the header at `at`.
+inline void fill_ipv4_header_checksum(std::vector<std::uint8_t>& p, std::size_t at = 0) {
+  const std::size_t ihl = static_cast<std::size_t>(p[at] & 0x0f) * 4;
+  put16(p, at + 10, 0);
+  std::vector<std::uint8_t> h(p.begin() + static_cast<long>(at),
+                              p.begin() + static_cast<long>(at + ihl));
+  put16(p, at + 10, static_cast<std::uint16_t>(~naive_sum(h)));
+}
+
+struct IpHeaderSpec {
+  std::string src, dst;  // the family follows src
+  std::uint8_t proto = 0;
+  std::size_t payload_len = 0;
+  std::uint8_t tos = 0;  // IPv4 TOS / IPv6 traffic class
+  std::uint8_t ttl = 64;
+  std::uint16_t id = 0;
+  std::uint16_t frag = 0;  // IPv4 flags + fragment offset word
+};
+
+// A bare IPv4 (20 bytes, checksum filled) or IPv6 (40 bytes) header.
+inline std::vector<std::uint8_t> ip_header(const IpHeaderSpec& s) {
+  auto src = addr_bytes(s.src), dst = addr_bytes(s.dst);
+  if (src.size() == 16) {
+    std::vector<std::uint8_t> h(40, 0);
+    h[0] = static_cast<std::uint8_t>(0x60 | (s.tos >> 4));
+    h[1] = static_cast<std::uint8_t>(s.tos << 4);
+    put16(h, 4, static_cast<std::uint16_t>(s.payload_len));
+    h[6] = s.proto;
+    h[7] = s.ttl;
+    std::copy(src.begin(), src.end(), h.begin() + 8);
+    std::copy(dst.begin(), dst.end(), h.begin() + 24);
+    return h;
+  }
+  std::vector<std::uint8_t> h(20, 0);
+  h[0] = 0x45;
+  h[1] = s.tos;
+  put16(h, 2, static_cast<std::uint16_t>(20 + s.payload_len));
+  put16(h, 4, s.id);
+  put16(h, 6, s.frag);
+  h[8] = s.ttl;
+  h[9] = s.proto;
+  std::copy(src.begin(), src.end(), h.begin() + 12);
+  std::copy(dst.begin(), dst.end(), h.begin() + 16);
+  fill_ipv4_header_checksum(h);
+  return h;
+}
+
+// True when the ICMP (IPv4: over the message) or ICMPv6 (with the
+// pseudo-header) checksum of packet p verifies.
+inline bool icmp_checksum_ok(const std::vector<std::uint8_t>& p) {
+  if (is_v6_packet(p)) return naive_sum(checksum_cover(p)) == 0xffff;
+  std::vector<std::uint8_t> m(p.begin() + static_cast<long>(l4_offset_of(p)), p.end());
+  return naive_sum(m) == 0xffff;
+}
+
+// outer_src -> outer_dst ICMP (IPv4) / ICMPv6 error of type/code with the
+// 32-bit `info` word, quoting `quote` as is.
+inline std::vector<std::uint8_t> icmp_error_packet(const std::string& outer_src,
+                                                   const std::string& outer_dst, std::uint8_t type,
+                                                   std::uint8_t code, std::uint32_t info,
+                                                   const std::vector<std::uint8_t>& quote) {
+  const bool v6 = addr_bytes(outer_src).size() == 16;
+  IpHeaderSpec h{outer_src, outer_dst, static_cast<std::uint8_t>(v6 ? 58 : 1),  // ICMPv6 / ICMP
+                 8 + quote.size()};
+  auto p = ip_header(h);
+  const std::size_t at = p.size();
+  p.resize(at + 8, 0);
+  p[at] = type;
+  p[at + 1] = code;
+  put16(p, at + 4, static_cast<std::uint16_t>(info >> 16));
+  put16(p, at + 6, static_cast<std::uint16_t>(info));
+  p.insert(p.end(), quote.begin(), quote.end());
+  std::vector<std::uint8_t> cover = v6 ? checksum_cover(p) : std::vector<std::uint8_t>(p.begin() + static_cast<long>(at), p.end());
+  put16(p, at + 2, static_cast<std::uint16_t>(~naive_sum(cover)));
+  return p;
+}
+
+// The first n bytes of a packet (an ICMP quote).
+inline std::vector<std::uint8_t> head(const std::vector<std::uint8_t>& p, std::size_t n) {
+  return std::vector<std::uint8_t>(p.begin(), p.begin() + static_cast<long>(std::min(n, p.size())));
 }
 
 }  // namespace vsd::test
