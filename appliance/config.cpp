@@ -339,7 +339,7 @@ void read_service(Reader& r, const toml::table& t, Config& cfg, SeenServices& se
     if (auto b = p->value_exact<bool>())
       svc.persistent = *b ? 360 : 0;
     else
-      r.integer(t, "persistent", "service", svc.persistent, 1, 0x7fffffff);
+      r.integer(t, "persistent", "service", svc.persistent, 0, 0x7fffffff);
   }
   r.boolean(t, "ops", "service", svc.ops);
   if (svc.ops && svc.protocol != Protocol::udp)
