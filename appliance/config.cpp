@@ -10,6 +10,7 @@
 
 #include "appliance/health/check_config_toml.hpp"
 #include "appliance/scheduler_registry.hpp"
+#include "appliance/toml_text.hpp"
 
 namespace vsd {
 
@@ -47,9 +48,7 @@ class Reader {
                   std::initializer_list<std::string_view> keys) {
     for (const auto& [k, v] : t) {
       if (std::find(keys.begin(), keys.end(), k.str()) != keys.end()) continue;
-      std::string list;
-      for (auto key : keys) list += (list.empty() ? "" : ", ") + std::string(key);
-      error(v, "unknown key '" + std::string(k.str()) + "' in " + where + "; known keys: " + list);
+      error(v, "unknown key '" + std::string(k.str()) + "' in " + where + "; known keys: " + join_names(keys));
     }
   }
 
@@ -60,7 +59,7 @@ class Reader {
     if (!n) return;
     auto v = n->value_exact<std::int64_t>();
     if (!v) {
-      error(*n, where + "." + std::string(key) + " must be an integer, got " + type_name(*n));
+      error(*n, where + "." + std::string(key) + " must be an integer, got " + toml_type_name(*n));
       return;
     }
     if (*v < min || *v > max) {
@@ -77,7 +76,7 @@ class Reader {
     if (auto v = n->value_exact<bool>())
       out = *v;
     else
-      error(*n, where + "." + std::string(key) + " must be true or false, got " + type_name(*n));
+      error(*n, where + "." + std::string(key) + " must be true or false, got " + toml_type_name(*n));
   }
 
   // Returns the string or nullopt (after an error when the type is wrong).
@@ -86,7 +85,7 @@ class Reader {
     const toml::node* n = t.get(key);
     if (!n) return std::nullopt;
     if (auto v = n->value_exact<std::string>()) return *v;
-    error(*n, where + "." + std::string(key) + " must be a string, got " + type_name(*n));
+    error(*n, where + "." + std::string(key) + " must be a string, got " + toml_type_name(*n));
     return std::nullopt;
   }
 
@@ -97,22 +96,10 @@ class Reader {
     if (!s) return std::nullopt;
     for (const auto& [name, value] : choices)
       if (*s == name) return value;
-    std::string list;
-    for (const auto& c : choices) list += (list.empty() ? "" : " | ") + std::string(c.first);
-    error(*t.get(key), where + "." + std::string(key) + " must be " + list + ", got \"" + *s + "\"");
+    std::vector<std::string_view> names;
+    for (const auto& c : choices) names.push_back(c.first);
+    error(*t.get(key), where + "." + std::string(key) + " must be " + join_names(names, " | ") + ", got \"" + *s + "\"");
     return std::nullopt;
-  }
-
-  static std::string type_name(const toml::node& n) {
-    switch (n.type()) {
-      case toml::node_type::string: return "string";
-      case toml::node_type::integer: return "integer";
-      case toml::node_type::floating_point: return "float";
-      case toml::node_type::boolean: return "boolean";
-      case toml::node_type::table: return "table";
-      case toml::node_type::array: return "array";
-      default: return "date/time";
-    }
   }
 
   void add(int line, int column, std::string reason) {
@@ -245,7 +232,7 @@ void read_netmask(Reader& r, const toml::table& t, ServiceConfig& svc, bool v4) 
       svc.persistence_netmask = static_cast<std::uint8_t>(bits);
   } else {
     r.error(*n, "service.persistence_netmask must be a netmask string or a prefix length, got " +
-                    Reader::type_name(*n));
+                    toml_type_name(*n));
   }
 }
 
@@ -308,9 +295,7 @@ void read_service(Reader& r, const toml::table& t, Config& cfg, SeenServices& se
     if (is_known_scheduler(*s)) {
       svc.scheduler = *s;
     } else {
-      std::string list;
-      for (auto n : scheduler_names()) list += (list.empty() ? "" : ", ") + std::string(n);
-      r.error(*t.get("scheduler"), "unknown scheduler \"" + *s + "\"; known: " + list);
+      r.error(*t.get("scheduler"), "unknown scheduler \"" + *s + "\"; known: " + join_names(scheduler_names()));
     }
   }
   if (const toml::node* f = t.get("scheduler_flags")) {
@@ -324,8 +309,7 @@ void read_service(Reader& r, const toml::table& t, Config& cfg, SeenServices& se
           r.error(el, "service.scheduler_flags entries must be strings");
         else if (!is_known_scheduler_flag(svc.scheduler, *str))
         {
-          std::string list;
-          for (auto n : scheduler_flag_names(svc.scheduler)) list += (list.empty() ? "" : ", ") + std::string(n);
+          std::string list = join_names(scheduler_flag_names(svc.scheduler));
           r.error(el, "scheduler flag \"" + *str + "\" is not a flag of scheduler " + svc.scheduler +
                           (list.empty() ? std::string("; it takes none") : "; its flags: " + list));
         }

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "appliance/toml_text.hpp"
+
 namespace vsd::health {
 
 namespace {
@@ -10,24 +12,6 @@ namespace {
 constexpr std::string_view common_keys[] = {"type",   "interval",   "timeout",    "rise",
                                             "fall",   "warmup",     "alpha",      "on_failure",
                                             "slow_start", "notify"};
-
-std::string join(const std::vector<std::string_view>& keys, std::string_view sep) {
-  std::string out;
-  for (auto k : keys) out += (out.empty() ? "" : std::string(sep)) + std::string(k);
-  return out;
-}
-
-std::string type_name(const toml::node& n) {
-  switch (n.type()) {
-    case toml::node_type::string: return "string";
-    case toml::node_type::integer: return "integer";
-    case toml::node_type::floating_point: return "float";
-    case toml::node_type::boolean: return "boolean";
-    case toml::node_type::table: return "table";
-    case toml::node_type::array: return "array";
-    default: return "date/time";
-  }
-}
 
 CheckLocation at(const toml::node& n) {
   return {static_cast<int>(n.source().begin.line), static_cast<int>(n.source().begin.column)};
@@ -49,7 +33,7 @@ class Reader {
     const toml::node* n = t_.get(key);
     if (!n) return std::nullopt;
     if (!n->is_integer() && !n->is_floating_point()) {
-      error(*n, name(key) + " must be a number of seconds, got " + type_name(*n));
+      error(*n, name(key) + " must be a number of seconds, got " + toml_type_name(*n));
       return std::nullopt;
     }
     double v = n->value<double>().value_or(0);
@@ -72,7 +56,7 @@ class Reader {
     if (!n) return std::nullopt;
     auto v = n->value_exact<std::int64_t>();
     if (!v) {
-      error(*n, name(key) + " must be an integer, got " + type_name(*n));
+      error(*n, name(key) + " must be an integer, got " + toml_type_name(*n));
       return std::nullopt;
     }
     if (*v < min || *v > max) {
@@ -87,7 +71,7 @@ class Reader {
     const toml::node* n = t_.get(key);
     if (!n) return std::nullopt;
     if (auto v = n->value_exact<std::string>()) return *v;
-    error(*n, name(key) + " must be a string, got " + type_name(*n));
+    error(*n, name(key) + " must be a string, got " + toml_type_name(*n));
     return std::nullopt;
   }
 
@@ -95,7 +79,7 @@ class Reader {
     const toml::node* n = t_.get(key);
     if (!n) return std::nullopt;
     if (auto v = n->value_exact<bool>()) return *v;
-    error(*n, name(key) + " must be true or false, got " + type_name(*n));
+    error(*n, name(key) + " must be true or false, got " + toml_type_name(*n));
     return std::nullopt;
   }
 
@@ -113,7 +97,7 @@ bool applies(CheckType type, std::string_view key) {
 CheckError misplaced(std::string_view key, CheckLocation l, CheckType type) {
   return {l.line, l.column,
           "check." + std::string(key) + " does not apply to type = \"" + to_string(type) +
-              "\" (its keys: " + join(check_keys_for(type), ", ") + ")"};
+              "\" (its keys: " + join_names(check_keys_for(type)) + ")"};
 }
 
 }  // namespace
@@ -159,7 +143,7 @@ CheckTableResult parse_check_table(const toml::table& t, std::string_view where)
     const auto& known = check_keys();
     if (std::find(known.begin(), known.end(), k.str()) == known.end())
       r.error(v, "unknown key '" + std::string(k.str()) + "' in " + std::string(where) +
-                     "; known keys: " + join(known, ", "));
+                     "; known keys: " + join_names(known));
     else
       o.keys.emplace_back(std::string(k.str()), at(v));
   }
@@ -215,7 +199,7 @@ CheckTableResult parse_check_table(const toml::table& t, std::string_view where)
       }
       if (ok) o.status = codes;
     } else {
-      r.error(*n, "check.status must be an array of status codes, e.g. [200, 204], got " + type_name(*n));
+      r.error(*n, "check.status must be an array of status codes, e.g. [200, 204], got " + toml_type_name(*n));
     }
   }
   if (auto s = r.string("digest")) {
