@@ -244,6 +244,7 @@ void read_service(Reader& r, const toml::table& t, Config& cfg, SeenServices& se
                           "scheduler_flags", "persistent", "persistence_netmask", "ops",
                           "sorry_server", "check", "real"});
   auto service_check = r.check_table(t, "[service.check]");
+  svc.check_defaults = service_check;
   // The service's address family, once known (from the VIP, the fwmark
   // members, or the first real server): every address must share it.
   std::optional<bool> v4;
@@ -402,7 +403,7 @@ ConfigResult parse_config(std::string_view text, std::string_view file_name) {
   }
   Reader r(file);
   Config cfg;
-  r.known_keys(doc, "the top level", {"director", "timeouts", "control", "log", "service"});
+  r.known_keys(doc, "the top level", {"director", "timeouts", "control", "metrics", "log", "service"});
   auto section = [&](std::string_view name) -> const toml::table* {
     const toml::node* n = doc.get(name);
     if (!n) return nullptr;
@@ -435,6 +436,16 @@ ConfigResult parse_config(std::string_view text, std::string_view file_name) {
         r.error(*c->get("socket"), "control.socket must be an absolute path, got \"" + *s + "\"");
       else
         cfg.control.socket = *s;
+    }
+  }
+  if (const toml::table* m = section("metrics")) {
+    r.known_keys(*m, "[metrics]", {"listen"});
+    if (auto s = r.string(*m, "listen", "metrics")) {
+      std::string why;
+      if (!s->empty() && !Endpoint::parse(*s, &why))
+        r.error(*m->get("listen"), "metrics.listen must be \"IP:PORT\" such as \"127.0.0.1:9100\" or \"[::1]:9100\", got \"" + *s + "\"");
+      else
+        cfg.metrics.listen = *s;
     }
   }
   if (const toml::table* l = section("log")) {

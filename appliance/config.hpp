@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "appliance/health/check_config.hpp"
+#include "appliance/health/check_config_toml.hpp"
 #include "forwarders/ip_address.hpp"
 
 namespace vsd {
@@ -57,6 +58,8 @@ struct ServiceConfig {
   // keepalived's sorry_server: takes new connections only while no real
   // server of the service is healthy. Port 0 = the service's port.
   std::optional<Endpoint> sorry_server;
+  // [service.check]: the defaults a real server added later (vsadm -a) gets.
+  std::optional<health::CheckOverrides> check_defaults;
   std::vector<RealServerConfig> reals;
   SourceLocation where;
 
@@ -82,6 +85,12 @@ struct ControlConfig {
   std::string socket = "/run/vsd/vsd.sock";
 };
 
+// Prometheus text exposition (GET /metrics): "127.0.0.1:9100" or
+// "[::1]:9100"; empty = off.
+struct MetricsConfig {
+  std::string listen;
+};
+
 struct LogConfig {
   std::string level = "info";
 };
@@ -90,6 +99,7 @@ struct Config {
   DirectorConfig director;
   TimeoutConfig timeouts;
   ControlConfig control;
+  MetricsConfig metrics;
   LogConfig log;
   std::vector<ServiceConfig> services;
 };

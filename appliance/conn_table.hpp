@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "appliance/dest_state.hpp"
+#include "appliance/huge_page_allocator.hpp"
 #include "appliance/tcp_state.hpp"
 #include "forwarders/ip_address.hpp"
 
@@ -131,8 +132,8 @@ class ConnTable {
   void wheel_unlink(std::uint32_t idx);
   void unhash_keys(std::uint32_t idx);
 
-  std::vector<ConnEntry> entries_;
-  std::vector<std::uint32_t> slots_;  // entry index * 2 + side, or kEmpty
+  std::vector<ConnEntry, HugePageAllocator<ConnEntry>> entries_;
+  std::vector<std::uint32_t, HugePageAllocator<std::uint32_t>> slots_;  // entry index * 2 + side, or kEmpty
   std::uint32_t slot_mask_;
   std::vector<std::uint32_t> wheel_;  // list heads per one-second slot
   std::uint32_t free_head_ = kNil;

@@ -7,6 +7,8 @@
 #include "appliance/config_writer.hpp"
 #include "appliance/control_server.hpp"
 #include "appliance/ipvsadm_edit.hpp"
+#include "appliance/metrics.hpp"
+#include "appliance/metrics_server.hpp"
 #include "appliance/data_plane.hpp"
 #include "appliance/ruleset_spec.hpp"
 #include "appliance/service_table.hpp"
@@ -100,6 +102,7 @@ Director::~Director() {
                     table_, e.what(), table_, table_);
     }
   }
+  metrics_.reset();
   control_.reset();
   if (data_plane_) data_plane_->stop();
   data_plane_.reset();
@@ -167,6 +170,11 @@ int Director::run() {
     open_queues_and_rules();
     control_ = std::make_unique<ControlServer>(
         io_, config_.control.socket, [this](const nlohmann::json& r) { return handle(r); });
+    if (!config_.metrics.listen.empty()) {
+      metrics_ = std::make_unique<MetricsServer>(io_, config_.metrics.listen,
+                                                 [this] { return render_metrics(status()); });
+      spdlog::info("metrics on http://{}/metrics", config_.metrics.listen);
+    }
   } catch (const std::exception& e) {
     spdlog::error("cannot start: {}", e.what());
     return 1;
@@ -212,6 +220,9 @@ bool Director::reload(std::string* summary) {
   next.director.max_connections = config_.director.max_connections;
   next.director.fail_open = config_.director.fail_open;
   next.control = config_.control;
+  if (next.metrics.listen != config_.metrics.listen)
+    spdlog::warn("reload: [metrics] listen changes need a restart; kept {}", config_.metrics.listen);
+  next.metrics = config_.metrics;
   std::string err;
   if (!apply_config(std::move(next), "reload", &err)) {
     *summary = "reload refused: " + err;
@@ -354,8 +365,14 @@ nlohmann::json Director::edit(const nlohmann::json& commands) {
     spdlog::warn("vsadm edit refused: {}", msg);
     return {{"ok", false}, {"error", msg}};
   }
+  // A real server added with vsadm -a gets its service's [service.check].
+  for (auto& svc : next.services)
+    for (auto& r : svc.reals)
+      if (!r.check && svc.check_defaults) r.check = health::merge_check(&*svc.check_defaults, nullptr).config;
+  // Apply the edited Config itself, not the re-read one: the TOML writer
+  // does not carry everything (health checks, sorry servers, [metrics]).
   std::string err;
-  if (!apply_config(std::move(*checked.config), "vsadm", &err)) {
+  if (!apply_config(std::move(next), "vsadm", &err)) {
     spdlog::error("vsadm edit refused: {}", err);
     return {{"ok", false}, {"error", err}};
   }

@@ -23,6 +23,7 @@ namespace vsd {
 
 class DataPlane;
 class ControlServer;
+class MetricsServer;
 
 class Director {
  public:
@@ -66,6 +67,7 @@ class Director {
   std::map<std::string, bool> sorry_active_;  // service label -> sorry server serving
   std::unique_ptr<DataPlane> data_plane_;
   std::unique_ptr<ControlServer> control_;
+  std::unique_ptr<MetricsServer> metrics_;
 };
 
 }  // namespace vsd

@@ -18,6 +18,8 @@ cat >"$cfg" <<TOML
 queue = 3
 [control]
 socket = "$sock"
+[metrics]
+listen = "127.0.0.1:9100"
 [[service]]
 address = "192.0.2.10:80"
 protocol = "tcp"
@@ -84,6 +86,12 @@ sleep 0.3
 counters=$(vsadm --json | python3 -c 'import json,sys; m=json.load(sys.stdin)["counters"]["malformed"]; print(m["fragment"], m["truncated_l4"])')
 assert_eq "1 1" "$counters" "malformed counters (fragment, truncated_l4)"
 assert_eq "rs1" "$(in_client curl -s --max-time 5 http://192.0.2.10/)" "HTTP after malformed packets (32nd request: wrr 2:1 gives rs1)"
+
+metrics=$(in_director curl -s --max-time 3 http://127.0.0.1:9100/metrics)
+grep -q '^vsd_real_connections_total{service="TCP 192.0.2.10:80",real="203.0.113.11:8000",forward="nat"} 2[0-9]$' <<<"$metrics" ||
+  fail "metrics lack the connections of 203.0.113.11:8000 (expected 2x): $(grep vsd_real_connections_total <<<"$metrics")"
+grep -q '^vsd_malformed_packets_total{reason="fragment"} 1$' <<<"$metrics" || fail "metrics lack the malformed fragment"
+echo "ok: Prometheus metrics on 127.0.0.1:9100/metrics"
 
 listing=$(vsadm -L -n)
 echo "$listing"

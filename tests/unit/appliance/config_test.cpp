@@ -118,7 +118,7 @@ forward = "dr"
 socket = "relative.sock"
 )");
   ASSERT_EQ(errs.size(), 3u);
-  EXPECT_EQ(errs[0].rfind("t.toml:1:1: unknown key 'directer' in the top level; known keys: director, timeouts, control, log, service", 0), 0u) << errs[0];
+  EXPECT_EQ(errs[0].rfind("t.toml:1:1: unknown key 'directer' in the top level; known keys: director, timeouts, control, metrics, log, service", 0), 0u) << errs[0];
   EXPECT_EQ(errs[1], "t.toml:7:11: forward = \"dr\" is not implemented in this version of vsd yet; use \"nat\"");
   EXPECT_EQ(errs[2], "t.toml:9:10: control.socket must be an absolute path, got \"relative.sock\"");
 }
