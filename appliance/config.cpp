@@ -242,7 +242,14 @@ void read_service(Reader& r, const toml::table& t, Config& cfg, SeenServices& se
   const std::string where = "[[service]]";
   r.known_keys(t, where, {"address", "fwmark", "members", "protocol", "scheduler",
                           "scheduler_flags", "persistent", "persistence_netmask", "ops",
-                          "sorry_server", "check", "real"});
+                          "sorry_server", "quorum", "hysteresis", "quorum_up", "quorum_down",
+                          "check", "real"});
+  r.integer(t, "quorum", "service", svc.quorum, 0, 0x7fffffff);
+  r.integer(t, "hysteresis", "service", svc.hysteresis, 0, 0x7fffffff);
+  if (auto c = r.string(t, "quorum_up", where)) svc.quorum_up = *c;
+  if (auto c = r.string(t, "quorum_down", where)) svc.quorum_down = *c;
+  if (!svc.quorum && (t.get("quorum_up") || t.get("quorum_down") || t.get("hysteresis")))
+    r.error(t, "quorum_up, quorum_down and hysteresis need quorum = N (the healthy weight a service needs)");
   auto service_check = r.check_table(t, "[service.check]");
   svc.check_defaults = service_check;
   // The service's address family, once known (from the VIP, the fwmark

@@ -58,6 +58,11 @@ struct ServiceConfig {
   // keepalived's sorry_server: takes new connections only while no real
   // server of the service is healthy. Port 0 = the service's port.
   std::optional<Endpoint> sorry_server;
+  // keepalived's quorum: the sum of the healthy real servers' weights; below
+  // quorum - hysteresis the service has lost it (quorum_down runs), at
+  // quorum + hysteresis it has it again (quorum_up runs). 0 = no quorum.
+  std::uint32_t quorum = 0, hysteresis = 0;
+  std::string quorum_up, quorum_down;
   // [service.check]: the defaults a real server added later (vsadm -a) gets.
   std::optional<health::CheckOverrides> check_defaults;
   std::vector<RealServerConfig> reals;

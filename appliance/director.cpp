@@ -2,10 +2,12 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <set>
 
 #include "appliance/config_writer.hpp"
 #include "appliance/control_server.hpp"
+#include "appliance/health/slow_start.hpp"
 #include "appliance/ipvsadm_edit.hpp"
 #include "appliance/metrics.hpp"
 #include "appliance/metrics_server.hpp"
@@ -276,12 +278,14 @@ void Director::sync_health_targets() {
       continue;
     }
     health_.remove(it->first);
+    recovered_ms_.erase(it->first);
     it = health_up_.erase(it);
   }
 }
 
 void Director::on_health(const std::string& id, bool up, const std::string& reason) {
   health_up_[id] = up;
+  if (up) recovered_ms_[id] = clock_.now_ms();
   // One line per transition, with what it does to the data path.
   const char* action = "";
   for (const auto& s : config_.services)
@@ -298,15 +302,22 @@ void Director::on_health(const std::string& id, bool up, const std::string& reas
 
 Config Director::effective_config() const {
   Config eff = config_;
+  const std::uint64_t now_ms = clock_.now_ms();
   for (auto& s : eff.services) {
     const ServiceConfig& orig = s;
     std::vector<RealServerConfig> kept;
     for (auto& r : s.reals) {
       if (r.check) {
-        auto it = health_up_.find(health_target_id(orig, r));
+        const std::string id = health_target_id(orig, r);
+        auto it = health_up_.find(id);
         if (it != health_up_.end() && !it->second) {
           if (r.check->on_failure == health::OnFailure::remove) continue;
           r.weight = 0;
+        } else if (r.check->slow_start_ms) {
+          // Recovered lately: the weight ramps up (never 0 once up).
+          if (auto rec = recovered_ms_.find(id); rec != recovered_ms_.end() && r.weight > 0)
+            r.weight = std::max<std::uint32_t>(
+                1, health::slow_start_weight(r.weight, r.check->slow_start_ms, rec->second, now_ms));
         }
       }
       kept.push_back(r);
@@ -325,8 +336,52 @@ Config Director::effective_config() const {
   return eff;
 }
 
+void Director::check_quorum(const Config& eff) {
+  for (const auto& s : eff.services) {
+    if (!s.quorum) continue;
+    std::uint64_t sum = 0;
+    for (const auto& r : s.reals)
+      if (!(s.sorry_server && r.address == *s.sorry_server)) sum += r.weight;
+    const std::string label = service_label(s);
+    auto it = quorum_.find(label);
+    std::optional<bool> changed;
+    if (it == quorum_.end()) {
+      it = quorum_.emplace(label, health::QuorumTracker(s.quorum, s.hysteresis, sum)).first;
+      if (!it->second.up()) changed = false;
+    } else {
+      changed = it->second.update(sum);
+    }
+    if (!changed) continue;
+    if (*changed)
+      spdlog::info("service {}: quorum gained (healthy weight {} >= {} + {})", label, sum, s.quorum, s.hysteresis);
+    else
+      spdlog::warn("service {}: quorum lost (healthy weight {}, quorum {}, hysteresis {})", label, sum,
+                   s.quorum, s.hysteresis);
+    const std::string& cmd = *changed ? s.quorum_up : s.quorum_down;
+    if (!cmd.empty())
+      notifier_.notify({cmd, "quorum " + label, label, "", *changed,
+                        "healthy weight " + std::to_string(sum)});
+  }
+}
+
 void Director::publish_effective() {
   Config eff = effective_config();
+  check_quorum(eff);
+  // While a weight ramps (slow start), republish four times a second.
+  bool ramping = false;
+  const std::uint64_t now_ms = clock_.now_ms();
+  for (const auto& s : config_.services)
+    for (const auto& r : s.reals)
+      if (r.check && r.check->slow_start_ms)
+        if (auto rec = recovered_ms_.find(health_target_id(s, r)); rec != recovered_ms_.end())
+          ramping |= health::slow_start_next_change_ms(r.weight, r.check->slow_start_ms,
+                                                       rec->second, now_ms).has_value();
+  if (ramping) {
+    slow_start_timer_.expires_after(std::chrono::milliseconds(250));
+    slow_start_timer_.async_wait([this](boost::system::error_code ec) {
+      if (!ec) publish_effective();
+    });
+  }
   for (const auto& s : eff.services) {
     if (!s.sorry_server) continue;
     bool serving = !s.reals.empty() && s.reals.back().address == *s.sorry_server;

@@ -16,6 +16,8 @@
 #include "appliance/config.hpp"
 #include "appliance/engine.hpp"
 #include "appliance/health/health_monitor.hpp"
+#include "appliance/health/notifier.hpp"
+#include "appliance/health/quorum.hpp"
 #include "appliance/sysctl_guard.hpp"
 #include "nfq/ruleset.hpp"
 
@@ -64,7 +66,12 @@ class Director {
   boost::asio::steady_timer estimator_{io_};
   health::HealthMonitor health_{io_, clock_};
   std::map<std::string, bool> health_up_;  // target id -> up
+  std::map<std::string, std::uint64_t> recovered_ms_;  // target id -> last down->up (slow start)
   std::map<std::string, bool> sorry_active_;  // service label -> sorry server serving
+  std::map<std::string, health::QuorumTracker> quorum_;  // service label -> quorum state
+  health::Notifier notifier_{io_};                        // quorum_up / quorum_down commands
+  boost::asio::steady_timer slow_start_timer_{io_};
+  void check_quorum(const Config& effective);
   std::unique_ptr<DataPlane> data_plane_;
   std::unique_ptr<ControlServer> control_;
   std::unique_ptr<MetricsServer> metrics_;

@@ -4,6 +4,9 @@
 #  - stop the HTTP server of rs1: after fall*interval no new connection goes
 #    there while rs2 serves every request; start it: it returns after rise;
 #  - stop both: the sorry server (rs3) answers; start one: it is back;
+#  - quorum (healthy weight 150 of 200) is lost and regained, running the
+#    quorum_down / quorum_up commands; a recovered server's weight ramps up
+#    over slow_start;
 #  - a MISC check whose command hangs is killed at its timeout (and the
 #    server counts as down), never piling up processes.
 set -euo pipefail
@@ -22,6 +25,9 @@ socket = "$sock"
 address = "192.0.2.10:80"
 scheduler = "rr"
 sorry_server = "203.0.113.13:8000"
+quorum = 150
+quorum_up = "echo >>$TOPO_DIR/quorum.log"
+quorum_down = "echo >>$TOPO_DIR/quorum.log"
 [service.check]
 type = "http"
 path = "/"
@@ -29,10 +35,13 @@ interval = 0.3
 timeout = 0.25
 rise = 2
 fall = 2
+slow_start = 4
 [[service.real]]
 address = "203.0.113.11:8000"
+weight = 100
 [[service.real]]
 address = "203.0.113.12:8000"
+weight = 100
 
 [[service]]
 address = "192.0.2.10:81"
@@ -87,6 +96,14 @@ sys.exit(1)' "$1" "$2"; then return 0; fi
   fail "real server $1 did not become $2 within 10 s"
 }
 
+weight_of() {  # weight_of REAL: its weight in the data path now
+  vsadm --json | python3 -c '
+import json, sys
+for s in json.load(sys.stdin)["services"]:
+    if s.get("address") == "192.0.2.10:80":
+        for r in s["reals"]:
+            if r["address"] == sys.argv[1]: print(r["weight"])' "$1"
+}
 assert_eq "rs1=5 rs2=5 rs3=0 fail=0" "$(tally 10)" "both healthy: rr over rs1 and rs2"
 
 stop_http 1
@@ -95,8 +112,18 @@ assert_eq "rs1=0 rs2=10 rs3=0 fail=0" "$(tally 10)" "rs1 down: every request ser
 vsadm -L -n | grep -q '203.0.113.11:8000 .*\[down\]' || fail "vsadm -L -n does not mark rs1 [down]"
 grep -q "health: TCP 192.0.2.10:80 -> 203.0.113.11:8000 is down" "$VSD_LOG" || fail "no log line for rs1 going down"
 
+grep -q " down healthy weight 100" "$TOPO_DIR/quorum.log" || fail "quorum_down did not run: $(cat "$TOPO_DIR/quorum.log" 2>&1)"
+echo "ok: quorum lost with rs1 down; quorum_down ran"
+
 start_http 1
 wait_health 203.0.113.11:8000 up
+w=$(weight_of 203.0.113.11:8000)
+[ "$w" -ge 1 ] && [ "$w" -lt 100 ] || fail "weight of rs1 right after recovery is $w: expected a slow-start ramp below 100"
+echo "ok: rs1 recovered with weight $w (slow start ramping to 100)"
+sleep 4.5
+assert_eq "100" "$(weight_of 203.0.113.11:8000)" "weight of rs1 after slow_start = 4 s"
+grep -q " up healthy weight" "$TOPO_DIR/quorum.log" || fail "quorum_up did not run: $(cat "$TOPO_DIR/quorum.log")"
+echo "ok: quorum regained during the ramp; quorum_up ran"
 t=$(tally 10)
 case "$t" in "rs1=5 rs2=5 rs3=0 fail=0") echo "ok: rs1 back after rise checks: $t" ;; *) fail "after rs1 recovered: $t" ;; esac
 
