@@ -101,8 +101,13 @@ void Engine::adopt_snapshot(std::shared_ptr<const ServiceSnapshot> latest) {
       st.overloaded.store(d.upper_threshold && total_conns(st) >= d.upper_threshold,
                           std::memory_order_relaxed);
     }
+  // A full table scan only when a real server really went away (snapshots
+  // also change for weights, e.g. four times a second during a slow start).
+  bool any_removed = false;
+  for (const auto& svc : current_->services)
+    for (const auto& d : svc.dests) any_removed |= d.state->removed.load(std::memory_order_relaxed);
   current_ = std::move(latest);
-  if (current_->expire_nodest_conn) flush_removed_dests();
+  if (any_removed && current_->expire_nodest_conn) flush_removed_dests();
 }
 
 void Engine::flush_removed_dests() {
