@@ -1,6 +1,8 @@
 #include "appliance/config_writer.hpp"
 
+#include <algorithm>
 #include <cstdio>
+
 
 namespace vsd {
 namespace {
@@ -44,6 +46,42 @@ void key(std::string& out, const char* name, const std::string& value) {
   out += "\n";
 }
 
+std::string seconds(std::uint32_t ms) {
+  if (ms % 1000 == 0) return std::to_string(ms / 1000);
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3f", ms / 1000.0);
+  return buf;
+}
+
+// A real server's check, merged (service defaults and its own keys), with
+// only the keys its type takes.
+void write_check(std::string& out, const health::CheckConfig& c) {
+  out += "\n[service.real.check]\n";
+  auto keys = health::check_keys_for(c.type);
+  auto has = [&](std::string_view k) { return std::find(keys.begin(), keys.end(), k) != keys.end(); };
+  key(out, "type", quote(health::to_string(c.type)));
+  key(out, "interval", seconds(c.interval_ms));
+  key(out, "timeout", seconds(c.timeout_ms));
+  key(out, "rise", std::to_string(c.rise));
+  key(out, "fall", std::to_string(c.fall));
+  if (has("connect_to") && !c.connect_to.empty()) key(out, "connect_to", quote(c.connect_to.to_string()));
+  if (has("path")) key(out, "path", quote(c.path));
+  if (has("status") && !c.status.empty()) {
+    std::string list = "[";
+    for (std::size_t i = 0; i < c.status.size(); ++i) list += (i ? ", " : "") + std::to_string(c.status[i]);
+    key(out, "status", list + "]");
+  }
+  if (has("digest") && c.digest) key(out, "digest", quote(c.digest->hex));
+  if (has("payload") && !c.payload.empty()) key(out, "payload", quote(c.payload));
+  if (has("expect") && !c.expect.empty()) key(out, "expect", quote(c.expect));
+  if (has("command")) key(out, "command", quote(c.command));
+  if (c.warmup_ms) key(out, "warmup", seconds(c.warmup_ms));
+  if (c.alpha) key(out, "alpha", "true");
+  key(out, "on_failure", quote(health::to_string(c.on_failure)));
+  if (c.slow_start_ms) key(out, "slow_start", seconds(c.slow_start_ms));
+  if (!c.notify.empty()) key(out, "notify", quote(c.notify));
+}
+
 }  // namespace
 
 std::string write_config_toml(const Config& cfg) {
@@ -65,6 +103,11 @@ std::string write_config_toml(const Config& cfg) {
 
   out += "\n[control]\n";
   key(out, "socket", quote(cfg.control.socket));
+
+  if (!cfg.metrics.listen.empty()) {
+    out += "\n[metrics]\n";
+    key(out, "listen", quote(cfg.metrics.listen));
+  }
 
   out += "\n[log]\n";
   key(out, "level", quote(cfg.log.level));
@@ -93,6 +136,13 @@ std::string write_config_toml(const Config& cfg) {
     if (s.persistent) key(out, "persistent", std::to_string(s.persistent));
     if (s.persistence_netmask) key(out, "persistence_netmask", std::to_string(s.persistence_netmask));
     if (s.ops) key(out, "ops", "true");
+    if (s.sorry_server) key(out, "sorry_server", quote(s.sorry_server->to_string()));
+    if (s.quorum) {
+      key(out, "quorum", std::to_string(s.quorum));
+      if (s.hysteresis) key(out, "hysteresis", std::to_string(s.hysteresis));
+      if (!s.quorum_up.empty()) key(out, "quorum_up", quote(s.quorum_up));
+      if (!s.quorum_down.empty()) key(out, "quorum_down", quote(s.quorum_down));
+    }
     for (const auto& r : s.reals) {
       out += "\n[[service.real]]\n";
       key(out, "address", quote(real_address(r.address)));
@@ -100,6 +150,7 @@ std::string write_config_toml(const Config& cfg) {
       key(out, "forward", quote(to_string(r.forward)));
       if (r.upper_threshold) key(out, "upper_threshold", std::to_string(r.upper_threshold));
       if (r.lower_threshold) key(out, "lower_threshold", std::to_string(r.lower_threshold));
+      if (r.check) write_check(out, *r.check);
     }
   }
   return out;

@@ -196,3 +196,63 @@ forward = "nat"
 
 }  // namespace
 }  // namespace vsd
+
+namespace vsd {
+namespace {
+
+TEST(ConfigWriter, HealthChecksSorryServerQuorumAndMetricsRoundTrip) {
+  Config cfg = parse_ok(R"(
+[metrics]
+listen = "127.0.0.1:9100"
+
+[[service]]
+address = "192.0.2.10:80"
+sorry_server = "203.0.113.99:8000"
+quorum = 3
+hysteresis = 1
+quorum_up = "/bin/up"
+quorum_down = "/bin/down"
+[service.check]
+type = "http"
+path = "/healthz"
+status = [200, 204]
+interval = 2.5
+slow_start = 10
+on_failure = "quiesce"
+
+[[service.real]]
+address = "203.0.113.11:8000"
+
+[[service.real]]
+address = "203.0.113.12:8000"
+[service.real.check]
+type = "misc"
+command = "/bin/true"
+timeout = 0.25
+)");
+  const std::string text = write_config_toml(cfg);
+  Config back = parse_ok(text);
+  EXPECT_EQ(write_config_toml(back), text);
+  EXPECT_EQ(back.metrics.listen, "127.0.0.1:9100");
+  ASSERT_EQ(back.services.size(), 1u);
+  const auto& s = back.services[0];
+  EXPECT_EQ(s.sorry_server, cfg.services[0].sorry_server);
+  EXPECT_EQ(s.quorum, 3u);
+  EXPECT_EQ(s.hysteresis, 1u);
+  EXPECT_EQ(s.quorum_up, "/bin/up");
+  EXPECT_EQ(s.quorum_down, "/bin/down");
+  ASSERT_EQ(s.reals.size(), 2u);
+  EXPECT_EQ(s.reals[0].check, cfg.services[0].reals[0].check);
+  // A misc check inherits the service's interval, slow start and policy;
+  // HTTP-only keys (path, status) do not apply to it and are not written.
+  const auto& misc = *s.reals[1].check;
+  EXPECT_EQ(misc.type, health::CheckType::misc);
+  EXPECT_EQ(misc.command, "/bin/true");
+  EXPECT_EQ(misc.timeout_ms, 250u);
+  EXPECT_EQ(misc.interval_ms, 2500u);
+  EXPECT_EQ(misc.slow_start_ms, 10000u);
+  EXPECT_EQ(misc.on_failure, health::OnFailure::quiesce);
+}
+
+}  // namespace
+}  // namespace vsd
