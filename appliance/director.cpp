@@ -436,20 +436,19 @@ nlohmann::json Director::edit(const nlohmann::json& commands) {
 
 nlohmann::json Director::zero(const nlohmann::json& service) {
   auto snap = engine_.published();
+  std::optional<IpvsadmService> key;  // none: every service (ipvsadm -Z)
+  if (!service.is_null()) {
+    std::string why;
+    key = ipvsadm_service_from_json(service, &why);
+    if (!key) return {{"ok", false}, {"error", why}};
+  }
   std::vector<const ServiceView*> targets;
   for (const auto& s : snap->services) {
-    if (service.is_null()) {
-      targets.push_back(&s);
-      continue;
-    }
-    std::string why;
-    auto sv = ipvsadm_service_from_json(service, &why);
-    if (!sv) return {{"ok", false}, {"error", why}};
-    bool match = sv->is_fwmark() ? s.fwmark == sv->fwmark
-                                 : (!s.fwmark && s.protocol == sv->protocol && s.vip == sv->address);
+    bool match = !key || (key->is_fwmark() ? s.fwmark == key->fwmark
+                                           : (!s.fwmark && s.protocol == key->protocol && s.vip == key->address));
     if (match) targets.push_back(&s);
   }
-  if (targets.empty()) return {{"ok", false}, {"error", "No such service"}};
+  if (key && targets.empty()) return {{"ok", false}, {"error", "No such service"}};
   auto reset = [](TrafficCounters& t) {
     t.conns.reset();
     t.inpkts.reset();

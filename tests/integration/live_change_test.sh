@@ -92,5 +92,11 @@ in_director "$VSADM_BIN" --socket "$VSD_SOCKET" -R <"$TOPO_DIR/seed.rules"
 assert_eq "$(cat "$TOPO_DIR/seed.rules")" "$(vsadm -S -n)" "vsadm -S -n after vsadm -R of the seed's rules"
 assert_eq "rs1" "$(get http://192.0.2.20:8000/)" "the restored port-0 service answers (any port: 8000 here)"
 
+conns() { vsadm --json | python3 -c 'import json,sys; print([s["stats"]["conns"] for s in json.load(sys.stdin)["services"] if s.get("address") == "192.0.2.20:0"][0])'; }
+assert_eq "1" "$(conns)" "connections counted on the restored service"
+vsadm -Z -t 192.0.2.20:0
+assert_eq "0" "$(conns)" "connections after vsadm -Z -t 192.0.2.20:0"
+vsadm -Z
+
 stop_vsd
 echo "PASS: live_change_test"
