@@ -95,11 +95,15 @@ void Engine::adopt_snapshot(std::shared_ptr<const ServiceSnapshot> latest) {
     for (const auto& d : svc.dests) {
       DestState& st = *d.state;
       st.removed.store(false, std::memory_order_relaxed);
-      st.upper_threshold.store(d.upper_threshold, std::memory_order_relaxed);
-      st.lower_threshold.store(d.lower_threshold, std::memory_order_relaxed);
-      // Thresholds may have changed: judge the overload afresh.
-      st.overloaded.store(d.upper_threshold && total_conns(st) >= d.upper_threshold,
-                          std::memory_order_relaxed);
+      // New thresholds: judge the overload afresh. Unchanged ones keep the
+      // hysteresis state (snapshots also change for weights alone).
+      if (st.upper_threshold.load(std::memory_order_relaxed) != d.upper_threshold ||
+          st.lower_threshold.load(std::memory_order_relaxed) != d.lower_threshold) {
+        st.upper_threshold.store(d.upper_threshold, std::memory_order_relaxed);
+        st.lower_threshold.store(d.lower_threshold, std::memory_order_relaxed);
+        st.overloaded.store(d.upper_threshold && total_conns(st) >= d.upper_threshold,
+                            std::memory_order_relaxed);
+      }
     }
   // A full table scan only when a real server really went away (snapshots
   // also change for weights, e.g. four times a second during a slow start).
@@ -130,13 +134,10 @@ void Engine::flush_removed_dests() {
 std::size_t Engine::expire_connections() {
   const std::uint32_t now = clock_.now_s();
   std::size_t n = conns_.expire(now, [this, now](ConnEntry& e) {
-    // IPVS: a template does not expire while it controls connections.
-    if (e.is_template() && e.control > 0 && !(e.flags & ConnEntry::kUnhashed)) {
-      e.expires = now + e.timeout;
-      return false;
-    }
+    // IPVS: a template does not expire while it controls connections; an
+    // invalidated (unhashed) one goes within a second of its last one.
     if (e.is_template() && e.control > 0) {
-      e.expires = now + 1;  // invalidated: gone once its connections are
+      e.expires = now + ((e.flags & ConnEntry::kUnhashed) ? 1 : e.timeout);
       return false;
     }
     forget(e);

@@ -242,6 +242,10 @@ weight = 1
   d.tick(61);
   EXPECT_TRUE(d.dest(0, 0).overloaded.load());
   EXPECT_EQ(d.syn("198.51.100.2", 4, "192.0.2.10", 80), "203.0.113.12:80");
+  // A snapshot change that leaves the thresholds alone keeps the overload.
+  d.config.services[0].reals[1].weight = 2;
+  d.apply();
+  EXPECT_TRUE(d.dest(0, 0).overloaded.load()) << "a weight change elsewhere must not reset the hysteresis";
   d.send(PacketSpec{}.from("198.51.100.2", 2).to("192.0.2.10", 80).flags(0x04));  // RST: CLOSE 10 s
   d.tick(11);
   EXPECT_FALSE(d.dest(0, 0).overloaded.load());
