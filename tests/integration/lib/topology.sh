@@ -15,6 +15,10 @@
 # Only documentation addresses are used, only inside these namespaces.
 
 : "${TOPO_PREFIX:=vsd$$}"
+# Killed by a signal (ctest timeout, Ctrl-C), a script still runs its EXIT
+# trap, so topo_down removes the namespaces then too.
+trap 'exit 130' INT
+trap 'exit 143' TERM
 : "${VSD_BIN:=build/appliance/vsd}"
 : "${VSADM_BIN:=build/appliance/vsadm}"
 TOPO_DIR="/tmp/${TOPO_PREFIX}-topo"
