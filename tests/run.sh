@@ -6,6 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "tests/run.sh: run as root (integration tests build network namespaces)" >&2; exit 1; }
+# A fresh machine gets the build and test dependencies first (a no-op when present).
+bash .ci/install-deps.sh
 jobs=${JOBS:-2}
 status=0
 for variant in build build-asan; do
