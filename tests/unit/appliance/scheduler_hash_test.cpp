@@ -6,6 +6,7 @@
 #include <random>
 #include <string>
 
+#include "scheduler_test_util.hpp"
 #include "appliance/scheduler_dh.hpp"
 #include "appliance/scheduler_registry.hpp"
 #include "appliance/scheduler_sh.hpp"
@@ -13,44 +14,14 @@
 namespace vsd {
 namespace {
 
-std::vector<DestView> dests(std::vector<std::uint32_t> weights) {
-  auto svc = std::make_shared<ServiceState>();
-  std::vector<DestView> out;
-  int last = 11;
-  for (auto w : weights) {
-    DestView d;
-    d.addr = *Endpoint::parse("203.0.113." + std::to_string(last++) + ":80");
-    d.weight = w;
-    d.state = std::make_shared<DestState>(svc);
-    out.push_back(std::move(d));
-  }
-  return out;
-}
+using test::flows;
+using test::histogram;
+using test::v4;
 
-IpAddress v4(std::uint32_t x) {
-  std::uint8_t b[4] = {static_cast<std::uint8_t>(x >> 24), static_cast<std::uint8_t>(x >> 16),
-                       static_cast<std::uint8_t>(x >> 8), static_cast<std::uint8_t>(x)};
-  return IpAddress::v4(b);
-}
+std::vector<DestView> dests(const std::vector<std::uint32_t>& weights) { return test::make_dests(weights, 80); }
 
-// Clients spread like real ones: random addresses and ports, fixed seed.
-std::vector<PacketView> flows(std::size_t n) {
-  std::mt19937 rng(2024);
-  std::vector<PacketView> out(n);
-  for (auto& p : out) {
-    p.src = v4(rng());
-    p.sport = static_cast<std::uint16_t>(rng());
-    p.dst = v4(rng());
-  }
-  return out;
-}
 
-std::map<int, int> histogram(Scheduler& s, std::span<const DestView> d,
-                             const std::vector<PacketView>& pkts) {
-  std::map<int, int> h;
-  for (const auto& p : pkts) ++h[s.schedule(d, p)];
-  return h;
-}
+
 
 std::string layout(std::span<const std::int32_t> buckets, std::size_t n) {
   std::string out;

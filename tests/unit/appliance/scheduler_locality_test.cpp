@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <string>
 
+#include "scheduler_test_util.hpp"
 #include "appliance/clock.hpp"
 #include "appliance/scheduler_lblc.hpp"
 #include "appliance/scheduler_lblcr.hpp"
@@ -14,19 +15,7 @@ namespace {
 
 constexpr std::uint64_t kDayS = 24 * 60 * 60;
 
-std::vector<DestView> dests(std::initializer_list<std::uint32_t> weights) {
-  auto svc = std::make_shared<ServiceState>();
-  std::vector<DestView> out;
-  std::uint8_t last = 11;
-  for (auto w : weights) {
-    DestView d;
-    d.addr = *Endpoint::parse("203.0.113." + std::to_string(last++) + ":3128");
-    d.weight = w;
-    d.state = std::make_shared<DestState>(svc);
-    out.push_back(std::move(d));
-  }
-  return out;
-}
+std::vector<DestView> dests(const std::vector<std::uint32_t>& weights) { return test::make_dests(weights, 3128); }
 
 PacketView to(const char* dst) {
   PacketView pkt;

@@ -4,25 +4,14 @@
 #include <algorithm>
 #include <string>
 
+#include "scheduler_test_util.hpp"
 #include "appliance/scheduler.hpp"
 #include "appliance/scheduler_registry.hpp"
 
 namespace vsd {
 namespace {
 
-std::vector<DestView> dests(std::initializer_list<std::uint32_t> weights) {
-  auto svc = std::make_shared<ServiceState>();
-  std::vector<DestView> out;
-  std::uint8_t last = 11;
-  for (auto w : weights) {
-    DestView d;
-    d.addr = *Endpoint::parse("203.0.113." + std::to_string(last++) + ":8000");
-    d.weight = w;
-    d.state = std::make_shared<DestState>(svc);
-    out.push_back(std::move(d));
-  }
-  return out;
-}
+std::vector<DestView> dests(const std::vector<std::uint32_t>& weights) { return test::make_dests(weights, 8000); }
 
 std::string sequence(Scheduler& s, const std::vector<DestView>& d, int n) {
   PacketView pkt;
