@@ -169,10 +169,15 @@ void read_real(Reader& r, const toml::table& t, ServiceConfig& svc, std::optiona
                                         {"tun", ForwardMethod::tun},
                                         {"dr", ForwardMethod::dr}})) {
     real.forward = *f;
-    if (real.forward != ForwardMethod::nat)
-      r.error(*t.get("forward"), std::string("forward = \"") + to_string(real.forward) +
-                                     "\" is not implemented in this version of vsd yet; use \"nat\"");
   }
+  // DR and TUN hand the client's packet over with its ports untouched
+  // (ipvsadm sets the real server's port to the service's for -g/-i).
+  if (real.forward != ForwardMethod::nat && !svc.is_fwmark() && real.address.port != 0 &&
+      real.address.port != svc.address.port && t.get("address"))
+    r.error(*t.get("address"), std::string("real server ") + real.address.to_string() + " uses forward = \"" +
+                                   to_string(real.forward) + "\", which does not rewrite ports: give it the "
+                                   "service's port " + std::to_string(svc.address.port) +
+                                   " (or none) and let it listen there");
   // IPVS allows mixed families only for tunnels.
   if (v4 && !real.address.addr.is_unspecified() && real.forward != ForwardMethod::tun &&
       real.address.addr.is_v4() != *v4 && t.get("address"))
@@ -243,7 +248,7 @@ void read_service(Reader& r, const toml::table& t, Config& cfg, SeenServices& se
   r.known_keys(t, where, {"address", "fwmark", "members", "protocol", "scheduler",
                           "scheduler_flags", "persistent", "persistence_netmask", "ops",
                           "sorry_server", "quorum", "hysteresis", "quorum_up", "quorum_down",
-                          "check", "real"});
+                          "tunnel_source", "check", "real"});
   r.integer(t, "quorum", "service", svc.quorum, 0, 0x7fffffff);
   r.integer(t, "hysteresis", "service", svc.hysteresis, 0, 0x7fffffff);
   if (auto c = r.string(t, "quorum_up", where)) svc.quorum_up = *c;
@@ -295,6 +300,13 @@ void read_service(Reader& r, const toml::table& t, Config& cfg, SeenServices& se
         svc.members.push_back(*e);
       }
     }
+  }
+  if (auto a = r.string(t, "tunnel_source", where)) {
+    if (auto ip = IpAddress::parse(*a))
+      svc.tunnel_source = *ip;
+    else
+      r.error(*t.get("tunnel_source"), "service.tunnel_source must be an IP address (the outer "
+                                       "source of IP-in-IP packets), got \"" + *a + "\"");
   }
   if (auto p = r.one_of<Protocol>(t, "protocol", "service",
                                   {{"tcp", Protocol::tcp}, {"udp", Protocol::udp}}))
@@ -391,6 +403,13 @@ void read_service(Reader& r, const toml::table& t, Config& cfg, SeenServices& se
       }
     }
   }
+  if (svc.tunnel_source)
+    for (const auto& real : svc.reals)
+      if (real.forward == ForwardMethod::tun && real.address.addr.is_v4() != svc.tunnel_source->is_v4())
+        r.error(*t.get("tunnel_source"), "service.tunnel_source " + svc.tunnel_source->to_string() +
+                                             " is not of the family of TUN real server " +
+                                             real.address.to_string() +
+                                             ": the outer header needs both addresses in one family");
   cfg.services.push_back(std::move(svc));
 }
 
@@ -410,7 +429,7 @@ ConfigResult parse_config(std::string_view text, std::string_view file_name) {
   }
   Reader r(file);
   Config cfg;
-  r.known_keys(doc, "the top level", {"director", "timeouts", "control", "metrics", "log", "service"});
+  r.known_keys(doc, "the top level", {"director", "timeouts", "control", "metrics", "log", "arp", "service"});
   auto section = [&](std::string_view name) -> const toml::table* {
     const toml::node* n = doc.get(name);
     if (!n) return nullptr;
@@ -454,6 +473,11 @@ ConfigResult parse_config(std::string_view text, std::string_view file_name) {
       else
         cfg.metrics.listen = *s;
     }
+  }
+  if (const toml::table* a = section("arp")) {
+    r.known_keys(*a, "[arp]", {"garp_repeat", "garp_interval_ms"});
+    r.integer(*a, "garp_repeat", "arp", cfg.arp.garp_repeat, 0, 100);
+    r.integer(*a, "garp_interval_ms", "arp", cfg.arp.garp_interval_ms, 0, 60000);
   }
   if (const toml::table* l = section("log")) {
     r.known_keys(*l, "[log]", {"level"});

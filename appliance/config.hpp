@@ -63,6 +63,9 @@ struct ServiceConfig {
   // quorum + hysteresis it has it again (quorum_up runs). 0 = no quorum.
   std::uint32_t quorum = 0, hysteresis = 0;
   std::string quorum_up, quorum_down;
+  // VS-TUN: the outer source of the IP-in-IP packets; unset = the
+  // director's address on the route to each real server.
+  std::optional<IpAddress> tunnel_source;
   // [service.check]: the defaults a real server added later (vsadm -a) gets.
   std::optional<health::CheckOverrides> check_defaults;
   std::vector<RealServerConfig> reals;
@@ -96,6 +99,12 @@ struct MetricsConfig {
   std::string listen;
 };
 
+// The director's gratuitous ARP / unsolicited NA for its VIPs (at start,
+// for a new VIP, on `vsadm --garp`), as keepalived's garp_master_repeat.
+struct ArpConfig {
+  std::uint32_t garp_repeat = 3;        // announcements per VIP (0 = none)
+  std::uint32_t garp_interval_ms = 200; // between two of them
+};
 struct LogConfig {
   std::string level = "info";
 };
@@ -105,6 +114,7 @@ struct Config {
   TimeoutConfig timeouts;
   ControlConfig control;
   MetricsConfig metrics;
+  ArpConfig arp;
   LogConfig log;
   std::vector<ServiceConfig> services;
 };

@@ -109,6 +109,14 @@ std::string write_config_toml(const Config& cfg) {
     key(out, "listen", quote(cfg.metrics.listen));
   }
 
+  const ArpConfig arp_defaults;
+  if (cfg.arp.garp_repeat != arp_defaults.garp_repeat ||
+      cfg.arp.garp_interval_ms != arp_defaults.garp_interval_ms) {
+    out += "\n[arp]\n";
+    key(out, "garp_repeat", std::to_string(cfg.arp.garp_repeat));
+    key(out, "garp_interval_ms", std::to_string(cfg.arp.garp_interval_ms));
+  }
+
   out += "\n[log]\n";
   key(out, "level", quote(cfg.log.level));
 
@@ -137,6 +145,7 @@ std::string write_config_toml(const Config& cfg) {
     if (s.persistence_netmask) key(out, "persistence_netmask", std::to_string(s.persistence_netmask));
     if (s.ops) key(out, "ops", "true");
     if (s.sorry_server) key(out, "sorry_server", quote(s.sorry_server->to_string()));
+    if (s.tunnel_source) key(out, "tunnel_source", quote(s.tunnel_source->to_string()));
     if (s.quorum) {
       key(out, "quorum", std::to_string(s.quorum));
       if (s.hysteresis) key(out, "hysteresis", std::to_string(s.hysteresis));

@@ -9,8 +9,9 @@ namespace vsd {
 
 namespace asio = boost::asio;
 
-DataPlane::DataPlane(Engine& engine, std::vector<std::unique_ptr<nfq::QueueSocket>> queues)
-    : engine_(engine), queues_(std::move(queues)), timer_(io_) {
+DataPlane::DataPlane(Engine& engine, std::vector<std::unique_ptr<nfq::QueueSocket>> queues,
+                     nfq::Transmitter& tx)
+    : engine_(engine), tx_(tx), queues_(std::move(queues)), timer_(io_) {
   for (auto& q : queues_)
     fds_.push_back(std::make_unique<asio::posix::stream_descriptor>(io_, ::dup(q->fd())));
 }
@@ -46,6 +47,11 @@ void DataPlane::on_readable(std::size_t i) {
                                p.checksum_not_ready ? ChecksumState::not_ready
                                                     : ChecksumState::complete,
                                p.mark);
+      // Sent before the next packet: the engine reuses the bytes.
+      if (r.transmit == Transmit::ip)
+        tx_.send_ip(r.tx_data, r.tx_len, r.tx_dst, r.tx_v6);
+      else if (r.transmit == Transmit::frame)
+        tx_.send_frame(r.tx_ifindex, r.tx_mac, r.tx_v6, r.tx_data, r.tx_len);
       return nfq::Decision{r.verdict == Verdict::accept ? static_cast<std::uint32_t>(NF_ACCEPT)
                                                         : static_cast<std::uint32_t>(NF_DROP),
                            r.modified};

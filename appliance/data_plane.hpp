@@ -13,12 +13,15 @@
 
 #include "appliance/engine.hpp"
 #include "nfq/queue_socket.hpp"
+#include "nfq/transmitter.hpp"
 
 namespace vsd {
 
 class DataPlane {
  public:
-  DataPlane(Engine& engine, std::vector<std::unique_ptr<nfq::QueueSocket>> queues);
+  // `tx` sends what the engine forwards itself (DR, TUN, ICMP answers).
+  DataPlane(Engine& engine, std::vector<std::unique_ptr<nfq::QueueSocket>> queues,
+            nfq::Transmitter& tx);
   ~DataPlane();
 
   void start();
@@ -37,6 +40,7 @@ class DataPlane {
   void arm_timer();
 
   Engine& engine_;
+  nfq::Transmitter& tx_;
   std::vector<std::unique_ptr<nfq::QueueSocket>> queues_;
   boost::asio::io_context io_;
   std::vector<std::unique_ptr<boost::asio::posix::stream_descriptor>> fds_;

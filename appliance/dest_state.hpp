@@ -4,11 +4,13 @@
 // counters are relaxed atomics written with load+store (no locked RMW).
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <memory>
 
 #include "appliance/rate_estimator.hpp"
+#include "forwarders/ip_address.hpp"
 
 namespace vsd {
 
@@ -18,6 +20,18 @@ struct Counter {
   void sub(std::uint64_t n) { value.store(value.load(std::memory_order_relaxed) - n, std::memory_order_relaxed); }
   std::uint64_t get() const { return value.load(std::memory_order_relaxed); }
   void reset() { value.store(0, std::memory_order_relaxed); }
+};
+
+// How a VS-DR / VS-TUN packet leaves toward a real server: read from the
+// kernel's routes and neighbours by the control plane (a changed value
+// publishes a new snapshot), never by the data path. Unused for NAT.
+struct DestEgress {
+  IpAddress tunnel_source;  // TUN outer source; unspecified = no route yet
+  std::uint32_t mtu = 0;    // route MTU toward the real server (TUN); 0 = unchecked
+  int ifindex = 0;          // DR: the interface on the shared segment
+  std::array<std::uint8_t, 6> mac{};  // DR: the real server's MAC
+  bool mac_known = false;
+  bool operator==(const DestEgress&) const = default;
 };
 
 // ipvsadm --stats columns.
@@ -46,6 +60,10 @@ struct DestState {
   std::atomic<bool> removed{false};
   // ipvsadm -x / -y, copied from the snapshot by the data path (0 = none).
   std::atomic<std::uint32_t> upper_threshold{0}, lower_threshold{0};
+  // The snapshot's DestEgress, copied by the data path when it adopts a
+  // snapshot (it reads it per packet of a DR/TUN connection); data-path
+  // thread only.
+  DestEgress egress;
 };
 
 }  // namespace vsd

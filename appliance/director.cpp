@@ -27,6 +27,13 @@ std::size_t count_reals(const Config& c) {
   return n;
 }
 
+bool has_direct_forwarding(const Config& c) {
+  for (const auto& s : c.services)
+    for (const auto& r : s.reals)
+      if (r.forward != ForwardMethod::nat) return true;
+  return false;
+}
+
 std::string service_label(const ServiceConfig& s) {
   if (s.is_fwmark()) return "FWM " + std::to_string(s.fwmark);
   return std::string(s.protocol == Protocol::tcp ? "TCP " : "UDP ") + s.address.to_string();
@@ -137,11 +144,17 @@ void Director::open_queues_and_rules() {
     nfq::QueueOptions qo;
     qo.queue_num = static_cast<std::uint16_t>(config_.director.queue + i);
     qo.fail_open = config_.director.fail_open;
+    // DR/TUN packets leave through sockets that do not segment: the kernel
+    // must hand them over at wire size (NAT keeps GSO: 10x the throughput).
+    qo.gso = !has_direct_forwarding(config_);
     queues.push_back(std::make_unique<nfq::QueueSocket>(qo));
   }
-  spdlog::info("listening on NFQUEUE {}..{} (fail_open={})", config_.director.queue,
-               config_.director.queue + config_.director.queues - 1, config_.director.fail_open);
-  data_plane_ = std::make_unique<DataPlane>(engine_, std::move(queues));
+  spdlog::info("listening on NFQUEUE {}..{} (fail_open={}, gso={})", config_.director.queue,
+               config_.director.queue + config_.director.queues - 1, config_.director.fail_open,
+               !has_direct_forwarding(config_));
+  std::string tx_error;
+  if (!transmitter_.open(&tx_error)) throw std::runtime_error(tx_error);
+  data_plane_ = std::make_unique<DataPlane>(engine_, std::move(queues), transmitter_);
   data_plane_->start();
   auto spec = make_ruleset_spec(config_, table_);
   nfq::install(spec, queue_form_);

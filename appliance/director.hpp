@@ -20,6 +20,7 @@
 #include "appliance/health/quorum.hpp"
 #include "appliance/sysctl_guard.hpp"
 #include "nfq/ruleset.hpp"
+#include "nfq/transmitter.hpp"
 
 namespace vsd {
 
@@ -72,6 +73,7 @@ class Director {
   health::Notifier notifier_{io_};                        // quorum_up / quorum_down commands
   boost::asio::steady_timer slow_start_timer_{io_};
   void check_quorum(const Config& effective);
+  nfq::Transmitter transmitter_;  // before data_plane_: it outlives the data thread
   std::unique_ptr<DataPlane> data_plane_;
   std::unique_ptr<ControlServer> control_;
   std::unique_ptr<MetricsServer> metrics_;

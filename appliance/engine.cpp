@@ -2,6 +2,10 @@
 
 #include <netinet/in.h>
 
+#include "forwarders/icmp_builder.hpp"
+#include "forwarders/icmp_nat.hpp"
+#include "forwarders/tun_rewriter.hpp"
+
 namespace vsd {
 namespace {
 
@@ -69,7 +73,7 @@ void check_overload_on_unbind(DestState& d) {
 }  // namespace
 
 Engine::Engine(std::uint32_t max_connections, const Clock& clock)
-    : clock_(clock), conns_(max_connections) {
+    : clock_(clock), conns_(max_connections), tx_buf_(new std::uint8_t[kTxBufSize]) {
   current_ = std::make_shared<const ServiceSnapshot>();
   published_.store(current_);
 }
@@ -95,6 +99,7 @@ void Engine::adopt_snapshot(std::shared_ptr<const ServiceSnapshot> latest) {
     for (const auto& d : svc.dests) {
       DestState& st = *d.state;
       st.removed.store(false, std::memory_order_relaxed);
+      st.egress = d.egress;
       // New thresholds: judge the overload afresh. Unchanged ones keep the
       // hysteresis state (snapshots also change for weights alone).
       if (st.upper_threshold.load(std::memory_order_relaxed) != d.upper_threshold ||
@@ -199,6 +204,7 @@ PacketResult Engine::process(std::uint8_t* data, std::size_t len, ChecksumState 
     counters_.malformed[static_cast<std::size_t>(st) % EngineCounters::kParseStatuses].add(1);
     return {Verdict::drop, false};
   }
+  if (pkt.l4proto == IPPROTO_ICMP || pkt.l4proto == IPPROTO_ICMPV6) return icmp(pkt);
   if (pkt.l4proto != IPPROTO_TCP && pkt.l4proto != IPPROTO_UDP) {
     counters_.unsupported.add(1);
     return {Verdict::accept, false};
@@ -291,9 +297,10 @@ const DestView* Engine::persistent_dest(const ServiceView& svc, const PacketView
 
 PacketResult Engine::from_client(ConnEntry& e, PacketView& pkt, ChecksumState cs,
                                  std::uint32_t now) {
-  TcpState next = e.proto == IPPROTO_TCP
-                      ? tcp_next_state(e.state, TcpDirection::input, pkt.tcp_flags)
-                      : e.state;
+  const auto fwd = static_cast<ForwardMethod>(e.fwd);
+  // DR/TUN replies bypass the director: IPVS's input-only state table.
+  const TcpDirection dir = fwd == ForwardMethod::nat ? TcpDirection::input : TcpDirection::input_only;
+  TcpState next = e.proto == IPPROTO_TCP ? tcp_next_state(e.state, dir, pkt.tcp_flags) : e.state;
   set_state(e, next, now);
   if (e.dest) {
     e.dest->traffic.inpkts.add(1);
@@ -301,8 +308,119 @@ PacketResult Engine::from_client(ConnEntry& e, PacketView& pkt, ChecksumState cs
     e.dest->service->traffic.inpkts.add(1);
     e.dest->service->traffic.inbytes.add(pkt.len);
   }
-  if (!nat_rewrite_destination(pkt, e.daddr, e.dport, cs)) return {Verdict::drop, false};
-  return {Verdict::accept, true};
+  return to_real_server(fwd, e.dest.get(), e.daddr, e.dport, pkt, cs);
+}
+
+PacketResult Engine::to_real_server(ForwardMethod fwd, const DestState* dest, const IpAddress& rip,
+                                    std::uint16_t rport, PacketView& pkt, ChecksumState cs) {
+  if (fwd == ForwardMethod::nat || !dest) {
+    if (!nat_rewrite_destination(pkt, rip, rport, cs)) return {Verdict::drop, false};
+    return {Verdict::accept, true};
+  }
+  // vsd sends the packet itself: no NIC will finish a partial checksum.
+  if (cs == ChecksumState::not_ready) complete_l4_checksum(pkt);
+  return fwd == ForwardMethod::tun ? tunnel(dest->egress, rip, pkt, cs)
+                                   : direct_route(dest->egress, pkt, cs);
+}
+
+PacketResult Engine::send_ip(std::size_t len, const IpAddress& dst, bool v6) {
+  PacketResult r{Verdict::drop, false};
+  r.transmit = Transmit::ip;
+  r.tx_data = tx_buf_.get();
+  r.tx_len = len;
+  r.tx_dst = dst;
+  r.tx_v6 = v6;
+  return r;
+}
+
+PacketResult Engine::tunnel(const DestEgress& eg, const IpAddress& rip, PacketView& pkt,
+                            ChecksumState) {
+  if (eg.tunnel_source.is_unspecified()) {
+    counters_.no_route.add(1);
+    return {Verdict::drop, false};
+  }
+  TunParams tp;
+  tp.outer_src = eg.tunnel_source;
+  tp.outer_dst = rip;
+  tp.ip_id = ++ip_id_;
+  tp.mtu = eg.mtu;
+  // The kernel does not forward (and so does not decrement) what vsd sends.
+  tp.decrement_inner_ttl = true;
+  std::span<std::uint8_t> out(tx_buf_.get(), kTxBufSize);
+  TunResult t = tun_encapsulate({pkt.data, pkt.len}, out, tp);
+  IcmpBuildResult reply;
+  switch (t.status) {
+    case TunStatus::ok:
+      counters_.tunneled.add(1);
+      return send_ip(t.len, rip, !rip.is_v4());
+    case TunStatus::too_big:
+      // As IPVS: tell the client the MTU left inside the tunnel.
+      counters_.tun_too_big.add(1);
+      reply = icmp_build_too_big({pkt.data, pkt.len}, t.mtu, out, {++ip_id_, 64});
+      break;
+    case TunStatus::ttl_expired:
+      counters_.tun_ttl_expired.add(1);
+      reply = icmp_build_time_exceeded({pkt.data, pkt.len}, out, {++ip_id_, 64});
+      break;
+    default:
+      counters_.tun_failed.add(1);
+      return {Verdict::drop, false};
+  }
+  if (reply.status != IcmpBuildStatus::ok) return {Verdict::drop, false};
+  return send_ip(reply.len, pkt.src, pkt.v6());
+}
+
+PacketResult Engine::direct_route(const DestEgress& eg, PacketView& pkt, ChecksumState) {
+  if (!eg.mac_known || eg.ifindex <= 0) {
+    counters_.no_route.add(1);
+    return {Verdict::drop, false};
+  }
+  counters_.direct_routed.add(1);
+  PacketResult r{Verdict::drop, false};
+  r.transmit = Transmit::frame;
+  r.tx_data = pkt.data;
+  r.tx_len = pkt.len;
+  r.tx_v6 = pkt.v6();
+  r.tx_ifindex = eg.ifindex;
+  r.tx_mac = eg.mac;
+  return r;
+}
+
+PacketResult Engine::icmp(PacketView& pkt) {
+  IcmpErrorView iv;
+  if (icmp_error_parse(pkt, iv) != IcmpNatStatus::ok) {
+    counters_.icmp_passed.add(1);
+    return {Verdict::accept, false};
+  }
+  // The quote is a packet that went iv.src -> iv.dst; its connection is
+  // found by the reverse: a real server's error quotes client -> RIP (the
+  // server-side key reversed), a client's quotes VIP -> client.
+  auto hit = conns_.find(iv.proto, iv.dst, iv.dport, iv.src, iv.sport);
+  if (!hit.entry || hit.entry->is_template()) {
+    counters_.icmp_passed.add(1);
+    return {Verdict::accept, false};
+  }
+  ConnEntry& e = *hit.entry;
+  const auto fwd = static_cast<ForwardMethod>(e.fwd);
+  if (hit.side == ConnTable::Side::server) {
+    if (fwd != ForwardMethod::nat) {
+      counters_.icmp_passed.add(1);
+      return {Verdict::accept, false};
+    }
+    if (icmp_nat_from_real_server(pkt, e.vaddr, e.vport) != IcmpNatStatus::ok)
+      return {Verdict::drop, false};
+    counters_.icmp_translated.add(1);
+    return {Verdict::accept, true};
+  }
+  // From the client's side (e.g. frag needed about a reply): to the real
+  // server that sent it, by the connection's method.
+  counters_.icmp_translated.add(1);
+  if (fwd == ForwardMethod::nat) {
+    if (icmp_nat_to_real_server(pkt, e.daddr, e.dport) != IcmpNatStatus::ok)
+      return {Verdict::drop, false};
+    return {Verdict::accept, true};
+  }
+  return to_real_server(fwd, e.dest.get(), e.daddr, e.dport, pkt, ChecksumState::complete);
 }
 
 PacketResult Engine::from_server(ConnEntry& e, PacketView& pkt, ChecksumState cs,
@@ -352,8 +470,7 @@ PacketResult Engine::new_flow(const ServiceView& svc, PacketView& pkt, ChecksumS
     svc.state->traffic.conns.add(1);
     svc.state->traffic.inpkts.add(1);
     svc.state->traffic.inbytes.add(pkt.len);
-    if (!nat_rewrite_destination(pkt, d.addr.addr, dport, cs)) return {Verdict::drop, false};
-    return {Verdict::accept, true};
+    return to_real_server(d.forward, d.state.get(), d.addr.addr, dport, pkt, cs);
   }
   ConnEntry init;
   init.caddr = pkt.src;

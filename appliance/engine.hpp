@@ -4,8 +4,16 @@
 //
 // Verdicts (documented in README "Packet verdicts"):
 //   malformed (truncated, bad IHL/length, IPv4/IPv6 fragment) -> drop
-//   unsupported protocol / ICMP                                -> accept untouched
-//   client -> VIP, known connection                             -> NAT, accept
+//   unsupported protocol                                       -> accept untouched
+//   client -> VIP, known connection, NAT real server            -> NAT, accept
+//   client -> VIP, known connection, TUN real server            -> drop; send it IP-in-IP
+//     (too big with DF: send the client ICMP frag needed / packet too big instead)
+//   client -> VIP, known connection, DR real server             -> drop; send it to the
+//     real server's MAC (unknown MAC / no tunnel source yet: drop, counted no_route)
+//   ICMP error about a connection, from the real server's side   -> NAT: translated, accept
+//   ICMP error about a connection, from the client's side        -> to its real server, as
+//     the connection's packets go (NAT rewritten, TUN encapsulated, DR to the MAC)
+//   other ICMP                                                   -> accept untouched
 //   real server -> client, known connection                     -> reverse NAT, accept
 //   new TCP SYN or UDP datagram to a service                    -> schedule, NAT, accept
 //     (persistent service: the client's template picks the server while it lives;
@@ -33,9 +41,28 @@ namespace vsd {
 
 enum class Verdict : std::uint8_t { accept, drop };
 
+// A packet vsd sends out itself (the queued one is then dropped): DR frames
+// to a real server's MAC, TUN packets, and the ICMP errors vsd answers.
+enum class Transmit : std::uint8_t {
+  none,
+  ip,     // a whole IP packet for the kernel to route (raw socket) toward tx_dst
+  frame,  // an IP packet for interface tx_ifindex to the MAC tx_mac (packet socket)
+};
+
 struct PacketResult {
+  PacketResult() = default;
+  PacketResult(Verdict v, bool m) : verdict(v), modified(m) {}
   Verdict verdict = Verdict::accept;
   bool modified = false;  // the packet bytes changed: hand them back to the kernel
+  Transmit transmit = Transmit::none;
+  // What to send, valid until the next process() call: the queued packet's
+  // own bytes (frame) or the engine's transmit buffer (ip).
+  const std::uint8_t* tx_data = nullptr;
+  std::size_t tx_len = 0;
+  bool tx_v6 = false;
+  IpAddress tx_dst;
+  int tx_ifindex = 0;
+  std::array<std::uint8_t, 6> tx_mac{};
 };
 
 struct EngineCounters {
@@ -53,6 +80,14 @@ struct EngineCounters {
   Counter templates_created;    // persistence templates made
   Counter ops_datagrams;        // one-packet-scheduled datagrams
   Counter nodest_flushed;       // entries of removed real servers dropped (expire_nodest_conn)
+  Counter tunneled;             // packets sent IP-in-IP to a real server (TUN)
+  Counter direct_routed;        // packets sent to a real server's MAC (DR)
+  Counter tun_too_big;          // TUN: too big with DF, answered with ICMP (dropped)
+  Counter tun_ttl_expired;      // TUN: inner TTL ran out, answered with ICMP (dropped)
+  Counter tun_failed;           // TUN: not encapsulable (bad inner, MTU under the minimum)
+  Counter no_route;             // TUN: no outer source yet / DR: MAC not resolved (dropped)
+  Counter icmp_translated;      // ICMP errors about a connection, passed to its other side
+  Counter icmp_passed;          // other ICMP (accepted untouched)
 };
 
 class Engine {
@@ -86,6 +121,15 @@ class Engine {
   PacketResult new_flow(const ServiceView& svc, PacketView& pkt, ChecksumState cs,
                         std::uint32_t now, bool reused_port);
   PacketResult ops_reply(const OpsReply& r, PacketView& pkt, ChecksumState cs);
+  // The packet toward real server `rip` by its forwarding method: NAT
+  // rewrites the destination, TUN encapsulates, DR sends it to the MAC.
+  PacketResult to_real_server(ForwardMethod fwd, const DestState* dest, const IpAddress& rip,
+                              std::uint16_t rport, PacketView& pkt, ChecksumState cs);
+  PacketResult tunnel(const DestEgress& eg, const IpAddress& rip, PacketView& pkt,
+                      ChecksumState cs);
+  PacketResult direct_route(const DestEgress& eg, PacketView& pkt, ChecksumState cs);
+  PacketResult icmp(PacketView& pkt);
+  PacketResult send_ip(std::size_t len, const IpAddress& dst, bool v6);
   // The real server for a new connection of a persistent service: the one
   // the client's template names, else a scheduled one with a new template.
   const DestView* persistent_dest(const ServiceView& svc, const PacketView& pkt,
@@ -102,6 +146,10 @@ class Engine {
   std::shared_ptr<const ServiceSnapshot> current_;  // data-path thread's copy
   EngineCounters counters_;
   std::atomic<std::uint32_t> conn_count_{0};
+  // Where TUN packets and ICMP answers are built: one buffer, reused.
+  std::unique_ptr<std::uint8_t[]> tx_buf_;
+  static constexpr std::size_t kTxBufSize = 0x10000 + 64;
+  std::uint16_t ip_id_ = 0;
   std::uint32_t last_full_log_ = 0;
   std::uint64_t full_since_log_ = 0;
 };

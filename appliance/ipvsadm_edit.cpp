@@ -61,7 +61,13 @@ std::optional<std::string> check_real(const IpvsadmCommand& c) {
   return std::nullopt;
 }
 
-std::optional<std::string> apply(Config& cfg, const IpvsadmCommand& c) {
+std::optional<std::string> apply(Config& cfg, const IpvsadmCommand& given) {
+  // ipvsadm: "the destination port must be equal to the service port" for
+  // -g and -i (the port is not rewritten), so it sets it itself.
+  IpvsadmCommand c = given;
+  if (c.real && c.service && !c.service->fwmark && c.forward != ForwardMethod::nat &&
+      (c.op == IpvsadmOp::add_server || c.op == IpvsadmOp::edit_server))
+    c.real->port = c.service->address.port;
   bool needs_service = c.op != IpvsadmOp::clear && c.op != IpvsadmOp::set_timeouts;
   bool needs_real = c.op == IpvsadmOp::add_server || c.op == IpvsadmOp::edit_server ||
                     c.op == IpvsadmOp::delete_server;

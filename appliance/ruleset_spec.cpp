@@ -13,6 +13,10 @@ nfq::RulesetSpec make_ruleset_spec(const Config& config, const std::string& tabl
   spec.bypass = config.director.fail_open;
   // One reply rule per real server endpoint even when several services share it.
   std::set<std::tuple<std::uint8_t, IpAddress, std::uint16_t>> replies;
+  // ICMP errors about connections (the engine passes other ICMP untouched):
+  // to a VIP from clients' side, from a NAT real server toward clients.
+  std::set<IpAddress> icmp_vips, icmp_rips;
+  auto icmp_proto = [](const IpAddress& a) -> std::uint8_t { return a.is_v4() ? 1 : 58; };
   for (const auto& svc : config.services) {
     const auto proto = static_cast<std::uint8_t>(svc.protocol);
     std::string name;
@@ -31,6 +35,15 @@ nfq::RulesetSpec make_ruleset_spec(const Config& config, const std::string& tabl
       spec.matches.push_back({nfq::DivertMatch::Side::destination, svc.address.addr, proto,
                               svc.address.port, "vsd service " + name});
     }
+    std::vector<IpAddress> vips;
+    if (svc.is_fwmark())
+      for (const auto& m : svc.members) vips.push_back(m.addr);
+    else
+      vips.push_back(svc.address.addr);
+    for (const auto& v : vips)
+      if (icmp_vips.insert(v).second)
+        spec.matches.push_back({nfq::DivertMatch::Side::destination, v, icmp_proto(v), 0,
+                                "vsd ICMP errors to VIP " + v.to_string()});
     // The sorry server is a NAT real server of the service whenever it serves.
     std::vector<RealServerConfig> reals = svc.reals;
     if (svc.sorry_server) {
@@ -40,6 +53,10 @@ nfq::RulesetSpec make_ruleset_spec(const Config& config, const std::string& tabl
     }
     for (const auto& real : reals) {
       if (real.forward != ForwardMethod::nat) continue;
+      if (icmp_rips.insert(real.address.addr).second)
+        spec.matches.push_back({nfq::DivertMatch::Side::source, real.address.addr,
+                                icmp_proto(real.address.addr), 0,
+                                "vsd ICMP errors from NAT real server " + real.address.addr.to_string()});
       // Port 0 (port-0 and fwmark services): replies from any port.
       std::uint16_t port = real.address.port ? real.address.port : svc.address.port;
       for (std::uint8_t p : protos) {

@@ -20,6 +20,7 @@ namespace vsd {
 // A real server as the data path sees it; immutable within a snapshot.
 struct DestView {
   Endpoint addr;
+  DestEgress egress;
   std::uint32_t weight = 1;
   ForwardMethod forward = ForwardMethod::nat;
   std::uint32_t upper_threshold = 0, lower_threshold = 0;  // 0 = none

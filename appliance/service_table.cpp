@@ -52,7 +52,8 @@ std::shared_ptr<DestState> reuse_dest(const ServiceView* prev, const Endpoint& a
 
 std::shared_ptr<const ServiceSnapshot> build_snapshot(const Config& config,
                                                       const ServiceSnapshot* previous,
-                                                      const Clock* clock) {
+                                                      const Clock* clock,
+                                                      const EgressTable* egress) {
   auto snap = std::make_shared<ServiceSnapshot>();
   snap->expire_nodest_conn = config.director.expire_nodest_conn;
   snap->expire_quiescent_template = config.director.expire_quiescent_template;
@@ -84,6 +85,13 @@ std::shared_ptr<const ServiceSnapshot> build_snapshot(const Config& config,
       if (d.addr.port == 0) d.addr.port = sc.address.port;  // "RIP" alone means the VIP's port
       d.weight = rc.weight;
       d.forward = rc.forward;
+      if (d.forward != ForwardMethod::nat) {
+        if (egress) {
+          auto it = egress->find(rc.address.addr);
+          if (it != egress->end()) d.egress = it->second;
+        }
+        if (sc.tunnel_source) d.egress.tunnel_source = *sc.tunnel_source;
+      }
       d.upper_threshold = rc.upper_threshold;
       // IPVS: without a lower threshold the overload clears under 3/4 of the upper.
       d.lower_threshold = rc.lower_threshold;

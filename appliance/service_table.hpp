@@ -3,6 +3,7 @@
 // packets out and no packet ever sees a half-made service.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -62,8 +63,12 @@ struct ServiceSnapshot {
 // Builds a snapshot from a validated config. Run-time state (counters,
 // connection counts) of services and real servers that `previous` already
 // had is carried over, so a reload keeps them.
+// `egress` gives each DR/TUN real server's way out, by address (a service's
+// tunnel_source overrides the resolved outer source).
+using EgressTable = std::map<IpAddress, DestEgress>;
 std::shared_ptr<const ServiceSnapshot> build_snapshot(const Config& config,
                                                       const ServiceSnapshot* previous,
-                                                      const Clock* clock = nullptr);
+                                                      const Clock* clock = nullptr,
+                                                      const EgressTable* egress = nullptr);
 
 }  // namespace vsd

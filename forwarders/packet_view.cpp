@@ -121,4 +121,14 @@ ParseStatus parse_packet(std::uint8_t* data, std::size_t len, PacketView& out) {
   }
 }
 
+void complete_l4_checksum(PacketView& pkt) {
+  if (pkt.l4proto != IPPROTO_TCP && pkt.l4proto != IPPROTO_UDP) return;
+  const std::size_t off = pkt.l4_check_offset();
+  const std::uint8_t* src = pkt.v6() ? pkt.data + 8 : pkt.data + 12;
+  const std::uint8_t* dst = pkt.v6() ? pkt.data + 24 : pkt.data + 16;
+  std::uint16_t sum = csum::l4(pkt.v6(), src, dst, pkt.l4proto, pkt.l4(), pkt.l4_len(), off);
+  if (sum == 0 && pkt.l4proto == IPPROTO_UDP) sum = 0xffff;  // 0 means "no checksum" in UDP
+  csum::store16(pkt.l4() + off, sum);
+}
+
 }  // namespace vsd

@@ -44,4 +44,10 @@ struct PacketView {
 
 ParseStatus parse_packet(std::uint8_t* data, std::size_t len, PacketView& out);
 
+// Finishes a TCP/UDP checksum the kernel left partial (CHECKSUM_PARTIAL:
+// the field holds only the pseudo-header sum, for a NIC to complete). A
+// packet vsd sends out itself (DR, TUN) never meets that NIC, so the sum is
+// computed here in full. Other protocols are left alone.
+void complete_l4_checksum(PacketView& pkt);
+
 }  // namespace vsd

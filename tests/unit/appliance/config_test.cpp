@@ -103,7 +103,7 @@ address = "192.0.2.10:0"
   EXPECT_EQ(errs[4], "t.toml:12:11: a port-0 service (every port of 192.0.2.10) needs persistent = SECONDS, as ipvsadm requires -p for port 0");
 }
 
-TEST(Config, SyntaxErrorAndUnknownSectionsAndUnimplementedForward) {
+TEST(Config, SyntaxErrorAndUnknownSectionsAndPortOfDirectRouting) {
   auto syntax = errors_of("[director]\nqueue = = 3\n");
   ASSERT_EQ(syntax.size(), 1u);
   EXPECT_EQ(syntax[0].rfind("t.toml:2:", 0), 0u) << syntax[0];
@@ -112,14 +112,14 @@ queue = 1
 [[service]]
 address = "192.0.2.10:80"
 [[service.real]]
-address = "203.0.113.11"
+address = "203.0.113.11:8080"
 forward = "dr"
 [control]
 socket = "relative.sock"
 )");
   ASSERT_EQ(errs.size(), 3u);
-  EXPECT_EQ(errs[0].rfind("t.toml:1:1: unknown key 'directer' in the top level; known keys: director, timeouts, control, metrics, log, service", 0), 0u) << errs[0];
-  EXPECT_EQ(errs[1], "t.toml:7:11: forward = \"dr\" is not implemented in this version of vsd yet; use \"nat\"");
+  EXPECT_EQ(errs[0].rfind("t.toml:1:1: unknown key 'directer' in the top level; known keys: director, timeouts, control, metrics, log, arp, service", 0), 0u) << errs[0];
+  EXPECT_EQ(errs[1], "t.toml:6:11: real server 203.0.113.11:8080 uses forward = \"dr\", which does not rewrite ports: give it the service's port 80 (or none) and let it listen there");
   EXPECT_EQ(errs[2], "t.toml:9:10: control.socket must be an absolute path, got \"relative.sock\"");
 }
 
