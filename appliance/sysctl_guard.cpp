@@ -8,8 +8,10 @@
 namespace vsd {
 
 std::string SysctlGuard::path_of(const std::string& key) const {
-  std::string rel = key;
-  std::replace(rel.begin(), rel.end(), '.', '/');
+  // sysctl(8) spelling: '.' separates, '/' stands for a '.' inside a name
+  // (net.ipv4.conf.eth0/100.rp_filter is conf/eth0.100/rp_filter).
+  std::string rel;
+  for (char c : key) rel += c == '.' ? '/' : (c == '/' ? '.' : c);
   return root_ + "/" + rel;
 }
 

@@ -40,5 +40,23 @@ TEST(SysctlGuard, SetsAndRestoresOnlyWhatItChanged) {
   fs::remove_all(root);
 }
 
+// Interface names may hold dots (VLANs: eth0.100); sysctl(8) writes them with
+// '/' in the dotted key, and the guard must find and restore that file.
+TEST(SysctlGuard, SlashInKeyIsDotInInterfaceName) {
+  fs::path root = fs::temp_directory_path() / ("vsd-sysctl-vlan-" + std::to_string(::getpid()));
+  fs::create_directories(root / "net/ipv4/conf/eth0.100");
+  std::ofstream(root / "net/ipv4/conf/eth0.100/rp_filter") << "1\n";
+  {
+    SysctlGuard g(root.string());
+    bool changed = false;
+    std::string error;
+    ASSERT_TRUE(g.ensure("net.ipv4.conf.eth0/100.rp_filter", "2", &changed, &error)) << error;
+    EXPECT_TRUE(changed);
+    EXPECT_EQ(slurp(root / "net/ipv4/conf/eth0.100/rp_filter"), "2");
+  }
+  EXPECT_EQ(slurp(root / "net/ipv4/conf/eth0.100/rp_filter"), "1");
+  fs::remove_all(root);
+}
+
 }  // namespace
 }  // namespace vsd
