@@ -16,6 +16,7 @@
 #include "appliance/service_table.hpp"
 #include "appliance/status.hpp"
 #include "appliance/version.hpp"
+#include "arp/announcer.hpp"
 
 namespace vsd {
 
@@ -95,9 +96,10 @@ void log_changes(const Config& before, const Config& after, const std::string& w
 
 }  // namespace
 
-Director::Director(Config config, std::string config_path)
+Director::Director(Config config, std::string config_path, NodeFacts facts)
     : config_(std::move(config)),
       config_path_(std::move(config_path)),
+      facts_(std::move(facts)),
       engine_(config_.director.max_connections, clock_) {}
 
 Director::~Director() {
@@ -115,24 +117,8 @@ Director::~Director() {
   control_.reset();
   if (data_plane_) data_plane_->stop();
   data_plane_.reset();
+  announcer_.reset();
   for (const auto& k : sysctls_.restore_all()) spdlog::info("restored {}", k);
-}
-
-void Director::apply_node_settings() {
-  bool v4 = false, v6 = false;
-  for (const auto& s : config_.services)
-    for (const auto& r : s.reals)
-      if (r.forward == ForwardMethod::nat) (r.address.addr.is_v4() ? v4 : v6) = true;
-  auto ensure = [this](const std::string& key, const char* why) {
-    bool changed = false;
-    std::string err;
-    if (!sysctls_.ensure(key, "1", &changed, &err))
-      spdlog::warn("cannot set {}=1 ({}): {}; set it by hand", key, why, err);
-    else if (changed)
-      spdlog::info("set {}=1 ({}); restored on exit", key, why);
-  };
-  if (v4) ensure("net.ipv4.ip_forward", "NAT forwards between clients and real servers");
-  if (v6) ensure("net.ipv6.conf.all.forwarding", "NAT forwards IPv6 between clients and real servers");
 }
 
 void Director::open_queues_and_rules() {
@@ -182,7 +168,9 @@ int Director::run() {
                    to_string(r.forward), r.weight, r.check ? " (health checked)" : "");
   try {
     apply_node_settings();
+    refresh_egress();  // DR/TUN: routes and MACs before the first packet
     open_queues_and_rules();
+    announce_vips({});
     control_ = std::make_unique<ControlServer>(
         io_, config_.control.socket, [this](const nlohmann::json& r) { return handle(r); });
     if (!config_.metrics.listen.empty()) {
@@ -263,9 +251,12 @@ bool Director::apply_config(Config next, const std::string& why, std::string* er
     spdlog::info("{}: log level {}", why, next.log.level);
   }
   log_changes(config_, next, why);
+  Config before = std::move(config_);
   config_ = std::move(next);
   sync_health_targets();
+  refresh_egress();  // publishes, also for real servers it has no way to yet
   publish_effective();
+  announce_added_vips(before);
   return true;
 }
 
@@ -405,7 +396,7 @@ void Director::publish_effective() {
                            : "a real server is healthy again: sorry server " + s.sorry_server->to_string() + " takes no new connections");
     was = serving;
   }
-  engine_.publish(build_snapshot(eff, engine_.published().get(), &clock_));
+  engine_.publish(build_snapshot(eff, engine_.published().get(), &clock_, &egress_));
 }
 
 // Runs on the control thread every 2 s, like IPVS's estimator.
@@ -569,9 +560,14 @@ nlohmann::json Director::handle(const nlohmann::json& request) {
   }
   if (cmd == "zero") return zero(request.value("service", nlohmann::json()));
   if (cmd == "save_toml") return {{"ok", true}, {"toml", write_config_toml(config_)}};
-  if (cmd == "garp")
-    return {{"ok", false},
-            {"error", "gratuitous ARP needs the ARP manager, which this version of vsd does not have yet"}};
+  if (cmd == "garp") {
+    if (config_.arp.garp_repeat == 0)
+      return {{"ok", false}, {"error", "[arp] garp_repeat is 0: gratuitous ARP is off"}};
+    std::size_t n = announce_vips({});
+    return {{"ok", true},
+            {"message", "announcing " + std::to_string(n) + " VIP(s) x" +
+                            std::to_string(config_.arp.garp_repeat) + " (see vsd's log)"}};
+  }
   return {{"ok", false}, {"error", "unknown control command '" + cmd + "'"}};
 }
 

@@ -18,25 +18,36 @@
 #include "appliance/health/health_monitor.hpp"
 #include "appliance/health/notifier.hpp"
 #include "appliance/health/quorum.hpp"
+#include "appliance/node_plan.hpp"
+#include "appliance/service_table.hpp"
 #include "appliance/sysctl_guard.hpp"
 #include "nfq/ruleset.hpp"
 #include "nfq/transmitter.hpp"
 
 namespace vsd {
 
+namespace arp {
+class Announcer;
+}
 class DataPlane;
 class ControlServer;
 class MetricsServer;
 
 class Director {
  public:
-  Director(Config config, std::string config_path);
+  Director(Config config, std::string config_path, NodeFacts facts);
   ~Director();
   // Runs until SIGINT/SIGTERM; returns the process exit code.
   int run();
 
  private:
+  // director_network.cpp: the node's sysctls, the DR/TUN real servers' way
+  // out (routes, neighbours), and the gratuitous ARP for the VIPs.
   void apply_node_settings();
+  void refresh_egress();
+  // Announces `vips` (all of the config's when empty); returns how many.
+  std::size_t announce_vips(std::vector<IpAddress> vips);
+  void announce_added_vips(const Config& before);
   void open_queues_and_rules();
   nlohmann::json handle(const nlohmann::json& request);
   nlohmann::json status();
@@ -56,6 +67,9 @@ class Director {
 
   Config config_;
   std::string config_path_;
+  NodeFacts facts_;
+  EgressTable egress_;                       // DR/TUN real servers' way out
+  std::map<IpAddress, std::string> egress_note_;  // last logged per real server
   SteadyClock clock_;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   Engine engine_;
@@ -72,6 +86,9 @@ class Director {
   std::map<std::string, health::QuorumTracker> quorum_;  // service label -> quorum state
   health::Notifier notifier_{io_};                        // quorum_up / quorum_down commands
   boost::asio::steady_timer slow_start_timer_{io_};
+  // Declared after io_: timers must be built after and destroyed before it.
+  boost::asio::steady_timer egress_timer_{io_};
+  std::unique_ptr<arp::Announcer> announcer_;
   void check_quorum(const Config& effective);
   nfq::Transmitter transmitter_;  // before data_plane_: it outlives the data thread
   std::unique_ptr<DataPlane> data_plane_;

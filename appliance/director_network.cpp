@@ -1,0 +1,132 @@
+// The director's side of the node and the network: the sysctls it needs,
+// how DR and TUN packets reach each real server, and the gratuitous ARP /
+// unsolicited NA for its VIPs.
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <set>
+
+#include "appliance/director.hpp"
+#include "arp/announcer.hpp"
+#include "arp/rtnl.hpp"
+
+namespace vsd {
+
+namespace {
+
+std::string mac_text(const std::array<std::uint8_t, 6>& m) {
+  return fmt::format("{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", m[0], m[1], m[2], m[3], m[4], m[5]);
+}
+
+std::vector<IpAddress> config_vips(const Config& c) {
+  std::vector<IpAddress> out;
+  std::set<IpAddress> seen;
+  for (const auto& s : c.services) {
+    if (s.is_fwmark()) {
+      for (const auto& m : s.members)
+        if (seen.insert(m.addr).second) out.push_back(m.addr);
+    } else if (seen.insert(s.address.addr).second) {
+      out.push_back(s.address.addr);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+void Director::apply_node_settings() {
+  for (const auto& c : plan_sysctls(config_, Role::director, facts_)) {
+    bool changed = false;
+    std::string err;
+    if (!sysctls_.ensure(c.key, c.value, &changed, &err))
+      spdlog::warn("cannot set {}={} ({}): {}; set it by hand", c.key, c.value, c.why, err);
+    else if (changed)
+      spdlog::info("set {}={} (was {}): {}; restored on exit", c.key, c.value,
+                   c.current.empty() ? "?" : c.current, c.why);
+  }
+}
+
+void Director::refresh_egress() {
+  EgressTable next;
+  bool unresolved = false;
+  std::set<IpAddress> done;
+  for (const auto& s : config_.services)
+    for (const auto& r : s.reals) {
+      if (r.forward == ForwardMethod::nat || !done.insert(r.address.addr).second) continue;
+      const IpAddress& rip = r.address.addr;
+      std::string note, err;
+      arp::RouteInfo ri;
+      DestEgress e;
+      if (!arp::route_get(rip, &ri, &err)) {
+        note = fmt::format("real server {} ({}) has no route: {}; add one (ip route add ...)",
+                           rip.to_string(), to_string(r.forward), err);
+        unresolved = true;
+      } else {
+        e.tunnel_source = ri.prefsrc;
+        e.mtu = ri.mtu;
+        e.ifindex = ri.oif;
+        if (r.forward == ForwardMethod::tun) {
+          note = fmt::format("TUN real server {}: IP-in-IP from {} via {}, MTU {}", rip.to_string(),
+                             ri.prefsrc.to_string(), ri.ifname, ri.mtu);
+        } else if (ri.has_gateway()) {
+          note = fmt::format("DR real server {} is reached via gateway {}, not on a directly "
+                             "connected segment: DR cannot reach it; put it on {}'s segment or "
+                             "use forward = \"tun\"",
+                             rip.to_string(), ri.gateway.to_string(), ri.ifname);
+        } else if (arp::MacAddress mac; arp::neighbour_lookup(rip, ri.oif, &mac, &err)) {
+          e.mac = mac;
+          e.mac_known = true;
+          note = fmt::format("DR real server {} at {} on {}", rip.to_string(), mac_text(mac), ri.ifname);
+        } else {
+          // Ask the kernel to resolve it; the next round reads the answer.
+          arp::neighbour_resolve(rip, ri.oif, &err);
+          note = fmt::format("DR real server {}: resolving its MAC on {}", rip.to_string(), ri.ifname);
+          unresolved = true;
+        }
+      }
+      if (egress_note_[rip] != note) {
+        bool bad = note.find("cannot") != std::string::npos || note.find("no route") != std::string::npos;
+        if (bad)
+          spdlog::error("{}", note);
+        else
+          spdlog::info("{}", note);
+        egress_note_[rip] = note;
+      }
+      next[rip] = e;
+    }
+  if (next != egress_) {
+    egress_ = std::move(next);
+    publish_effective();
+  }
+  // Quickly while a MAC or route is missing, then as a watch for changes.
+  egress_timer_.expires_after(unresolved ? std::chrono::milliseconds(200) : std::chrono::seconds(2));
+  egress_timer_.async_wait([this](boost::system::error_code ec) {
+    if (!ec) refresh_egress();
+  });
+}
+
+std::size_t Director::announce_vips(std::vector<IpAddress> vips) {
+  if (vips.empty()) vips = config_vips(config_);
+  if (!announcer_)
+    announcer_ = std::make_unique<arp::Announcer>(io_, [](int level, const std::string& line) {
+      if (level == arp::Announcer::kWarn)
+        spdlog::warn("{}", line);
+      else
+        spdlog::info("{}", line);
+    });
+  arp::AnnounceOptions o;
+  o.repeat = config_.arp.garp_repeat;
+  o.interval = std::chrono::milliseconds(config_.arp.garp_interval_ms);
+  if (o.repeat == 0) return 0;
+  return announcer_->announce(vips, o);
+}
+
+void Director::announce_added_vips(const Config& before) {
+  auto old = config_vips(before);
+  std::vector<IpAddress> added;
+  for (const auto& v : config_vips(config_))
+    if (std::find(old.begin(), old.end(), v) == old.end()) added.push_back(v);
+  if (!added.empty()) announce_vips(added);
+}
+
+}  // namespace vsd

@@ -1,0 +1,39 @@
+#include "appliance/node_facts.hpp"
+
+#include <fstream>
+
+#include "arp/rtnl.hpp"
+
+namespace vsd {
+
+bool gather_node_facts(NodeFacts* out, std::string* error, std::string proc_sys) {
+  std::vector<arp::LocalAddress> addrs;
+  if (!arp::local_addresses(&addrs, error)) return false;
+  out->addresses.clear();
+  for (const auto& a : addrs) out->addresses.push_back({a.ifname, a.addr, a.prefix});
+  out->route = [](const IpAddress& dst) {
+    RouteFact f;
+    arp::RouteInfo ri;
+    std::string err;
+    if (!arp::route_get(dst, &ri, &err)) return f;  // unreachable: found = false
+    f.found = true;
+    f.local = ri.local;
+    f.gateway = ri.gateway;
+    f.ifname = ri.ifname;
+    f.prefsrc = ri.prefsrc;
+    f.mtu = ri.mtu;
+    return f;
+  };
+  out->sysctl = [root = std::move(proc_sys)](const std::string& key) -> std::optional<std::string> {
+    // sysctl(8) spelling: '.' separates, '/' stands for a '.' in a name.
+    std::string path = root + "/";
+    for (char c : key) path += c == '.' ? '/' : (c == '/' ? '.' : c);
+    std::ifstream in(path);
+    std::string value;
+    if (!in || !std::getline(in, value)) return std::nullopt;
+    return value;
+  };
+  return true;
+}
+
+}  // namespace vsd
