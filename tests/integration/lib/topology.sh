@@ -12,6 +12,9 @@
 #        busybox httpd on :8000 ("/" answers "rsN"), /big.bin (20 MiB),
 #        UDP :9000 answering "rsN:<payload>"
 #
+# topo_dr_up and topo_tun_up (further down) build the DR and TUN
+# topologies, where every node runs its own vsd (start_vsd_on).
+#
 # Only documentation addresses are used, only inside these namespaces.
 
 : "${TOPO_PREFIX:=vsd$$}"
@@ -39,6 +42,13 @@ fail() {
     echo "--- last lines of the vsd log ($VSD_LOG):" >&2
     tail -n 30 "$VSD_LOG" >&2
   fi
+  # Logs of the per-node vsds of the DR/TUN topologies (start_vsd_on).
+  local f
+  for f in "$TOPO_DIR"/vsd-*.log; do
+    [ -f "$f" ] && [ "$f" != "${VSD_LOG:-}" ] || continue
+    echo "--- last lines of $f:" >&2
+    tail -n 15 "$f" >&2
+  done
   exit 1
 }
 
@@ -168,8 +178,15 @@ vsadm() { in_director "$VSADM_BIN" --socket "$VSD_SOCKET" "$@"; }
 vsd_tables() { in_director nft list tables 2>/dev/null | grep -w vsd || true; }
 
 topo_down() {
-  local p
+  local p f
   if [ -f "$TOPO_DIR/vsd.pid" ]; then kill -TERM "$(cat "$TOPO_DIR/vsd.pid")" 2>/dev/null || true; sleep 0.3; fi
+  # The per-node vsds of start_vsd_on.
+  for f in "$TOPO_DIR"/vsd-*.pid; do
+    [ -f "$f" ] || continue
+    kill -TERM "$(cat "$f")" 2>/dev/null || true
+    p=sleep
+  done
+  if [ "${p:-}" = sleep ]; then sleep 0.3; fi
   if [ -f "$TOPO_DIR/pids" ]; then
     while read -r p; do kill "$p" 2>/dev/null || true; done <"$TOPO_DIR/pids"
   fi
@@ -184,4 +201,234 @@ topo_down() {
 # Plain kernel forwarding in the director (the baselines; vsd sets it itself).
 topo_enable_forwarding() {
   in_director sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+}
+
+# ---------------------------------------------------------------------------
+# DR and TUN topologies. Every node runs its own vsd, all from the same
+# config file (start_vsd_on); the real servers answer clients directly, from
+# the VIP. Their namespaces: client, dir (director), rsN, plus sw (DR: the
+# switch) or rt (TUN: the router). Set by topo_dr_up / topo_tun_up:
+LB_VIP4=
+LB_VIP6=
+LB_NET4=      # real servers' IPv4 prefix: rsN is ${LB_NET4}.1N
+LB_NET6=      # real servers' IPv6 prefix: rsN is ${LB_NET6}::1N
+declare -gA VSD_NODE_PID=()
+
+in_ns() { local n=$1; shift; ip netns exec "$(ns "$n")" "$@"; }
+lb_rs_ip4() { echo "${LB_NET4}.1$1"; }
+lb_rs_ip6() { echo "${LB_NET6}::1$1"; }
+mac_of() { in_ns "$1" cat "/sys/class/net/$2/address"; }  # mac_of NODE IFACE
+
+# _topo_ns_new NAME: an empty namespace with lo up, no DAD (addresses usable
+# at once), no reverse-path filter (DR/TUN replies leave from the VIP on an
+# interface the VIP is not routed to).
+_topo_ns_new() {
+  ip netns add "$(ns "$1")"
+  in_ns "$1" ip link set lo up
+  _quiet_sysctl in_ns "$1" sysctl -w net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
+  _quiet_sysctl in_ns "$1" sysctl -w net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
+}
+
+# _topo_link NODE PEER PEER_IF [BRIDGE]: veth "eth0" in NODE, PEER_IF in
+# PEER (enslaved to PEER's BRIDGE when given), both up.
+_topo_link() {
+  local node=$1 peer=$2 pif=$3 br=${4:-}
+  ip link add eth0 netns "$(ns "$node")" type veth peer name "$pif" netns "$(ns "$peer")"
+  if [ -n "$br" ]; then in_ns "$peer" ip link set "$pif" master "$br"; fi
+  in_ns "$peer" ip link set "$pif" up
+  in_ns "$node" ip link set eth0 up
+}
+
+_topo_bridge() {  # _topo_bridge NODE: br0, no STP, no multicast snooping, up
+  in_ns "$1" ip link add br0 type bridge stp_state 0 mcast_snooping 0
+  in_ns "$1" ip link set br0 up
+}
+
+# Real server N of a DR/TUN topology: busybox httpd on [::]:8000 ("/"
+# answers "rsN"), and UDP :9000 answering "rsN:<payload>" from the VIP.
+_topo_lb_servers_up() {
+  local i=$1 www="$TOPO_DIR/www$i" here
+  here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+  mkdir -p "$www"
+  echo "rs$i" >"$www/index.html"
+  in_rs "$i" busybox httpd -f -p 8000 -h "$www" &
+  echo $! >>"$TOPO_DIR/pids"
+  in_rs "$i" python3 "$here/udp_responder.py" "rs$i" 9000 &
+  echo $! >>"$TOPO_DIR/pids"
+}
+
+# httpd answers, and the UDP responder listens on both families.
+_topo_wait_lb_servers() {
+  local i t
+  _topo_wait_servers
+  for i in $(seq 1 "$TOPO_RS"); do
+    for t in $(seq 1 50); do
+      [ "$(in_rs "$i" ss -Hlun 'sport = :9000' | wc -l)" -ge 2 ] && break
+      sleep 0.1
+    done
+  done
+}
+
+# topo_dr_up N: one L2 segment (bridge br0 in namespace sw) joining client,
+# director and N real servers.
+#
+#   client   198.51.100.2/24    2001:db8:5::2/64
+#   director 198.51.100.1/24    2001:db8:5::1/64   VIPs 198.51.100.100/32,
+#                                                  2001:db8:5::100/128 on eth0
+#   rsN      198.51.100.1N/24   2001:db8:5::1N/64
+#
+# No routers: every reply from a real server goes straight to the client.
+topo_dr_up() {
+  local n=${1:-2} i node
+  TOPO_RS=$n
+  LB_VIP4=198.51.100.100 LB_VIP6=2001:db8:5::100 LB_NET4=198.51.100 LB_NET6=2001:db8:5
+  mkdir -p "$TOPO_DIR"
+  _topo_ns_new sw
+  _topo_bridge sw
+  for node in client dir $(seq -f 'rs%g' 1 "$n"); do
+    _topo_ns_new "$node"
+    _topo_link "$node" sw "p-$node" br0
+  done
+  in_client ip addr add 198.51.100.2/24 dev eth0
+  in_client ip -6 addr add 2001:db8:5::2/64 dev eth0 nodad
+  in_director ip addr add 198.51.100.1/24 dev eth0
+  in_director ip -6 addr add 2001:db8:5::1/64 dev eth0 nodad
+  in_director ip addr add "$LB_VIP4/32" dev eth0
+  in_director ip -6 addr add "$LB_VIP6/128" dev eth0 nodad
+  for i in $(seq 1 "$n"); do
+    in_rs "$i" ip addr add "$(lb_rs_ip4 "$i")/24" dev eth0
+    in_rs "$i" ip -6 addr add "$(lb_rs_ip6 "$i")/64" dev eth0 nodad
+    _topo_lb_servers_up "$i"
+  done
+  _topo_wait_lb_servers
+}
+
+# topo_tun_up N: client -- router -- director, the real servers on a third
+# subnet behind the router; the router routes the VIPs to the director.
+#
+#   client  eth0 198.51.100.2/24  2001:db8:61::2/64   default via the router
+#   router  c0   198.51.100.1/24  2001:db8:61::1/64
+#           d0   192.0.2.1/25     2001:db8:62::1/64   VIPs routed via the director
+#           br0  203.0.113.1/24   2001:db8:63::1/64   one veth per real server
+#   director eth0 192.0.2.2/25    2001:db8:62::2/64   default via the router,
+#                VIPs 192.0.2.200/32, 2001:db8:64::100/128 on eth0
+#   rsN     eth0 203.0.113.1N/24  2001:db8:63::1N/64  default via the router
+topo_tun_up() {
+  local n=${1:-2} i
+  TOPO_RS=$n
+  LB_VIP4=192.0.2.200 LB_VIP6=2001:db8:64::100 LB_NET4=203.0.113 LB_NET6=2001:db8:63
+  mkdir -p "$TOPO_DIR"
+  _topo_ns_new rt
+  _topo_bridge rt
+  _topo_ns_new client
+  _topo_link client rt c0
+  _topo_ns_new dir
+  _topo_link dir rt d0
+  in_ns rt ip addr add 198.51.100.1/24 dev c0
+  in_ns rt ip -6 addr add 2001:db8:61::1/64 dev c0 nodad
+  in_ns rt ip addr add 192.0.2.1/25 dev d0
+  in_ns rt ip -6 addr add 2001:db8:62::1/64 dev d0 nodad
+  in_ns rt ip addr add 203.0.113.1/24 dev br0
+  in_ns rt ip -6 addr add 2001:db8:63::1/64 dev br0 nodad
+  in_ns rt sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+  in_ns rt ip route add "$LB_VIP4/32" via 192.0.2.2
+  in_ns rt ip -6 route add "$LB_VIP6/128" via 2001:db8:62::2
+  in_client ip addr add 198.51.100.2/24 dev eth0
+  in_client ip -6 addr add 2001:db8:61::2/64 dev eth0 nodad
+  in_client ip route add default via 198.51.100.1
+  in_client ip -6 route add default via 2001:db8:61::1
+  in_director ip addr add 192.0.2.2/25 dev eth0
+  in_director ip -6 addr add 2001:db8:62::2/64 dev eth0 nodad
+  in_director ip route add default via 192.0.2.1
+  in_director ip -6 route add default via 2001:db8:62::1
+  in_director ip addr add "$LB_VIP4/32" dev eth0
+  in_director ip -6 addr add "$LB_VIP6/128" dev eth0 nodad
+  for i in $(seq 1 "$n"); do
+    _topo_ns_new "rs$i"
+    _topo_link "rs$i" rt "r$i" br0
+    in_rs "$i" ip addr add "$(lb_rs_ip4 "$i")/24" dev eth0
+    in_rs "$i" ip -6 addr add "$(lb_rs_ip6 "$i")/64" dev eth0 nodad
+    in_rs "$i" ip route add default via 203.0.113.1
+    in_rs "$i" ip -6 route add default via 2001:db8:63::1
+    _topo_lb_servers_up "$i"
+  done
+  _topo_wait_lb_servers
+}
+
+# start_vsd_on NODE ROLE CONFIG: vsd --role ROLE in namespace NODE, in the
+# background, logging to $TOPO_DIR/vsd-NODE.log; waits for "ready" or fails
+# with the log. ROLE "" leaves --role out (vsd's default, auto). Each node is
+# its own machine sharing nothing but the config's contents: off the
+# director, the control socket's directory is a private tmpfs, so the nodes'
+# vsds never meet on one socket path. On the director, sets VSD_SOCKET (for
+# vsadm) and VSD_LOG. topo_down stops every one of them.
+start_vsd_on() {
+  local node=$1 role=$2 cfg=$3 sock dir log pid t
+  local args=(-c "$cfg")
+  [ -z "$role" ] || args+=(--role "$role")
+  log="$TOPO_DIR/vsd-$node.log"
+  sock=$(sed -n 's/^socket *= *"\(.*\)"/\1/p' "$cfg" | head -1)
+  sock=${sock:-/run/vsd/vsd.sock}
+  dir=$(dirname "$sock")
+  mkdir -p "$dir"
+  # Not through a subshell: $! must be vsd itself (ip, unshare and sh exec).
+  if [ "$node" = dir ]; then
+    VSD_SOCKET=$sock VSD_LOG=$log
+    export VSD_SOCKET VSD_LOG
+    ip netns exec "$(ns "$node")" "$VSD_BIN" "${args[@]}" >"$log" 2>&1 &
+  else
+    ip netns exec "$(ns "$node")" unshare --mount --propagation private \
+      sh -c 'mount -t tmpfs vsd-node "$0" && exec "$@"' "$dir" "$VSD_BIN" "${args[@]}" >"$log" 2>&1 &
+  fi
+  pid=$!
+  VSD_NODE_PID[$node]=$pid
+  echo "$pid" >"$TOPO_DIR/vsd-$node.pid"
+  for t in $(seq 1 100); do
+    grep -q "ready" "$log" 2>/dev/null && return 0
+    kill -0 "$pid" 2>/dev/null || fail "vsd on $node exited during start"
+    sleep 0.1
+  done
+  fail "vsd on $node did not become ready in 10 s"
+}
+
+# stop_vsd_on NODE: SIGTERM, wait, and insist on a clean exit.
+stop_vsd_on() {
+  local node=$1 pid=${VSD_NODE_PID[$1]:-} rc=0
+  [ -n "$pid" ] || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  wait "$pid" || rc=$?
+  VSD_NODE_PID[$node]=
+  rm -f "$TOPO_DIR/vsd-$node.pid"
+  [ "$rc" = 0 ] || fail "vsd on $node exited with status $rc on SIGTERM"
+}
+
+# vsadm_stats_reals: "RIP InPkts OutPkts" per real server line of
+# `vsadm -L -n --stats --exact` on the director.
+vsadm_stats_reals() {
+  vsadm -L -n --stats --exact | awk '$1 == "->" && $2 ~ /[0-9]/ { print $2, $4, $5 }'
+}
+
+# Counters in the director's ingress (netdev hook on eth0): packets whose
+# source is a VIP (replies that went through the director: must stay 0) and
+# packets to a VIP (the clients' requests: the hook sees traffic).
+# vip_counter NAME prints one counter's packet count.
+director_vip_counters() {
+  in_director nft -f - <<NFT
+table netdev itest {
+  counter from_vip4 {}
+  counter from_vip6 {}
+  counter to_vip4 {}
+  counter to_vip6 {}
+  chain in {
+    type filter hook ingress device "eth0" priority 0; policy accept;
+    ip saddr $LB_VIP4 meta l4proto { tcp, udp } counter name "from_vip4"
+    ip6 saddr $LB_VIP6 meta l4proto { tcp, udp } counter name "from_vip6"
+    ip daddr $LB_VIP4 counter name "to_vip4"
+    ip6 daddr $LB_VIP6 counter name "to_vip6"
+  }
+}
+NFT
+}
+vip_counter() {
+  in_director nft list counter netdev itest "$1" | sed -n 's/.*packets \([0-9]*\).*/\1/p'
 }

@@ -1,0 +1,161 @@
+#!/usr/bin/env bash
+# VS-DR end to end: client, director and two real servers on one L2 segment
+# (a bridge in its own namespace), every node running vsd from the same
+# config file: the director with --role director, rs1 with --role
+# realserver, rs2 with --role auto.
+#  (a) HTTP through the VIP, IPv4 and IPv6: rr over both real servers, each
+#      answering its own content;
+#  (b) the replies bypass the director: its ingress counter of TCP/UDP
+#      packets from a VIP stays 0 while the client gets every answer (and the
+#      counter of packets to the VIP moves), and vsadm --stats shows InPkts > 0,
+#      OutPkts 0 for every real server;
+#  (c) only the director answers ARP (arping) and NDP (ndisc6) for the VIPs,
+#      although the real servers hold them on lo;
+#  (d) the director's vsd announces the VIPs when it starts: gratuitous ARP
+#      (sender VIP, director's MAC) and unsolicited NA for the IPv6 VIP reach
+#      the client's segment, and no other node announces them;
+#  (e) SIGTERM to a real server's vsd takes the VIPs off lo, removes its
+#      vsd_rs tables and restores arp_ignore / arp_announce.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+: "${TOPO_PREFIX:=vsddr$$}"
+source "$here/lib/topology.sh"
+trap topo_down EXIT
+
+topo_dr_up 2
+V4=$LB_VIP4 V6=$LB_VIP6
+dir_mac=$(mac_of dir eth0)
+echo "director MAC $dir_mac, rs1 $(mac_of rs1 eth0), rs2 $(mac_of rs2 eth0)"
+
+# The underlay, without vsd: the client reaches each real server directly.
+for i in 1 2; do
+  assert_eq "rs$i" "$(in_client curl -s --max-time 3 "http://$(lb_rs_ip4 "$i"):8000/")" "underlay: direct HTTP to rs$i over IPv4"
+  assert_eq "rs$i" "$(in_client curl -s --max-time 3 "http://[$(lb_rs_ip6 "$i")]:8000/")" "underlay: direct HTTP to rs$i over IPv6"
+done
+
+sock="$TOPO_DIR/ctl/vsd.sock"
+cfg="$TOPO_DIR/vsd.toml"
+cat >"$cfg" <<TOML
+[control]
+socket = "$sock"
+[arp]
+garp_repeat = 3
+garp_interval_ms = 200
+[[service]]
+address = "$V4:8000"
+protocol = "tcp"
+scheduler = "rr"
+[[service.real]]
+address = "$(lb_rs_ip4 1):8000"
+forward = "dr"
+[[service.real]]
+address = "$(lb_rs_ip4 2):8000"
+forward = "dr"
+[[service]]
+address = "[$V6]:8000"
+protocol = "tcp"
+scheduler = "rr"
+[[service.real]]
+address = "[$(lb_rs_ip6 1)]:8000"
+forward = "dr"
+[[service.real]]
+address = "[$(lb_rs_ip6 2)]:8000"
+forward = "dr"
+TOML
+"$VSD_BIN" --check -c "$cfg"
+
+arp_sysctls() { in_rs "$1" sysctl -a 2>/dev/null | grep -E '\.arp_(ignore|announce) =' | sort; }
+# rs1 starts from a non-default value, so "restored" cannot mean "reset to 0".
+in_rs 1 sysctl -qw net.ipv4.conf.all.arp_announce=1
+before1=$(arp_sysctls 1)
+before2=$(arp_sysctls 2)
+
+director_vip_counters
+
+# (d) The capture on the client's segment starts before any vsd.
+in_client python3 "$here/lib/announce_listen.py" eth0 "$V4" "$V6" \
+  "$TOPO_DIR/listen.ready" "$TOPO_DIR/listen.stop" 60 >"$TOPO_DIR/announce.txt" &
+listener=$!
+echo "$listener" >>"$TOPO_DIR/pids"
+for t in $(seq 1 50); do [ -f "$TOPO_DIR/listen.ready" ] && break; sleep 0.1; done
+[ -f "$TOPO_DIR/listen.ready" ] || fail "announcement listener did not start"
+
+start_vsd_on rs1 realserver "$cfg"
+start_vsd_on rs2 auto "$cfg"
+for i in 1 2; do
+  lo=$(in_rs "$i" ip -o addr show dev lo)
+  grep -q " $V4/" <<<"$lo" || fail "rs$i: $V4 not on lo while vsd runs: $lo"
+  grep -q " $V6/" <<<"$lo" || fail "rs$i: $V6 not on lo while vsd runs: $lo"
+  in_rs "$i" nft list tables | grep -q '^table arp vsd_rs$' || fail "rs$i: no nft table arp vsd_rs while vsd runs"
+done
+echo "ok: both real servers hold the VIPs on lo and an arp vsd_rs table"
+start_vsd_on dir director "$cfg"
+sleep 1.5   # garp_repeat 3 x 200 ms, with margin
+touch "$TOPO_DIR/listen.stop"
+wait "$listener" || true
+cat "$TOPO_DIR/announce.txt"
+n=$(grep -c "^garp .* sha=$dir_mac eth_src=$dir_mac$" "$TOPO_DIR/announce.txt" || true)
+[ "$n" -ge 1 ] || fail "no gratuitous ARP for $V4 from the director ($dir_mac) on the client's segment"
+echo "ok: $n gratuitous ARP(s) for $V4 from the director's MAC"
+others=$(grep '^garp ' "$TOPO_DIR/announce.txt" | grep -v "sha=$dir_mac eth_src=$dir_mac$" || true)
+[ -z "$others" ] || fail "gratuitous ARPs for $V4 from another MAC: $others"
+n=$(grep -E -c "^na target=$V6 eth_src=$dir_mac tlla=($dir_mac|-) " "$TOPO_DIR/announce.txt" || true)
+[ "$n" -ge 1 ] || fail "no unsolicited NA for $V6 from the director ($dir_mac) on the client's segment"
+echo "ok: $n unsolicited NA(s) for $V6 from the director's MAC"
+others=$(grep '^na ' "$TOPO_DIR/announce.txt" | grep -E -v "eth_src=$dir_mac tlla=($dir_mac|-) " || true)
+[ -z "$others" ] || fail "unsolicited NAs for $V6 from another MAC: $others"
+
+# (a) rr over both real servers, each new connection to the next one.
+split() {  # split URL: 10 requests, prints "rs1=N rs2=M fail=K"
+  local url=$1 i out r1=0 r2=0 bad=0
+  for i in $(seq 1 10); do
+    out=$(in_client curl -s --max-time 5 "$url" || true)
+    case "$out" in rs1) r1=$((r1 + 1)) ;; rs2) r2=$((r2 + 1)) ;; *) bad=$((bad + 1)) ;; esac
+  done
+  echo "rs1=$r1 rs2=$r2 fail=$bad"
+}
+assert_eq "rs1=5 rs2=5 fail=0" "$(split "http://$V4:8000/")" "IPv4 HTTP through the VIP over 10 requests (rr)"
+assert_eq "rs1=5 rs2=5 fail=0" "$(split "http://[$V6]:8000/")" "IPv6 HTTP through the VIP over 10 requests (rr)"
+
+# (b) The replies went straight from the real servers to the client.
+assert_eq 0 "$(vip_counter from_vip4)" "TCP/UDP packets from $V4 arriving at the director"
+assert_eq 0 "$(vip_counter from_vip6)" "TCP/UDP packets from $V6 arriving at the director"
+for c in to_vip4 to_vip6; do
+  n=$(vip_counter "$c")
+  [ "$n" -gt 0 ] || fail "the director's ingress counted no packet to the VIP ($c = $n): the counter sees nothing"
+  echo "ok: $c = $n packets (the director's ingress counter works)"
+done
+stats=$(vsadm_stats_reals)
+vsadm -L -n --stats --exact
+[ "$(wc -l <<<"$stats")" = 4 ] || fail "vsadm --stats: expected 4 real servers, got: $stats"
+while read -r rip inp outp; do
+  [ "$inp" -gt 0 ] || fail "vsadm --stats: $rip InPkts $inp, expected > 0"
+  [ "$outp" = 0 ] || fail "vsadm --stats: $rip OutPkts $outp, expected 0 (DR replies bypass the director)"
+done <<<"$stats"
+echo "ok: vsadm --stats: InPkts > 0 and OutPkts 0 for every real server"
+
+# (c) Only the director answers for the VIPs on the segment.
+arp=$(in_client timeout 15 arping -c 3 -i eth0 "$V4" 2>&1 || true)
+macs=$(awk '/bytes from/ { print tolower($4) }' <<<"$arp" | sort -u | tr '\n' ' ')
+n=$(grep -c 'bytes from' <<<"$arp" || true)
+[ "$n" -ge 1 ] || fail "arping $V4: no reply: $arp"
+assert_eq "$dir_mac " "$macs" "MACs answering arping $V4 ($n replies)"
+nd=$(in_client timeout 15 ndisc6 -m -n -r 3 -w 1000 "$V6" eth0 2>&1 || true)
+macs=$(awk '/Target link-layer address/ { print tolower($4) }' <<<"$nd" | sort -u | tr '\n' ' ')
+assert_eq "$dir_mac " "$macs" "MACs answering a neighbor solicitation for $V6"
+
+# (e) A real server's vsd leaves nothing behind.
+for i in 1 2; do
+  stop_vsd_on "rs$i"
+  lo=$(in_rs "$i" ip -o addr show dev lo)
+  if grep -q -e " $V4/" -e " $V6/" <<<"$lo"; then fail "rs$i: a VIP is still on lo after SIGTERM: $lo"; fi
+  echo "ok: rs$i: the VIPs left lo"
+  assert_eq "" "$(in_rs "$i" nft list tables | grep -w vsd_rs || true)" "rs$i: nft tables vsd_rs after SIGTERM"
+  before=before$i
+  [ "$(arp_sysctls "$i")" = "${!before}" ] ||
+    fail "rs$i: arp_ignore/arp_announce not restored: before: ${!before} after: $(arp_sysctls "$i")"
+  echo "ok: rs$i: arp_ignore/arp_announce restored ($(grep -c . <<<"${!before}") sysctls)"
+done
+stop_vsd_on dir
+assert_eq "" "$(vsd_tables)" "nft tables named vsd on the director after SIGTERM"
+echo "PASS: dr_test"
