@@ -64,11 +64,10 @@ forward = "dr"
 TOML
 "$VSD_BIN" --check -c "$cfg"
 
-arp_sysctls() { in_rs "$1" sysctl -a 2>/dev/null | grep -E '\.arp_(ignore|announce) =' | sort; }
 # rs1 starts from a non-default value, so "restored" cannot mean "reset to 0".
 in_rs 1 sysctl -qw net.ipv4.conf.all.arp_announce=1
-before1=$(arp_sysctls 1)
-before2=$(arp_sysctls 2)
+before1=$(rs_arp_sysctls 1)
+before2=$(rs_arp_sysctls 2)
 
 director_vip_counters
 
@@ -83,10 +82,9 @@ for t in $(seq 1 50); do [ -f "$TOPO_DIR/listen.ready" ] && break; sleep 0.1; do
 start_vsd_on rs1 realserver "$cfg"
 start_vsd_on rs2 auto "$cfg"
 for i in 1 2; do
-  lo=$(in_rs "$i" ip -o addr show dev lo)
-  grep -q " $V4/" <<<"$lo" || fail "rs$i: $V4 not on lo while vsd runs: $lo"
-  grep -q " $V6/" <<<"$lo" || fail "rs$i: $V6 not on lo while vsd runs: $lo"
-  in_rs "$i" nft list tables | grep -q '^table arp vsd_rs$' || fail "rs$i: no nft table arp vsd_rs while vsd runs"
+  rs_vips_on_lo "$i"
+  tables=$(in_rs "$i" nft list tables)
+  grep -q '^table arp vsd_rs$' <<<"$tables" || fail "rs$i: no nft table arp vsd_rs while vsd runs: $tables"
 done
 echo "ok: both real servers hold the VIPs on lo and an arp vsd_rs table"
 start_vsd_on dir director "$cfg"
@@ -106,16 +104,8 @@ others=$(grep '^na ' "$TOPO_DIR/announce.txt" | grep -E -v "eth_src=$dir_mac tll
 [ -z "$others" ] || fail "unsolicited NAs for $V6 from another MAC: $others"
 
 # (a) rr over both real servers, each new connection to the next one.
-split() {  # split URL: 10 requests, prints "rs1=N rs2=M fail=K"
-  local url=$1 i out r1=0 r2=0 bad=0
-  for i in $(seq 1 10); do
-    out=$(in_client curl -s --max-time 5 "$url" || true)
-    case "$out" in rs1) r1=$((r1 + 1)) ;; rs2) r2=$((r2 + 1)) ;; *) bad=$((bad + 1)) ;; esac
-  done
-  echo "rs1=$r1 rs2=$r2 fail=$bad"
-}
-assert_eq "rs1=5 rs2=5 fail=0" "$(split "http://$V4:8000/")" "IPv4 HTTP through the VIP over 10 requests (rr)"
-assert_eq "rs1=5 rs2=5 fail=0" "$(split "http://[$V6]:8000/")" "IPv6 HTTP through the VIP over 10 requests (rr)"
+assert_eq "rs1=5 rs2=5 fail=0" "$(lb_split "http://$V4:8000/" 10)" "IPv4 HTTP through the VIP over 10 requests (rr)"
+assert_eq "rs1=5 rs2=5 fail=0" "$(lb_split "http://[$V6]:8000/" 10)" "IPv6 HTTP through the VIP over 10 requests (rr)"
 
 # (b) The replies went straight from the real servers to the client.
 assert_eq 0 "$(vip_counter from_vip4)" "TCP/UDP packets from $V4 arriving at the director"
@@ -128,7 +118,7 @@ done
 stats=$(vsadm_stats_reals)
 vsadm -L -n --stats --exact
 [ "$(wc -l <<<"$stats")" = 4 ] || fail "vsadm --stats: expected 4 real servers, got: $stats"
-while read -r rip inp outp; do
+while read -r proto rip inp outp; do
   [ "$inp" -gt 0 ] || fail "vsadm --stats: $rip InPkts $inp, expected > 0"
   [ "$outp" = 0 ] || fail "vsadm --stats: $rip OutPkts $outp, expected 0 (DR replies bypass the director)"
 done <<<"$stats"
@@ -136,26 +126,17 @@ echo "ok: vsadm --stats: InPkts > 0 and OutPkts 0 for every real server"
 
 # (c) Only the director answers for the VIPs on the segment.
 arp=$(in_client timeout 15 arping -c 3 -i eth0 "$V4" 2>&1 || true)
-macs=$(awk '/bytes from/ { print tolower($4) }' <<<"$arp" | sort -u | tr '\n' ' ')
+macs=$(awk '/bytes from/ { print tolower($4) }' <<<"$arp" | sort -u | paste -sd ' ' -)
 n=$(grep -c 'bytes from' <<<"$arp" || true)
 [ "$n" -ge 1 ] || fail "arping $V4: no reply: $arp"
-assert_eq "$dir_mac " "$macs" "MACs answering arping $V4 ($n replies)"
+assert_eq "$dir_mac" "$macs" "MACs answering arping $V4 ($n replies)"
 nd=$(in_client timeout 15 ndisc6 -m -n -r 3 -w 1000 "$V6" eth0 2>&1 || true)
-macs=$(awk '/Target link-layer address/ { print tolower($4) }' <<<"$nd" | sort -u | tr '\n' ' ')
-assert_eq "$dir_mac " "$macs" "MACs answering a neighbor solicitation for $V6"
+macs=$(awk '/Target link-layer address/ { print tolower($4) }' <<<"$nd" | sort -u | paste -sd ' ' -)
+assert_eq "$dir_mac" "$macs" "MACs answering a neighbor solicitation for $V6"
 
 # (e) A real server's vsd leaves nothing behind.
-for i in 1 2; do
-  stop_vsd_on "rs$i"
-  lo=$(in_rs "$i" ip -o addr show dev lo)
-  if grep -q -e " $V4/" -e " $V6/" <<<"$lo"; then fail "rs$i: a VIP is still on lo after SIGTERM: $lo"; fi
-  echo "ok: rs$i: the VIPs left lo"
-  assert_eq "" "$(in_rs "$i" nft list tables | grep -w vsd_rs || true)" "rs$i: nft tables vsd_rs after SIGTERM"
-  before=before$i
-  [ "$(arp_sysctls "$i")" = "${!before}" ] ||
-    fail "rs$i: arp_ignore/arp_announce not restored: before: ${!before} after: $(arp_sysctls "$i")"
-  echo "ok: rs$i: arp_ignore/arp_announce restored ($(grep -c . <<<"${!before}") sysctls)"
-done
+rs_vsd_stop_clean 1 "$before1"
+rs_vsd_stop_clean 2 "$before2"
 stop_vsd_on dir
 assert_eq "" "$(vsd_tables)" "nft tables named vsd on the director after SIGTERM"
 echo "PASS: dr_test"

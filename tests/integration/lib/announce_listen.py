@@ -41,7 +41,10 @@ def main():
         r, _, _ = select.select([s], [], [], 0.1)
         if not r:
             continue
-        frame, addr = s.recvfrom(65535)
+        try:
+            frame, addr = s.recvfrom(65535)
+        except OSError:  # the interface went away: the test is over
+            return
         if addr[2] == PACKET_OUTGOING or len(frame) < 14:
             continue
         eth_src = mac(frame[6:12])

@@ -402,10 +402,47 @@ stop_vsd_on() {
   [ "$rc" = 0 ] || fail "vsd on $node exited with status $rc on SIGTERM"
 }
 
-# vsadm_stats_reals: "RIP InPkts OutPkts" per real server line of
-# `vsadm -L -n --stats --exact` on the director.
+# vsadm_stats_reals: "PROTO RIP InPkts OutPkts" per real server line of
+# `vsadm -L -n --stats --exact` on the director (PROTO: its service's).
 vsadm_stats_reals() {
-  vsadm -L -n --stats --exact | awk '$1 == "->" && $2 ~ /[0-9]/ { print $2, $4, $5 }'
+  vsadm -L -n --stats --exact |
+    awk '$1 ~ /^(TCP|UDP|FWM)$/ { p = $1 } $1 == "->" && $2 ~ /[0-9]/ { print p, $2, $4, $5 }'
+}
+
+# lb_split URL COUNT: COUNT HTTP requests from the client, each a new
+# connection; prints "rs1=N rs2=M fail=K".
+lb_split() {
+  local url=$1 count=$2 i out r1=0 r2=0 bad=0
+  for i in $(seq 1 "$count"); do
+    out=$(in_client curl -s --max-time 5 "$url" || true)
+    case "$out" in rs1) r1=$((r1 + 1)) ;; rs2) r2=$((r2 + 1)) ;; *) bad=$((bad + 1)) ;; esac
+  done
+  echo "rs1=$r1 rs2=$r2 fail=$bad"
+}
+
+# rs_arp_sysctls N: every arp_ignore / arp_announce of real server N, sorted.
+rs_arp_sysctls() { in_rs "$1" sysctl -a 2>/dev/null | grep -E '\.arp_(ignore|announce) =' | sort; }
+
+# rs_vsd_stop_clean N SYSCTLS_BEFORE: SIGTERM real server N's vsd; the VIPs
+# must leave lo, every nft table vsd_rs go, and the arp sysctls be as before.
+rs_vsd_stop_clean() {
+  local i=$1 before=$2 lo
+  stop_vsd_on "rs$i"
+  lo=$(in_rs "$i" ip -o addr show dev lo)
+  if grep -q -e " $LB_VIP4/" -e " $LB_VIP6/" <<<"$lo"; then fail "rs$i: a VIP is still on lo after SIGTERM: $lo"; fi
+  echo "ok: rs$i: the VIPs left lo"
+  assert_eq "" "$(in_rs "$i" nft list tables | grep -w vsd_rs || true)" "rs$i: nft tables vsd_rs after SIGTERM"
+  [ "$(rs_arp_sysctls "$i")" = "$before" ] ||
+    fail "rs$i: arp_ignore/arp_announce not restored: before: $before after: $(rs_arp_sysctls "$i")"
+  echo "ok: rs$i: arp_ignore/arp_announce restored ($(grep -c . <<<"$before") sysctls)"
+}
+
+# rs_vips_on_lo N: both VIPs are on real server N's lo (while its vsd runs).
+rs_vips_on_lo() {
+  local lo
+  lo=$(in_rs "$1" ip -o addr show dev lo)
+  grep -q " $LB_VIP4/" <<<"$lo" || fail "rs$1: $LB_VIP4 not on lo while vsd runs: $lo"
+  grep -q " $LB_VIP6/" <<<"$lo" || fail "rs$1: $LB_VIP6 not on lo while vsd runs: $lo"
 }
 
 # Counters in the director's ingress (netdev hook on eth0): packets whose

@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# VS-TUN end to end: client -- router -- director, the real servers on a
+# third subnet behind the router; the router routes the VIPs to the
+# director, which forwards IP-in-IP (IPv4) / IPv6-in-IPv6 to the real
+# servers, whose vsd (--role realserver on rs1, --role auto on rs2)
+# decapsulates in userspace. Every node runs vsd from the same config file.
+#  - HTTP through the VIP, IPv4 and IPv6: rr over both real servers;
+#  - UDP through the VIP is answered by a real server, from the VIP;
+#  - the replies bypass the director: its ingress counter of TCP/UDP packets
+#    from a VIP stays 0 (the counter of packets to the VIP moves), vsadm
+#    --stats shows OutPkts 0 (InPkts > 0 for the TCP real servers);
+#  - too big: the director's route toward the real servers has MTU 1400. A
+#    datagram with DF whose encapsulation fits exactly (IPv4 1380 + 20,
+#    IPv6 1360 + 40) is answered; one byte more and the director answers
+#    ICMP frag-needed with MTU 1380 / packet-too-big with MTU 1360 quoting
+#    the client's datagram, and the client's kernel then reports that path
+#    MTU (IP_MTU / IPV6_MTU);
+#  - SIGTERM to a real server's vsd takes the VIPs off lo, removes its
+#    vsd_rs tables and restores arp_ignore / arp_announce.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+: "${TOPO_PREFIX:=vsdtun$$}"
+source "$here/lib/topology.sh"
+trap topo_down EXIT
+
+topo_tun_up 2
+V4=$LB_VIP4 V6=$LB_VIP6
+# The deterministic too-big: MTU 1400 on the director's routes toward the
+# real servers (every link itself is 1500).
+in_director ip route add "$LB_NET4.0/24" via 192.0.2.1 mtu 1400
+in_director ip -6 route add "$LB_NET6::/64" via 2001:db8:62::1 mtu 1400
+
+# The underlay, without vsd: routed paths work both ways.
+for i in 1 2; do
+  assert_eq "rs$i" "$(in_client curl -s --max-time 3 "http://$(lb_rs_ip4 "$i"):8000/")" "underlay: routed HTTP to rs$i over IPv4"
+  assert_eq "rs$i" "$(in_client curl -s --max-time 3 "http://[$(lb_rs_ip6 "$i")]:8000/")" "underlay: routed HTTP to rs$i over IPv6"
+done
+for a in "$V4" "$V6"; do
+  in_client busybox ping -c 1 -W 2 "$a" >/dev/null || fail "underlay: the client cannot ping the VIP $a (held by the director)"
+  echo "ok: underlay: the router takes $a to the director"
+done
+r4=$(in_director ip route get "$(lb_rs_ip4 1)")
+r6=$(in_director ip -6 route get "$(lb_rs_ip6 1)")
+grep -q 'mtu 1400' <<<"$r4" || fail "underlay: no MTU 1400 toward $(lb_rs_ip4 1): $r4"
+grep -q 'mtu 1400' <<<"$r6" || fail "underlay: no MTU 1400 toward $(lb_rs_ip6 1): $r6"
+echo "ok: underlay: the director's route MTU toward the real servers is 1400"
+
+sock="$TOPO_DIR/ctl/vsd.sock"
+cfg="$TOPO_DIR/vsd.toml"
+{
+  echo "[control]"
+  echo "socket = \"$sock\""
+  for proto_port in tcp:8000 udp:9000; do
+    for vip in "$V4" "[$V6]"; do
+      printf '[[service]]\naddress = "%s:%s"\nprotocol = "%s"\nscheduler = "rr"\n' "$vip" "${proto_port#*:}" "${proto_port%:*}"
+      for i in 1 2; do
+        if [ "$vip" = "$V4" ]; then rip=$(lb_rs_ip4 "$i"); else rip="[$(lb_rs_ip6 "$i")]"; fi
+        printf '[[service.real]]\naddress = "%s:%s"\nforward = "tun"\n' "$rip" "${proto_port#*:}"
+      done
+    done
+  done
+} >"$cfg"
+"$VSD_BIN" --check -c "$cfg"
+
+before1=$(rs_arp_sysctls 1)
+before2=$(rs_arp_sysctls 2)
+director_vip_counters
+start_vsd_on rs1 realserver "$cfg"
+start_vsd_on rs2 auto "$cfg"
+for i in 1 2; do
+  rs_vips_on_lo "$i"
+  tables=$(in_rs "$i" nft list tables)
+  grep -q '^table ip vsd_rs$' <<<"$tables" || fail "rs$i: no nft table ip vsd_rs while vsd runs: $tables"
+  grep -q '^table ip6 vsd_rs$' <<<"$tables" || fail "rs$i: no nft table ip6 vsd_rs while vsd runs: $tables"
+done
+echo "ok: both real servers hold the VIPs on lo and nft tables ip/ip6 vsd_rs"
+start_vsd_on dir director "$cfg"
+
+assert_eq "rs1=5 rs2=5 fail=0" "$(lb_split "http://$V4:8000/" 10)" "IPv4 HTTP through the VIP over 10 requests (rr)"
+assert_eq "rs1=5 rs2=5 fail=0" "$(lb_split "http://[$V6]:8000/" 10)" "IPv6 HTTP through the VIP over 10 requests (rr)"
+
+r=$(echo ping | in_client socat -T 2 - "UDP:$V4:9000" || true)
+case "$r" in rs1:ping | rs2:ping) echo "ok: UDP reply via the IPv4 VIP: $r" ;; *) fail "UDP via $V4:9000: expected rsN:ping, got '$r'" ;; esac
+r=$(echo ping6 | in_client socat -T 2 - "UDP6:[$V6]:9000" || true)
+case "$r" in rs1:ping6 | rs2:ping6) echo "ok: UDP reply via the IPv6 VIP: $r" ;; *) fail "UDP via [$V6]:9000: expected rsN:ping6, got '$r'" ;; esac
+
+# too_big VIP QUOTED_VIP INNER_MTU ICMP_TYPE ICMP_CODE: at INNER_MTU the
+# datagram is answered; at INNER_MTU + 1 the director answers too big.
+too_big() {
+  local vip=$1 qvip=$2 mtu=$3 type=$4 code=$5 out line found=
+  out=$(in_client python3 "$here/lib/icmp_probe.py" send "$vip" 9000 "$mtu")
+  grep -q '^reply=rs[12]:x' <<<"$out" || fail "a $mtu-byte datagram to $vip:9000 (encapsulated: 1400, fits) got no reply: $out"
+  if grep -q '^icmp ' <<<"$out"; then fail "a $mtu-byte datagram to $vip:9000 (fits) drew an ICMP error: $out"; fi
+  echo "ok: a $mtu-byte datagram with DF to $vip:9000 fits the tunnel and is answered"
+  out=$(in_client python3 "$here/lib/icmp_probe.py" send "$vip" 9000 $((mtu + 1)))
+  echo "$out"
+  while read -r line; do
+    [[ $line == "icmp src="*" type=$type code=$code mtu=$mtu quoted="*"->$qvip:9000" ]] && found=1
+  done <<<"$out"
+  [ -n "$found" ] || fail "a $((mtu + 1))-byte datagram to $vip:9000: no ICMP type $type code $code with MTU $mtu quoting it: $out"
+  echo "ok: a $((mtu + 1))-byte datagram draws ICMP type $type code $code, MTU $mtu"
+  grep -q "^path_mtu=$mtu$" <<<"$out" || fail "the client's kernel did not take path MTU $mtu to $vip: $out"
+  echo "ok: the client's kernel now has path MTU $mtu to $vip"
+}
+too_big "$V4" "$V4" 1380 3 4
+too_big "$V6" "[$V6]" 1360 2 0
+
+assert_eq 0 "$(vip_counter from_vip4)" "TCP/UDP packets from $V4 arriving at the director"
+assert_eq 0 "$(vip_counter from_vip6)" "TCP/UDP packets from $V6 arriving at the director"
+for c in to_vip4 to_vip6; do
+  n=$(vip_counter "$c")
+  [ "$n" -gt 0 ] || fail "the director's ingress counted no packet to the VIP ($c = $n): the counter sees nothing"
+  echo "ok: $c = $n packets (the director's ingress counter works)"
+done
+vsadm -L -n --stats --exact
+stats=$(vsadm_stats_reals)
+[ "$(grep -c '^TCP ' <<<"$stats")" = 4 ] || fail "vsadm --stats: expected 4 TCP real servers, got: $stats"
+while read -r proto rip inp outp; do
+  [ "$proto" != TCP ] || [ "$inp" -gt 0 ] || fail "vsadm --stats: $proto $rip InPkts $inp, expected > 0"
+  [ "$outp" = 0 ] || fail "vsadm --stats: $proto $rip OutPkts $outp, expected 0 (TUN replies bypass the director)"
+done <<<"$stats"
+echo "ok: vsadm --stats: OutPkts 0 for every real server, InPkts > 0 for the TCP ones"
+
+rs_vsd_stop_clean 1 "$before1"
+rs_vsd_stop_clean 2 "$before2"
+stop_vsd_on dir
+assert_eq "" "$(vsd_tables)" "nft tables named vsd on the director after SIGTERM"
+echo "PASS: tun_test"
