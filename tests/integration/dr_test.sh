@@ -62,7 +62,7 @@ forward = "dr"
 address = "[$(lb_rs_ip6 2)]:8000"
 forward = "dr"
 TOML
-"$VSD_BIN" --check -c "$cfg"
+in_director "$VSD_BIN" --check -c "$cfg"
 
 # rs1 starts from a non-default value, so "restored" cannot mean "reset to 0".
 in_rs 1 sysctl -qw net.ipv4.conf.all.arp_announce=1
@@ -76,7 +76,7 @@ in_client python3 "$here/lib/announce_listen.py" eth0 "$V4" "$V6" \
   "$TOPO_DIR/listen.ready" "$TOPO_DIR/listen.stop" 60 >"$TOPO_DIR/announce.txt" &
 listener=$!
 echo "$listener" >>"$TOPO_DIR/pids"
-for t in $(seq 1 50); do [ -f "$TOPO_DIR/listen.ready" ] && break; sleep 0.1; done
+for _ in $(seq 1 50); do [ -f "$TOPO_DIR/listen.ready" ] && break; sleep 0.1; done
 [ -f "$TOPO_DIR/listen.ready" ] || fail "announcement listener did not start"
 
 start_vsd_on rs1 realserver "$cfg"
@@ -118,7 +118,7 @@ done
 stats=$(vsadm_stats_reals)
 vsadm -L -n --stats --exact
 [ "$(wc -l <<<"$stats")" = 4 ] || fail "vsadm --stats: expected 4 real servers, got: $stats"
-while read -r proto rip inp outp; do
+while read -r _ rip inp outp; do
   [ "$inp" -gt 0 ] || fail "vsadm --stats: $rip InPkts $inp, expected > 0"
   [ "$outp" = 0 ] || fail "vsadm --stats: $rip OutPkts $outp, expected 0 (DR replies bypass the director)"
 done <<<"$stats"

@@ -35,7 +35,7 @@ scheduler = "rr"
 address = "[$(rs_ip6 1)]:9999"
 forward = "nat"
 TOML
-"$VSD_BIN" --check -c "$cfg"
+in_director "$VSD_BIN" --check -c "$cfg"
 
 # The underlay: the real server itself refuses the port (routed, no vsd yet).
 topo_enable_forwarding

@@ -60,7 +60,7 @@ cfg="$TOPO_DIR/vsd.toml"
     done
   done
 } >"$cfg"
-"$VSD_BIN" --check -c "$cfg"
+in_director "$VSD_BIN" --check -c "$cfg"
 
 before1=$(rs_arp_sysctls 1)
 before2=$(rs_arp_sysctls 2)

@@ -45,7 +45,7 @@ fail() {
   # Logs of the per-node vsds of the DR/TUN topologies (start_vsd_on).
   local f
   for f in "$TOPO_DIR"/vsd-*.log; do
-    [ -f "$f" ] && [ "$f" != "${VSD_LOG:-}" ] || continue
+    if [ ! -f "$f" ] || [ "$f" = "${VSD_LOG:-}" ]; then continue; fi
     echo "--- last lines of $f:" >&2
     tail -n 15 "$f" >&2
   done
@@ -178,15 +178,15 @@ vsadm() { in_director "$VSADM_BIN" --socket "$VSD_SOCKET" "$@"; }
 vsd_tables() { in_director nft list tables 2>/dev/null | grep -w vsd || true; }
 
 topo_down() {
-  local p f
+  local p f signalled=
   if [ -f "$TOPO_DIR/vsd.pid" ]; then kill -TERM "$(cat "$TOPO_DIR/vsd.pid")" 2>/dev/null || true; sleep 0.3; fi
   # The per-node vsds of start_vsd_on.
   for f in "$TOPO_DIR"/vsd-*.pid; do
     [ -f "$f" ] || continue
     kill -TERM "$(cat "$f")" 2>/dev/null || true
-    p=sleep
+    signalled=1
   done
-  if [ "${p:-}" = sleep ]; then sleep 0.3; fi
+  if [ -n "$signalled" ]; then sleep 0.3; fi
   if [ -f "$TOPO_DIR/pids" ]; then
     while read -r p; do kill "$p" 2>/dev/null || true; done <"$TOPO_DIR/pids"
   fi
@@ -247,7 +247,8 @@ _topo_bridge() {  # _topo_bridge NODE: br0, no STP, no multicast snooping, up
 # Real server N of a DR/TUN topology: busybox httpd on [::]:8000 ("/"
 # answers "rsN"), and UDP :9000 answering "rsN:<payload>" from the VIP.
 _topo_lb_servers_up() {
-  local i=$1 www="$TOPO_DIR/www$i" here
+  local i=$1 www here
+  www="$TOPO_DIR/www$i"
   here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
   mkdir -p "$www"
   echo "rs$i" >"$www/index.html"
@@ -259,10 +260,10 @@ _topo_lb_servers_up() {
 
 # httpd answers, and the UDP responder listens on both families.
 _topo_wait_lb_servers() {
-  local i t
+  local i
   _topo_wait_servers
   for i in $(seq 1 "$TOPO_RS"); do
-    for t in $(seq 1 50); do
+    for _ in $(seq 1 50); do
       [ "$(in_rs "$i" ss -Hlun 'sport = :9000' | wc -l)" -ge 2 ] && break
       sleep 0.1
     done
@@ -363,7 +364,7 @@ topo_tun_up() {
 # vsds never meet on one socket path. On the director, sets VSD_SOCKET (for
 # vsadm) and VSD_LOG. topo_down stops every one of them.
 start_vsd_on() {
-  local node=$1 role=$2 cfg=$3 sock dir log pid t
+  local node=$1 role=$2 cfg=$3 sock dir log pid
   local args=(-c "$cfg")
   [ -z "$role" ] || args+=(--role "$role")
   log="$TOPO_DIR/vsd-$node.log"
@@ -383,7 +384,7 @@ start_vsd_on() {
   pid=$!
   VSD_NODE_PID[$node]=$pid
   echo "$pid" >"$TOPO_DIR/vsd-$node.pid"
-  for t in $(seq 1 100); do
+  for _ in $(seq 1 100); do
     grep -q "ready" "$log" 2>/dev/null && return 0
     kill -0 "$pid" 2>/dev/null || fail "vsd on $node exited during start"
     sleep 0.1
