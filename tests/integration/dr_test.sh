@@ -13,7 +13,8 @@
 #      although the real servers hold them on lo;
 #  (d) the director's vsd announces the VIPs when it starts: gratuitous ARP
 #      (sender VIP, director's MAC) and unsolicited NA for the IPv6 VIP reach
-#      the client's segment, and no other node announces them;
+#      the client's segment, and no other node announces them; again on
+#      `vsadm --garp`;
 #  (e) SIGTERM to a real server's vsd takes the VIPs off lo, removes its
 #      vsd_rs tables and restores arp_ignore / arp_announce.
 set -euo pipefail
@@ -71,13 +72,35 @@ before2=$(rs_arp_sysctls 2)
 
 director_vip_counters
 
-# (d) The capture on the client's segment starts before any vsd.
-in_client python3 "$here/lib/announce_listen.py" eth0 "$V4" "$V6" \
-  "$TOPO_DIR/listen.ready" "$TOPO_DIR/listen.stop" 60 >"$TOPO_DIR/announce.txt" &
-listener=$!
-echo "$listener" >>"$TOPO_DIR/pids"
-for _ in $(seq 1 50); do [ -f "$TOPO_DIR/listen.ready" ] && break; sleep 0.1; done
-[ -f "$TOPO_DIR/listen.ready" ] || fail "announcement listener did not start"
+# (d) Captures of VIP announcements on the client's segment.
+listen_start() {  # listen_start NAME: capture into $TOPO_DIR/NAME.txt
+  rm -f "$TOPO_DIR/listen.ready" "$TOPO_DIR/listen.stop"
+  in_client python3 "$here/lib/announce_listen.py" eth0 "$V4" "$V6" \
+    "$TOPO_DIR/listen.ready" "$TOPO_DIR/listen.stop" 60 >"$TOPO_DIR/$1.txt" &
+  listener=$!
+  echo "$listener" >>"$TOPO_DIR/pids"
+  for _ in $(seq 1 50); do [ -f "$TOPO_DIR/listen.ready" ] && break; sleep 0.1; done
+  [ -f "$TOPO_DIR/listen.ready" ] || fail "announcement listener did not start"
+}
+listen_check() {  # listen_check NAME WHEN: stop the capture, judge it
+  local f="$TOPO_DIR/$1.txt" n others
+  sleep 1.5   # garp_repeat 3 x 200 ms, with margin
+  touch "$TOPO_DIR/listen.stop"
+  wait "$listener" || true
+  cat "$f"
+  n=$(grep -c "^garp .* sha=$dir_mac eth_src=$dir_mac$" "$f" || true)
+  [ "$n" -ge 1 ] || fail "$2: no gratuitous ARP for $V4 from the director ($dir_mac) on the client's segment"
+  echo "ok: $2: $n gratuitous ARP(s) for $V4 from the director's MAC"
+  others=$(grep '^garp ' "$f" | grep -v "sha=$dir_mac eth_src=$dir_mac$" || true)
+  [ -z "$others" ] || fail "$2: gratuitous ARPs for $V4 from another MAC: $others"
+  n=$(grep -E -c "^na target=$V6 eth_src=$dir_mac tlla=($dir_mac|-) " "$f" || true)
+  [ "$n" -ge 1 ] || fail "$2: no unsolicited NA for $V6 from the director ($dir_mac) on the client's segment"
+  echo "ok: $2: $n unsolicited NA(s) for $V6 from the director's MAC"
+  others=$(grep '^na ' "$f" | grep -E -v "eth_src=$dir_mac tlla=($dir_mac|-) " || true)
+  [ -z "$others" ] || fail "$2: unsolicited NAs for $V6 from another MAC: $others"
+}
+# The first capture starts before any vsd.
+listen_start start
 
 start_vsd_on rs1 realserver "$cfg"
 start_vsd_on rs2 auto "$cfg"
@@ -88,20 +111,10 @@ for i in 1 2; do
 done
 echo "ok: both real servers hold the VIPs on lo and an arp vsd_rs table"
 start_vsd_on dir director "$cfg"
-sleep 1.5   # garp_repeat 3 x 200 ms, with margin
-touch "$TOPO_DIR/listen.stop"
-wait "$listener" || true
-cat "$TOPO_DIR/announce.txt"
-n=$(grep -c "^garp .* sha=$dir_mac eth_src=$dir_mac$" "$TOPO_DIR/announce.txt" || true)
-[ "$n" -ge 1 ] || fail "no gratuitous ARP for $V4 from the director ($dir_mac) on the client's segment"
-echo "ok: $n gratuitous ARP(s) for $V4 from the director's MAC"
-others=$(grep '^garp ' "$TOPO_DIR/announce.txt" | grep -v "sha=$dir_mac eth_src=$dir_mac$" || true)
-[ -z "$others" ] || fail "gratuitous ARPs for $V4 from another MAC: $others"
-n=$(grep -E -c "^na target=$V6 eth_src=$dir_mac tlla=($dir_mac|-) " "$TOPO_DIR/announce.txt" || true)
-[ "$n" -ge 1 ] || fail "no unsolicited NA for $V6 from the director ($dir_mac) on the client's segment"
-echo "ok: $n unsolicited NA(s) for $V6 from the director's MAC"
-others=$(grep '^na ' "$TOPO_DIR/announce.txt" | grep -E -v "eth_src=$dir_mac tlla=($dir_mac|-) " || true)
-[ -z "$others" ] || fail "unsolicited NAs for $V6 from another MAC: $others"
+listen_check start "vsd start"
+listen_start again
+vsadm --garp
+listen_check again "vsadm --garp"
 
 # (a) rr over both real servers, each new connection to the next one.
 assert_eq "rs1=5 rs2=5 fail=0" "$(lb_split "http://$V4:8000/" 10)" "IPv4 HTTP through the VIP over 10 requests (rr)"
