@@ -487,6 +487,10 @@ nlohmann::json Director::status() {
   info.connections = engine_.connection_count();
   info.max_connections = config_.director.max_connections;
   info.counters = counters_json(engine_.counters());
+  // Packets vsd sent itself (TUN, DR, ICMP answers) rather than by verdict.
+  const auto& tx = transmitter_.counters();
+  info.counters["transmit_sent"] = tx.sent.load();
+  info.counters["transmit_errors"] = tx.errors.load();
   if (data_plane_) {
     for (const auto& q : data_plane_->queues()) {
       const auto& c = q->counters();

@@ -88,6 +88,8 @@ class Director {
   boost::asio::steady_timer slow_start_timer_{io_};
   // Declared after io_: timers must be built after and destroyed before it.
   boost::asio::steady_timer egress_timer_{io_};
+  std::uint64_t tx_errors_reported_ = 0;
+  void report_transmit_errors();
   std::unique_ptr<arp::Announcer> announcer_;
   void check_quorum(const Config& effective);
   nfq::Transmitter transmitter_;  // before data_plane_: it outlives the data thread

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cstring>
 #include <set>
 
 #include "appliance/director.hpp"
@@ -98,11 +99,25 @@ void Director::refresh_egress() {
     egress_ = std::move(next);
     publish_effective();
   }
+  report_transmit_errors();
   // Quickly while a MAC or route is missing, then as a watch for changes.
   egress_timer_.expires_after(unresolved ? std::chrono::milliseconds(200) : std::chrono::seconds(2));
   egress_timer_.async_wait([this](boost::system::error_code ec) {
     if (!ec) refresh_egress();
   });
+}
+
+// The data path counts its send failures (no log there: one line per packet
+// would flood); the egress watch sums them up, one line per round with news.
+void Director::report_transmit_errors() {
+  const auto& tx = transmitter_.counters();
+  const std::uint64_t errors = tx.errors.load(std::memory_order_relaxed);
+  if (errors == tx_errors_reported_) return;
+  spdlog::warn("could not send {} TUN/DR/ICMP packet(s) toward real servers or clients (last error: "
+               "{}); EMSGSIZE means a packet above the egress MTU (lower the clients' MSS or raise "
+               "the MTU), ENETUNREACH/EHOSTUNREACH a missing route",
+               errors - tx_errors_reported_, std::strerror(tx.last_errno.load(std::memory_order_relaxed)));
+  tx_errors_reported_ = errors;
 }
 
 std::size_t Director::announce_vips(std::vector<IpAddress> vips) {

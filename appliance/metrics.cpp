@@ -141,9 +141,22 @@ constexpr Plain kEngine[] = {
     {"templates_created", "vsd_templates_created_total", "Persistence templates created."},
     {"ops_datagrams", "vsd_ops_datagrams_total", "Datagrams scheduled one-packet (ops)."},
     {"nodest_flushed", "vsd_nodest_flushed_total",
-     "Connections expired because their real server went away (expire_nodest_conn)."}};
+     "Connections expired because their real server went away (expire_nodest_conn)."},
+    {"tunneled", "vsd_tunneled_packets_total", "Packets sent IP-in-IP to a real server (TUN)."},
+    {"direct_routed", "vsd_direct_routed_packets_total",
+     "Packets sent unchanged to a real server's MAC (DR)."},
+    {"icmp_translated", "vsd_icmp_translated_packets_total",
+     "ICMP errors about a connection passed to its other side."},
+    {"icmp_passed", "vsd_icmp_passed_packets_total", "Other ICMP packets accepted untouched."},
+    {"transmit_sent", "vsd_transmit_sent_packets_total",
+     "Packets vsd sent itself (TUN, DR, ICMP answers) instead of by queue verdict."},
+    {"transmit_errors", "vsd_transmit_errors_total",
+     "Packets vsd failed to send itself (see the log for the errno)."}};
+// tun_too_big / tun_ttl_expired: dropped after answering the client with ICMP.
+// no_route: DR MAC or TUN outer source not known yet.
 constexpr const char* kDropReasons[] = {"no_connection", "no_destination", "table_full",
-                                        "key_collision"};
+                                        "key_collision", "no_route", "tun_too_big",
+                                        "tun_ttl_expired", "tun_failed"};
 
 // Per NFQUEUE socket: {json key, metric, type, help}.
 struct QueueField {

@@ -96,7 +96,15 @@ void RealServer::arm_queue() {
                           for (int round = 0; round < 16; ++round) {
                             std::size_t n = queue_->poll([this](nfq::QueuedPacket& p) {
                               auto r = decap_->process(p.data, p.len);
-                              if (!r.accept) return nfq::Decision{NF_DROP, false};
+                              if (!r.accept) {
+                                if (!refusal_logged_) {
+                                  refusal_logged_ = true;
+                                  spdlog::warn("TUN: refused an IP-in-IP packet ({}); further "
+                                               "refusals are counted and summed up at exit",
+                                               refusal_summary());
+                                }
+                                return nfq::Decision{NF_DROP, false};
+                              }
                               p.len = static_cast<std::uint32_t>(r.len);
                               return nfq::Decision{NF_ACCEPT, true};
                             });
@@ -106,7 +114,27 @@ void RealServer::arm_queue() {
                         });
 }
 
+// "not a VIP: 2, bad_checksum: 1" from the decapsulator's counters.
+std::string RealServer::refusal_summary() const {
+  const auto& c = decap_->counters();
+  std::string out;
+  auto add = [&out](const char* what, std::uint64_t n) {
+    if (n == 0) return;
+    if (!out.empty()) out += ", ";
+    out += std::string(what) + ": " + std::to_string(n);
+  };
+  add("inner destination not a VIP of this node", c.not_a_vip.get());
+  add("inner family differs from the outer", c.family_change.get());
+  for (std::size_t i = 1; i < kDecapStatusCount; ++i)
+    add(to_string(static_cast<DecapStatus>(i)), c.invalid[i].get());
+  return out.empty() ? "none" : out;
+}
+
 void RealServer::teardown() {
+  if (decap_) {
+    spdlog::info("TUN: {} packet(s) decapsulated; refused: {}", decap_->counters().decapsulated.get(),
+                 refusal_summary());
+  }
   if (decap_table_) {
     try {
       nfq::remove(table_);

@@ -52,6 +52,8 @@ class RealServer {
   std::unique_ptr<nfq::QueueSocket> queue_;
   std::unique_ptr<boost::asio::posix::stream_descriptor> queue_fd_;
   std::unique_ptr<Decapsulator> decap_;
+  bool refusal_logged_ = false;
+  std::string refusal_summary() const;
 };
 
 }  // namespace vsd

@@ -36,7 +36,15 @@ nlohmann::json counters_json(const EngineCounters& c) {
           {"conns_expired", c.conns_expired.get()},
           {"templates_created", c.templates_created.get()},
           {"ops_datagrams", c.ops_datagrams.get()},
-          {"nodest_flushed", c.nodest_flushed.get()}};
+          {"nodest_flushed", c.nodest_flushed.get()},
+          {"tunneled", c.tunneled.get()},
+          {"direct_routed", c.direct_routed.get()},
+          {"tun_too_big", c.tun_too_big.get()},
+          {"tun_ttl_expired", c.tun_ttl_expired.get()},
+          {"tun_failed", c.tun_failed.get()},
+          {"no_route", c.no_route.get()},
+          {"icmp_translated", c.icmp_translated.get()},
+          {"icmp_passed", c.icmp_passed.get()}};
 }
 
 nlohmann::json status_json(const ServiceSnapshot& snap, const DaemonInfo& info) {

@@ -136,6 +136,10 @@ while read -r _ rip inp outp; do
   [ "$outp" = 0 ] || fail "vsadm --stats: $rip OutPkts $outp, expected 0 (DR replies bypass the director)"
 done <<<"$stats"
 echo "ok: vsadm --stats: InPkts > 0 and OutPkts 0 for every real server"
+n=$(vsd_counter direct_routed)
+[ "$n" -gt 0 ] || fail "vsd counted no packet sent to a real server's MAC (direct_routed = $n)"
+echo "ok: direct_routed = $n packets"
+assert_eq 0 "$(vsd_counter transmit_errors)" "packets vsd failed to send (transmit_errors)"
 
 # (c) Only the director answers for the VIPs on the segment.
 arp=$(in_client timeout 15 arping -c 3 -i eth0 "$V4" 2>&1 || true)

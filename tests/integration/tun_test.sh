@@ -120,6 +120,13 @@ while read -r proto rip inp outp; do
   [ "$outp" = 0 ] || fail "vsadm --stats: $proto $rip OutPkts $outp, expected 0 (TUN replies bypass the director)"
 done <<<"$stats"
 echo "ok: vsadm --stats: OutPkts 0 for every real server, InPkts > 0 for the TCP ones"
+n=$(vsd_counter tunneled)
+[ "$n" -gt 0 ] || fail "vsd counted no packet sent IP-in-IP (tunneled = $n)"
+echo "ok: tunneled = $n packets"
+n=$(vsd_counter tun_too_big)
+[ "$n" -ge 2 ] || fail "vsd counted $n too-big TUN packets, expected >= 2 (one per family)"
+echo "ok: tun_too_big = $n (answered with ICMP)"
+assert_eq 0 "$(vsd_counter transmit_errors)" "packets vsd failed to send (transmit_errors)"
 
 rs_vsd_stop_clean 1 "$before1"
 rs_vsd_stop_clean 2 "$before2"

@@ -410,6 +410,11 @@ vsadm_stats_reals() {
     awk '$1 ~ /^(TCP|UDP|FWM)$/ { p = $1 } $1 == "->" && $2 ~ /[0-9]/ { print p, $2, $4, $5 }'
 }
 
+# vsd_counter NAME: one engine counter from `vsadm -L --json` on the director.
+vsd_counter() {
+  vsadm -L -n --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["counters"][sys.argv[1]])' "$1"
+}
+
 # lb_split URL COUNT: COUNT HTTP requests from the client, each a new
 # connection; prints "rs1=N rs2=M fail=K".
 lb_split() {

@@ -31,7 +31,10 @@ const char* kStatus = R"({
   "counters": {"packets": 100, "malformed": {"fragment": 2, "truncated_ip": 1},
                "unsupported": 3, "no_connection": 4, "no_destination": 0, "table_full": 0,
                "key_collision": 1, "reply_no_connection": 0, "conns_created": 9,
-               "conns_expired": 4, "templates_created": 0, "ops_datagrams": 0, "nodest_flushed": 0},
+               "conns_expired": 4, "templates_created": 0, "ops_datagrams": 0, "nodest_flushed": 0,
+               "tunneled": 20, "direct_routed": 30, "tun_too_big": 2, "tun_ttl_expired": 0,
+               "tun_failed": 0, "no_route": 5, "icmp_translated": 6, "icmp_passed": 7,
+               "transmit_sent": 52, "transmit_errors": 1},
   "queues": [{"queue": 0, "received": 100, "batches": 10, "enobufs": 1, "recv_errors": 0,
               "verdict_errors": 2, "send_errors": 0, "truncated": 0,
               "kernel_queue_dropped": 3, "kernel_user_dropped": 4, "kernel_waiting": 0}],
@@ -75,6 +78,10 @@ vsd_dropped_packets_total{reason="no_connection"} 4
 vsd_dropped_packets_total{reason="no_destination"} 0
 vsd_dropped_packets_total{reason="table_full"} 0
 vsd_dropped_packets_total{reason="key_collision"} 1
+vsd_dropped_packets_total{reason="no_route"} 5
+vsd_dropped_packets_total{reason="tun_too_big"} 2
+vsd_dropped_packets_total{reason="tun_ttl_expired"} 0
+vsd_dropped_packets_total{reason="tun_failed"} 0
 # HELP vsd_unsupported_packets_total Packets of a protocol vsd does not handle (not TCP, UDP, ICMP, ICMPv6).
 # TYPE vsd_unsupported_packets_total counter
 vsd_unsupported_packets_total 3
@@ -96,6 +103,24 @@ vsd_ops_datagrams_total 0
 # HELP vsd_nodest_flushed_total Connections expired because their real server went away (expire_nodest_conn).
 # TYPE vsd_nodest_flushed_total counter
 vsd_nodest_flushed_total 0
+# HELP vsd_tunneled_packets_total Packets sent IP-in-IP to a real server (TUN).
+# TYPE vsd_tunneled_packets_total counter
+vsd_tunneled_packets_total 20
+# HELP vsd_direct_routed_packets_total Packets sent unchanged to a real server's MAC (DR).
+# TYPE vsd_direct_routed_packets_total counter
+vsd_direct_routed_packets_total 30
+# HELP vsd_icmp_translated_packets_total ICMP errors about a connection passed to its other side.
+# TYPE vsd_icmp_translated_packets_total counter
+vsd_icmp_translated_packets_total 6
+# HELP vsd_icmp_passed_packets_total Other ICMP packets accepted untouched.
+# TYPE vsd_icmp_passed_packets_total counter
+vsd_icmp_passed_packets_total 7
+# HELP vsd_transmit_sent_packets_total Packets vsd sent itself (TUN, DR, ICMP answers) instead of by queue verdict.
+# TYPE vsd_transmit_sent_packets_total counter
+vsd_transmit_sent_packets_total 52
+# HELP vsd_transmit_errors_total Packets vsd failed to send itself (see the log for the errno).
+# TYPE vsd_transmit_errors_total counter
+vsd_transmit_errors_total 1
 # HELP vsd_queue_received_packets_total Packets read from the queue.
 # TYPE vsd_queue_received_packets_total counter
 vsd_queue_received_packets_total{queue="0"} 100
