@@ -25,6 +25,8 @@ const char* to_string(ForwardMethod f) {
   return "?";
 }
 
+const char* to_string(ArpHiding h) { return h == ArpHiding::sysctl ? "sysctl" : "both"; }
+
 std::string ConfigError::to_string() const {
   return where.file + ":" + std::to_string(where.line) + ":" + std::to_string(where.column) +
          ": " + reason;
@@ -475,9 +477,12 @@ ConfigResult parse_config(std::string_view text, std::string_view file_name) {
     }
   }
   if (const toml::table* a = section("arp")) {
-    r.known_keys(*a, "[arp]", {"garp_repeat", "garp_interval_ms"});
+    r.known_keys(*a, "[arp]", {"garp_repeat", "garp_interval_ms", "hiding"});
     r.integer(*a, "garp_repeat", "arp", cfg.arp.garp_repeat, 0, 100);
     r.integer(*a, "garp_interval_ms", "arp", cfg.arp.garp_interval_ms, 0, 60000);
+    if (auto h = r.one_of<ArpHiding>(*a, "hiding", "arp",
+                                     {{"both", ArpHiding::both}, {"sysctl", ArpHiding::sysctl}}))
+      cfg.arp.hiding = *h;
   }
   if (const toml::table* l = section("log")) {
     r.known_keys(*l, "[log]", {"level"});

@@ -101,9 +101,20 @@ struct MetricsConfig {
 
 // The director's gratuitous ARP / unsolicited NA for its VIPs (at start,
 // for a new VIP, on `vsadm --garp`), as keepalived's garp_master_repeat.
+// How a DR/TUN real server keeps quiet about the VIPs on its lo.
+//  both:   nft table arp vsd_rs (readable in `nft list ruleset`: requests
+//          for a VIP dropped, no ARP with a VIP as sender) and the
+//          arp_ignore=1 / arp_announce=2 sysctls. The sysctls are not
+//          optional with nft: only arp_announce=2 makes the kernel pick the
+//          interface's address as ARP sender for a reply sourced from the
+//          VIP; nft could only drop that ARP, leaving the reply unsent.
+//  sysctl: the sysctls alone (the classic LVS setup), no nft table.
+enum class ArpHiding { both, sysctl };
+const char* to_string(ArpHiding);
 struct ArpConfig {
   std::uint32_t garp_repeat = 3;        // announcements per VIP (0 = none)
   std::uint32_t garp_interval_ms = 200; // between two of them
+  ArpHiding hiding = ArpHiding::both;   // real-server role
 };
 struct LogConfig {
   std::string level = "info";

@@ -111,10 +111,12 @@ std::string write_config_toml(const Config& cfg) {
 
   const ArpConfig arp_defaults;
   if (cfg.arp.garp_repeat != arp_defaults.garp_repeat ||
-      cfg.arp.garp_interval_ms != arp_defaults.garp_interval_ms) {
+      cfg.arp.garp_interval_ms != arp_defaults.garp_interval_ms ||
+      cfg.arp.hiding != arp_defaults.hiding) {
     out += "\n[arp]\n";
     key(out, "garp_repeat", std::to_string(cfg.arp.garp_repeat));
     key(out, "garp_interval_ms", std::to_string(cfg.arp.garp_interval_ms));
+    key(out, "hiding", quote(to_string(cfg.arp.hiding)));
   }
 
   out += "\n[log]\n";

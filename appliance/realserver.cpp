@@ -54,7 +54,7 @@ void RealServer::setup() {
   std::vector<IpAddress> v4;
   for (const auto& v : vips_)
     if (v.is_v4()) v4.push_back(v);
-  if (!v4.empty()) {
+  if (!v4.empty() && config_.arp.hiding == ArpHiding::both) {
     std::string err;
     if (!arp::apply_nft_text(arp::arp_hiding_ruleset(vips_), &err))
       throw std::runtime_error("cannot install the ARP-hiding table arp " + table_ + ": " + err);

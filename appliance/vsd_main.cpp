@@ -39,7 +39,11 @@ int check(const vsd::Config& config, const std::string& path, const vsd::RoleDec
   if (role.role == vsd::Role::realserver) {
     for (const auto& v : vsd::realserver_vips(config, facts))
       std::cout << "would put VIP " << v.to_string() << (v.is_v4() ? "/32" : "/128") << " on lo"
-                << (v.is_v4() ? " and hide it from ARP (nft table arp vsd_rs)" : "") << "\n";
+                << (!v.is_v4() ? ""
+                    : config.arp.hiding == vsd::ArpHiding::both
+                        ? " and hide it from ARP (nft table arp vsd_rs and the sysctls above)"
+                        : " and hide it from ARP (the sysctls above)")
+                << "\n";
     if (vsd::realserver_needs_decap(config, facts))
       std::cout << "would decapsulate IP-in-IP in userspace (nft tables ip/ip6 vsd_rs, NFQUEUE "
                 << config.director.queue << ")\n";

@@ -16,7 +16,9 @@
 #      the client's segment, and no other node announces them; again on
 #      `vsadm --garp`;
 #  (e) SIGTERM to a real server's vsd takes the VIPs off lo, removes its
-#      vsd_rs tables and restores arp_ignore / arp_announce.
+#      vsd_rs tables and restores arp_ignore / arp_announce;
+#  (f) with [arp] hiding = "sysctl" the real servers hide the VIPs by the
+#      sysctls alone (no nft arp table), and still only the director answers.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 : "${TOPO_PREFIX:=vsddr$$}"
@@ -142,16 +144,37 @@ echo "ok: direct_routed = $n packets"
 assert_eq 0 "$(vsd_counter transmit_errors)" "packets vsd failed to send (transmit_errors)"
 
 # (c) Only the director answers for the VIPs on the segment.
-arp=$(in_client timeout 15 arping -c 3 -i eth0 "$V4" 2>&1 || true)
-macs=$(awk '/bytes from/ { print tolower($4) }' <<<"$arp" | sort -u | paste -sd ' ' -)
-n=$(grep -c 'bytes from' <<<"$arp" || true)
-[ "$n" -ge 1 ] || fail "arping $V4: no reply: $arp"
-assert_eq "$dir_mac" "$macs" "MACs answering arping $V4 ($n replies)"
-nd=$(in_client timeout 15 ndisc6 -m -n -r 3 -w 1000 "$V6" eth0 2>&1 || true)
-macs=$(awk '/Target link-layer address/ { print tolower($4) }' <<<"$nd" | sort -u | paste -sd ' ' -)
-assert_eq "$dir_mac" "$macs" "MACs answering a neighbor solicitation for $V6"
+only_director_answers() {  # only_director_answers WHEN
+  local arp macs n nd
+  arp=$(in_client timeout 15 arping -c 3 -i eth0 "$V4" 2>&1 || true)
+  macs=$(awk '/bytes from/ { print tolower($4) }' <<<"$arp" | sort -u | paste -sd ' ' -)
+  n=$(grep -c 'bytes from' <<<"$arp" || true)
+  [ "$n" -ge 1 ] || fail "$1: arping $V4: no reply: $arp"
+  assert_eq "$dir_mac" "$macs" "$1: MACs answering arping $V4 ($n replies)"
+  nd=$(in_client timeout 15 ndisc6 -m -n -r 3 -w 1000 "$V6" eth0 2>&1 || true)
+  macs=$(awk '/Target link-layer address/ { print tolower($4) }' <<<"$nd" | sort -u | paste -sd ' ' -)
+  assert_eq "$dir_mac" "$macs" "$1: MACs answering a neighbor solicitation for $V6"
+}
+only_director_answers "hiding = both"
 
 # (e) A real server's vsd leaves nothing behind.
+rs_vsd_stop_clean 1 "$before1"
+rs_vsd_stop_clean 2 "$before2"
+
+# (f) The same cluster with the sysctls alone hiding the VIPs.
+cfg2="$TOPO_DIR/vsd-sysctl.toml"
+sed 's/^garp_interval_ms = 200$/&\nhiding = "sysctl"/' "$cfg" >"$cfg2"
+grep -q '^hiding = "sysctl"$' "$cfg2" || fail "could not write $cfg2"
+start_vsd_on rs1 realserver "$cfg2"
+start_vsd_on rs2 realserver "$cfg2"
+for i in 1 2; do
+  rs_vips_on_lo "$i"
+  assert_eq "" "$(in_rs "$i" nft list tables | grep -w vsd_rs || true)" "hiding = sysctl: rs$i nft tables vsd_rs"
+  assert_eq "1" "$(in_rs "$i" sysctl -n net.ipv4.conf.eth0.arp_ignore)" "hiding = sysctl: rs$i arp_ignore on eth0"
+  assert_eq "2" "$(in_rs "$i" sysctl -n net.ipv4.conf.all.arp_announce)" "hiding = sysctl: rs$i arp_announce on all"
+done
+only_director_answers "hiding = sysctl"
+assert_eq "rs1=2 rs2=2 fail=0" "$(lb_split "http://$V4:8000/" 4)" "hiding = sysctl: IPv4 HTTP through the VIP"
 rs_vsd_stop_clean 1 "$before1"
 rs_vsd_stop_clean 2 "$before2"
 stop_vsd_on dir

@@ -123,6 +123,20 @@ socket = "relative.sock"
   EXPECT_EQ(errs[2], "t.toml:9:10: control.socket must be an absolute path, got \"relative.sock\"");
 }
 
+TEST(Config, ArpSection) {
+  auto r = parse_config("[arp]\ngarp_repeat = 0\nhiding = \"sysctl\"\n", "t.toml");
+  ASSERT_TRUE(r.config) << r.errors[0].to_string();
+  EXPECT_EQ(r.config->arp.garp_repeat, 0u);
+  EXPECT_EQ(r.config->arp.garp_interval_ms, 200u);
+  EXPECT_EQ(r.config->arp.hiding, ArpHiding::sysctl);
+  EXPECT_EQ(parse_config("", "t.toml").config->arp.hiding, ArpHiding::both);
+  auto errs = errors_of("[arp]\nhiding = \"nft\"\ngarp_repeat = 1000\n");
+  ASSERT_EQ(errs.size(), 2u);
+  EXPECT_EQ(errs[0].rfind("t.toml:2:10: ", 0), 0u) << errs[0];
+  EXPECT_NE(errs[0].find("both"), std::string::npos) << errs[0];
+  EXPECT_EQ(errs[1].rfind("t.toml:3:15: ", 0), 0u) << errs[1];
+}
+
 TEST(Config, UnreadableFile) {
   auto r = load_config_file("/nonexistent/vsd.toml");
   ASSERT_EQ(r.errors.size(), 1u);

@@ -28,6 +28,9 @@ void expect_same(const Config& a, const Config& b) {
   EXPECT_EQ(a.timeouts.udp, b.timeouts.udp);
   EXPECT_EQ(a.control.socket, b.control.socket);
   EXPECT_EQ(a.log.level, b.log.level);
+  EXPECT_EQ(a.arp.garp_repeat, b.arp.garp_repeat);
+  EXPECT_EQ(a.arp.garp_interval_ms, b.arp.garp_interval_ms);
+  EXPECT_EQ(a.arp.hiding, b.arp.hiding);
   ASSERT_EQ(a.services.size(), b.services.size());
   for (std::size_t i = 0; i < a.services.size(); ++i) {
     const auto &s = a.services[i], &t = b.services[i];
@@ -40,6 +43,7 @@ void expect_same(const Config& a, const Config& b) {
     EXPECT_EQ(s.persistent, t.persistent) << i;
     EXPECT_EQ(s.persistence_netmask, t.persistence_netmask) << i;
     EXPECT_EQ(s.ops, t.ops) << i;
+    EXPECT_EQ(s.tunnel_source, t.tunnel_source) << i;
     ASSERT_EQ(s.reals.size(), t.reals.size()) << i;
     for (std::size_t j = 0; j < s.reals.size(); ++j) {
       EXPECT_EQ(s.reals[j].address, t.reals[j].address) << i << "/" << j;
@@ -142,6 +146,11 @@ socket = "/run/vsd/odd \"name\" \\ here.sock"
 [log]
 level = "debug"
 
+[arp]
+garp_repeat = 5
+garp_interval_ms = 50
+hiding = "sysctl"
+
 [[service]]
 address = "192.0.2.10:0"
 protocol = "tcp"
@@ -181,8 +190,23 @@ scheduler_flags = ["mh-port"]
 [[service.real]]
 address = "203.0.113.31:0"
 forward = "nat"
+
+[[service]]
+address = "192.0.2.40:443"
+protocol = "tcp"
+scheduler = "wlc"
+tunnel_source = "198.51.100.2"
+
+[[service.real]]
+address = "198.51.100.41"
+forward = "tun"
+
+[[service.real]]
+address = "192.0.2.42:443"
+forward = "dr"
 )");
-  ASSERT_EQ(cfg.services.size(), 3u);
+  ASSERT_EQ(cfg.services.size(), 4u);
+  EXPECT_EQ(cfg.arp.hiding, ArpHiding::sysctl);
   EXPECT_EQ(cfg.services[2].members.size(), 2u);
   expect_round_trip(cfg);
   const std::string text = write_config_toml(cfg);
