@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cstring>
 #include <set>
 
 #include "appliance/config_writer.hpp"
@@ -238,6 +239,28 @@ bool Director::reload(std::string* summary) {
   return true;
 }
 
+// DR/TUN packets leave through sockets that neither segment nor fragment,
+// so while any real server is DR/TUN the kernel must queue wire-size
+// packets; NAT alone keeps GSO (10x the bulk throughput). Flipped live on
+// the data thread, so vsadm/reload adding the first DR server needs no
+// restart.
+void Director::match_queue_gso() {
+  if (!data_plane_) return;
+  const bool want = !has_direct_forwarding(config_);
+  data_plane_->run_on_data_thread([&] {
+    for (auto& q : data_plane_->queues()) {
+      if (q->gso() == want) continue;
+      if (int err = q->set_gso(want))
+        spdlog::error("NFQUEUE {}: cannot turn GSO {}: {}; restart vsd to apply it", q->queue_num(),
+                      want ? "on" : "off", std::strerror(err));
+      else
+        spdlog::info("NFQUEUE {}: GSO {} ({})", q->queue_num(), want ? "on" : "off",
+                     want ? "no DR/TUN real server left" : "DR/TUN real servers need wire-size packets");
+    }
+    return 0;
+  });
+}
+
 bool Director::apply_config(Config next, const std::string& why, std::string* error) {
   // The ruleset first: if the kernel refuses it, nothing changes anywhere.
   try {
@@ -253,6 +276,7 @@ bool Director::apply_config(Config next, const std::string& why, std::string* er
   log_changes(config_, next, why);
   Config before = std::move(config_);
   config_ = std::move(next);
+  match_queue_gso();  // before a DR/TUN real server can be picked
   sync_health_targets();
   refresh_egress();  // publishes, also for real servers it has no way to yet
   publish_effective();

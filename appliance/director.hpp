@@ -64,6 +64,7 @@ class Director {
   void sync_health_targets();
   void on_health(const std::string& id, bool up, const std::string& reason);
   void publish_effective();
+  void match_queue_gso();
 
   Config config_;
   std::string config_path_;

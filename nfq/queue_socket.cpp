@@ -133,6 +133,17 @@ void QueueSocket::config(std::uint8_t cmd, bool params, bool flags) {
   fail("timed out configuring NFQUEUE " + std::to_string(opts_.queue_num), ETIMEDOUT);
 }
 
+int QueueSocket::set_gso(bool on) {
+  alignas(nlmsghdr) char buf[256];
+  nlmsghdr* nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, opts_.queue_num);
+  mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(on ? NFQA_CFG_F_GSO : 0));
+  mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(NFQA_CFG_F_GSO));
+  iovec iov{nlh, nlh->nlmsg_len};
+  int err = send_iov(&iov, 1);
+  if (err == 0) opts_.gso = on;
+  return err;
+}
+
 std::size_t QueueSocket::receive() {
   for (auto& m : msgs_) m.msg_len = 0;
   int n = recvmmsg(fd(), msgs_.data(), static_cast<unsigned>(msgs_.size()), MSG_DONTWAIT, nullptr);

@@ -61,6 +61,13 @@ class QueueSocket {
   template <class Handler>
   std::size_t poll(Handler&& handle);
 
+  // Turns NFQA_CFG_F_GSO on or off on the bound queue. Call it on the
+  // thread that polls: it does not wait for an ack (that would read, and
+  // lose, queued packets); a refusal arrives as an error message and is
+  // counted as a verdict error. Returns 0 or the errno of the send.
+  int set_gso(bool on);
+  bool gso() const { return opts_.gso; }
+
  private:
   std::size_t receive();  // fills msgs_, returns datagrams received
   void flush();

@@ -18,7 +18,10 @@
 #  (e) SIGTERM to a real server's vsd takes the VIPs off lo, removes its
 #      vsd_rs tables and restores arp_ignore / arp_announce;
 #  (f) with [arp] hiding = "sysctl" the real servers hide the VIPs by the
-#      sysctls alone (no nft arp table), and still only the director answers.
+#      sysctls alone (no nft arp table), and still only the director answers;
+#  (g) a director started without DR servers (queues with GSO) gets its
+#      first DR server from vsadm: it turns GSO off live, and a 3 MB upload
+#      (TSO-sized packets from the client) reaches the real server whole.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 : "${TOPO_PREFIX:=vsddr$$}"
@@ -177,6 +180,25 @@ only_director_answers "hiding = sysctl"
 assert_eq "rs1=2 rs2=2 fail=0" "$(lb_split "http://$V4:8000/" 4)" "hiding = sysctl: IPv4 HTTP through the VIP"
 rs_vsd_stop_clean 1 "$before1"
 rs_vsd_stop_clean 2 "$before2"
+
+# (g) The first DR real server added live.
+stop_vsd_on dir
+cfg3="$TOPO_DIR/vsd-empty.toml"
+printf '[control]\nsocket = "%s"\n[arp]\ngarp_repeat = 0\n' "$sock" >"$cfg3"
+start_vsd_on dir director "$cfg3"
+grep -q "gso=true" "$VSD_LOG" || fail "director without DR servers: expected its queues with GSO: $(grep NFQUEUE "$VSD_LOG")"
+start_vsd_on rs1 realserver "$cfg"
+in_rs 1 socat TCP-LISTEN:9000,reuseaddr,fork SYSTEM:'wc -c' &
+echo $! >>"$TOPO_DIR/pids"
+vsadm -A -t "$V4:9000" -s rr
+vsadm -a -t "$V4:9000" -r "$(lb_rs_ip4 1)" -g
+grep -q "NFQUEUE 0: GSO off" "$VSD_LOG" || fail "vsadm added a DR server but the queue kept GSO: $(grep NFQUEUE "$VSD_LOG")"
+echo "ok: the first DR server added by vsadm turned the queue's GSO off"
+for _ in $(seq 1 20); do in_rs 1 ss -ltn | grep -q ':9000 ' && break; sleep 0.1; done
+got=$(head -c 3000000 /dev/zero | in_client timeout 20 socat -t 10 - "TCP:$V4:9000" | tr -d ' ' || true)
+assert_eq 3000000 "$got" "bytes of a 3 MB upload counted by rs1 through a live-added DR server"
+assert_eq 0 "$(vsd_counter transmit_errors)" "packets vsd failed to send after the live add (transmit_errors)"
+stop_vsd_on rs1
 stop_vsd_on dir
 assert_eq "" "$(vsd_tables)" "nft tables named vsd on the director after SIGTERM"
 echo "PASS: dr_test"
