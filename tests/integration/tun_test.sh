@@ -15,6 +15,9 @@
 #    ICMP frag-needed with MTU 1380 / packet-too-big with MTU 1360 quoting
 #    the client's datagram, and the client's kernel then reports that path
 #    MTU (IP_MTU / IPV6_MTU);
+#  - the real servers' segment: the router's arping / neighbour
+#    solicitation for a VIP gets no answer (the VIPs on the real servers'
+#    lo stay hidden; the router reaches them through the director);
 #  - SIGTERM to a real server's vsd takes the VIPs off lo, removes its
 #    vsd_rs tables and restores arp_ignore / arp_announce.
 set -euo pipefail
@@ -127,6 +130,16 @@ n=$(vsd_counter tun_too_big)
 [ "$n" -ge 2 ] || fail "vsd counted $n too-big TUN packets, expected >= 2 (one per family)"
 echo "ok: tun_too_big = $n (answered with ICMP)"
 assert_eq 0 "$(vsd_counter transmit_errors)" "packets vsd failed to send (transmit_errors)"
+
+# Nobody on the real servers' segment claims a VIP.
+arp=$(in_ns rt timeout 15 arping -c 3 -i br0 "$V4" 2>&1 || true)
+assert_eq 0 "$(grep -c 'bytes from' <<<"$arp" || true)" "ARP replies for $V4 on the real servers' segment"
+nd=$(in_ns rt timeout 15 ndisc6 -m -n -r 3 -w 1000 "$V6" br0 2>&1 || true)
+assert_eq 0 "$(grep -c 'Target link-layer address' <<<"$nd" || true)" "neighbour advertisements for $V6 on the real servers' segment"
+# ...while each real server still answers for its own address there.
+arp=$(in_ns rt timeout 15 arping -c 1 -i br0 "$(lb_rs_ip4 1)" 2>&1 || true)
+[ "$(grep -c 'bytes from' <<<"$arp" || true)" -ge 1 ] || fail "arping rs1's own address from the router got no reply: $arp"
+echo "ok: rs1 still answers ARP for its own address"
 
 rs_vsd_stop_clean 1 "$before1"
 rs_vsd_stop_clean 2 "$before2"
