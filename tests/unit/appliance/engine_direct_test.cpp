@@ -198,6 +198,43 @@ TEST_F(EngineDirectTest, ClientIcmpAboutATunnelConnectionGoesToItsRealServer) {
   EXPECT_EQ(out.size(), err.size() + 20);
 }
 
+TEST_F(EngineDirectTest, ClientIcmpAboutADrConnectionGoesUnchangedToItsMac) {
+  auto syn = PacketSpec{}.from("198.51.100.2", 40005).to("198.51.100.10", 80).flags(SYN).build();
+  run(syn);
+  auto reply = PacketSpec{}.from("198.51.100.10", 80).to("198.51.100.2", 40005).flags(SYN | ACK).build();
+  auto err = test::icmp_error_packet("198.51.100.254", "198.51.100.10", 3, 4, 1400, test::head(reply, 28));
+  const auto original = err;
+  auto r = run(err);
+  EXPECT_EQ(r.verdict, Verdict::drop);
+  ASSERT_EQ(r.transmit, Transmit::frame);
+  EXPECT_EQ(r.tx_ifindex, 7);
+  EXPECT_EQ(r.tx_mac, (std::array<std::uint8_t, 6>{0x02, 0, 0, 0, 0, 0x21}));
+  EXPECT_EQ(sent(r), original);  // DR: the IP packet untouched
+  EXPECT_EQ(engine.counters().icmp_translated.get(), 1u);
+}
+
+TEST_F(EngineDirectTest, ClientIcmpAboutANatConnectionIsRewrittenToItsRealServer) {
+  auto q = PacketSpec{}.udp().from("198.51.100.2", 40006).to("192.0.2.20", 53).data("query").build();
+  ASSERT_EQ(run(q).verdict, Verdict::accept);
+  // The client's side quotes the reply as it saw it: VIP:53 -> client.
+  auto reply = PacketSpec{}.udp().from("192.0.2.20", 53).to("198.51.100.2", 40006).data("answer").build();
+  auto err = test::icmp_error_packet("198.51.100.254", "192.0.2.20", 3, 4, 576, reply);
+  auto r = run(err);
+  EXPECT_EQ(r.verdict, Verdict::accept);
+  EXPECT_TRUE(r.modified);
+  EXPECT_EQ(r.transmit, Transmit::none);
+  EXPECT_EQ(std::vector<std::uint8_t>(err.begin() + 16, err.begin() + 20), test::addr_bytes("203.0.113.31"));
+  EXPECT_TRUE(test::ipv4_header_checksum_ok(err));
+  EXPECT_TRUE(test::icmp_checksum_ok(err));
+  // The quote now reads as the real server sent it: RIP:5353 -> client.
+  std::vector<std::uint8_t> quote(err.begin() + 28, err.end());
+  EXPECT_EQ(std::vector<std::uint8_t>(quote.begin() + 12, quote.begin() + 16), test::addr_bytes("203.0.113.31"));
+  EXPECT_EQ(test::get16(quote, 20), 5353);
+  EXPECT_TRUE(test::ipv4_header_checksum_ok(quote));
+  EXPECT_TRUE(test::l4_checksum_ok(quote));
+  EXPECT_EQ(engine.counters().icmp_translated.get(), 1u);
+}
+
 TEST_F(EngineDirectTest, IcmpNotAboutAConnectionPassesUntouched) {
   auto err = test::icmp_error_packet("198.51.100.254", "192.0.2.10", 3, 1, 0,
                                      PacketSpec{}.from("192.0.2.10", 80).to("198.51.100.9", 1).build());
