@@ -28,6 +28,16 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
  private:
+  // A request of the right shape but wrong types ({"cmd": 1}) must not
+  // throw out of the event loop: the daemon would die with its rules in place.
+  nlohmann::json answer(const nlohmann::json& req) {
+    try {
+      return handler_(req);
+    } catch (const std::exception& e) {
+      return {{"ok", false}, {"error", std::string("control request refused: ") + e.what()}};
+    }
+  }
+
   void on_read(boost::system::error_code ec, std::size_t n) {
     nlohmann::json reply;
     if (ec) {
@@ -38,9 +48,10 @@ class Session : public std::enable_shared_from_this<Session> {
       if (req.is_discarded() || !req.is_object())
         reply = {{"ok", false}, {"error", "control request is not a JSON object"}};
       else
-        reply = handler_(req);
+        reply = answer(req);
     }
-    out_ = reply.dump() + "\n";
+    // Replace, not throw, on invalid UTF-8 echoed back in an error text.
+    out_ = reply.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
     auto self = shared_from_this();
     asio::async_write(sock_, asio::buffer(out_),
                       [self](boost::system::error_code, std::size_t) {

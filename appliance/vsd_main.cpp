@@ -104,10 +104,20 @@ int main(int argc, char** argv) {
   spdlog::set_level(level);
   spdlog::info("role {}: {}", vsd::to_string(role.role), role.reason);
 
-  if (role.role == vsd::Role::realserver) {
-    vsd::RealServer rs(std::move(*result.config), std::move(facts));
-    return rs.run();
+  // Caught here so that the role's destructor runs on the way out: an
+  // uncaught exception would end vsd with its nft tables diverting traffic
+  // to a queue nobody reads and its sysctls changed.
+  try {
+    if (role.role == vsd::Role::realserver) {
+      vsd::RealServer rs(std::move(*result.config), std::move(facts));
+      return rs.run();
+    }
+    vsd::Director director(std::move(*result.config), config_path, std::move(facts));
+    return director.run();
+  } catch (const std::exception& e) {
+    spdlog::critical("vsd stopped on an unexpected error: {}; its tables and settings were put "
+                     "back; please report this with the log above",
+                     e.what());
+    return 1;
   }
-  vsd::Director director(std::move(*result.config), config_path, std::move(facts));
-  return director.run();
 }
