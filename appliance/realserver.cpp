@@ -4,6 +4,8 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <spdlog/spdlog.h>
+
+#include <functional>
 #include <unistd.h>
 
 #include <algorithm>
@@ -74,6 +76,7 @@ void RealServer::setup() {
     spec.table = table_;
     spec.queue_first = qo.queue_num;
     spec.queue_count = 1;
+    spec.notrack = false;  // conntrack sees the inner packet, as with a kernel tunnel
     for (const auto& a : tunnel_addrs_)
       spec.matches.push_back({nfq::DivertMatch::Side::destination, a,
                               static_cast<std::uint8_t>(a.is_v4() ? IPPROTO_IPIP : IPPROTO_IPV6), 0,
@@ -99,8 +102,11 @@ void RealServer::arm_queue() {
                               if (!r.accept) {
                                 if (!refusal_logged_) {
                                   refusal_logged_ = true;
-                                  spdlog::warn("TUN: refused an IP-in-IP packet ({}); further "
-                                               "refusals are counted and summed up at exit",
+                                  spdlog::warn("TUN: refused an IP-in-IP packet from {} (inner "
+                                               "destination {}): {}; further refusals are "
+                                               "counted and summed up at exit",
+                                               r.outer_src.to_string(),
+                                               r.inner_dst.is_unspecified() ? "?" : r.inner_dst.to_string(),
                                                refusal_summary());
                                 }
                                 return nfq::Decision{NF_DROP, false};
@@ -178,12 +184,22 @@ int RealServer::run() {
     teardown();
     return 1;
   }
-  boost::asio::signal_set signals(io_, SIGINT, SIGTERM);
-  signals.async_wait([this](boost::system::error_code ec, int sig) {
-    if (ec) return;
-    spdlog::info("signal {}: shutting down", sig);
-    io_.stop();
-  });
+  // SIGHUP too (systemctl reload): its default action would end vsd without
+  // the teardown, leaving VIPs on lo and a decapsulation queue nobody reads.
+  boost::asio::signal_set signals(io_, SIGINT, SIGTERM, SIGHUP);
+  std::function<void(boost::system::error_code, int)> on_signal =
+      [this, &signals, &on_signal](boost::system::error_code ec, int sig) {
+        if (ec) return;
+        if (sig == SIGHUP) {
+          spdlog::warn("SIGHUP: the real-server role does not reload; restart vsd to apply a "
+                       "changed cluster file");
+          signals.async_wait(on_signal);
+          return;
+        }
+        spdlog::info("signal {}: shutting down", sig);
+        io_.stop();
+      };
+  signals.async_wait(on_signal);
   spdlog::info("ready");
   io_.run();
   teardown();
