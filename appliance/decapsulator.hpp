@@ -35,6 +35,7 @@ class Decapsulator {
   struct Result {
     bool accept = false;  // false: drop
     std::size_t len = 0;  // accept: the inner packet's length, now at data[0]
+    IpAddress outer_src, inner_dst;  // for the log, as far as parsed
   };
   // Decapsulates in place (the inner packet is moved to the buffer's start).
   Result process(std::uint8_t* data, std::size_t len);

@@ -380,7 +380,9 @@ std::vector<std::uint8_t> build_install_batch(const RulesetSpec& spec, QueueForm
   }
   for (const auto& m : spec.matches) {
     if (m.side == DivertMatch::Side::destination) {
-      add_rule_msg(b, make_rule(spec.table, m, spec, form, kPrerouting, Action::notrack_and_queue).get());
+      add_rule_msg(b, make_rule(spec.table, m, spec, form, kPrerouting,
+                                spec.notrack ? Action::notrack_and_queue : Action::queue_only)
+                          .get());
     } else {
       add_rule_msg(b, make_rule(spec.table, m, spec, form, kPrerouting, Action::notrack_only).get());
       add_rule_msg(b, make_rule(spec.table, m, spec, form, kForward, Action::queue_only).get());

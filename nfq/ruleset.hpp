@@ -42,6 +42,11 @@ struct RulesetSpec {
   std::string table = "vsd";
   std::uint16_t queue_first = 0, queue_count = 1;
   bool bypass = false;  // fail_open: accept instead of drop while nobody listens
+  // false: queue client-side matches without `notrack`. The real server's
+  // IP-in-IP rule: what vsd hands back is the decapsulated packet, which
+  // conntrack should then see like any other (the director's flows stay
+  // out of conntrack on purpose, see below).
+  bool notrack = true;
   std::vector<DivertMatch> matches;
   std::vector<MarkGroup> mark_groups;
 };

@@ -43,8 +43,11 @@ TEST(Decapsulator, RefusesOtherDestinationsFamilyChangesAndGarbage) {
   Decapsulator d({ip("192.0.2.10")});
   auto other = encapsulate(PacketSpec{}.from("198.51.100.2", 1).to("192.0.2.99", 80).build(),
                            "192.0.2.1", "203.0.113.11");
-  EXPECT_FALSE(d.process(other.data(), other.size()).accept);
+  auto refused = d.process(other.data(), other.size());
+  EXPECT_FALSE(refused.accept);
   EXPECT_EQ(d.counters().not_a_vip.get(), 1u);
+  EXPECT_EQ(refused.outer_src, ip("192.0.2.1"));  // both named in the log line
+  EXPECT_EQ(refused.inner_dst, ip("192.0.2.99"));
 
   auto mixed = encapsulate(PacketSpec{}.from("2001:db8:1::2", 1).to("2001:db8::10", 80).build(),
                            "192.0.2.1", "203.0.113.11");

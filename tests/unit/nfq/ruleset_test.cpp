@@ -121,6 +121,16 @@ TEST(Ruleset, RepliesAreNotrackedBeforeRoutingAndQueuedInForward) {
   EXPECT_TRUE(has(queue, "[ queue num 4-5 bypass ]")) << queue;
 }
 
+TEST(Ruleset, TrackedQueueForTheRealServersDecapsulation) {
+  RulesetSpec spec = sample();
+  spec.notrack = false;
+  auto d = decode(build_install_batch(spec, QueueForm::native, 1));
+  const std::string& vip = d.rules[0];
+  EXPECT_TRUE(has(vip, "prerouting")) << vip;
+  EXPECT_TRUE(has(vip, "[ queue num 4-5 bypass ]")) << vip;
+  EXPECT_FALSE(has(vip, "notrack")) << vip;
+}
+
 TEST(Ruleset, Ipv6AndAnyPortAndComments) {
   auto d = decode(build_install_batch(sample(), QueueForm::native, 1));
   const std::string& v6 = d.rules[3];
