@@ -153,10 +153,12 @@ void Director::open_queues_and_rules() {
 int Director::run() {
   spdlog::info("vsd {} starting: {} services, {} real servers, max_connections={}", kVersion,
                config_.services.size(), count_reals(config_), config_.director.max_connections);
-  engine_.on_table_full = [this](std::uint64_t refused) {
+  // Runs on the data thread: a copy, not config_ (the control thread
+  // replaces that; the size itself only changes with a restart).
+  engine_.on_table_full = [max = config_.director.max_connections](std::uint64_t refused) {
     spdlog::warn("connection table full ({} entries): refused {} new flows; raise [director] "
                  "max_connections",
-                 config_.director.max_connections, refused);
+                 max, refused);
   };
   health_.set_transition_callback(
       [this](const std::string& id, bool up, const std::string& why) { on_health(id, up, why); });
@@ -241,21 +243,24 @@ bool Director::reload(std::string* summary) {
 
 // DR/TUN packets leave through sockets that neither segment nor fragment,
 // so while any real server is DR/TUN the kernel must queue wire-size
-// packets; NAT alone keeps GSO (10x the bulk throughput). Flipped live on
+// packets; NAT alone keeps GSO (10x the bulk throughput). Turned off live on
 // the data thread, so vsadm/reload adding the first DR server needs no
-// restart.
+// restart. Never back on until a restart: connections to a removed DR/TUN
+// server (or one switched to NAT) may still run, and they would stall on
+// packets too big to send.
 void Director::match_queue_gso() {
-  if (!data_plane_) return;
-  const bool want = !has_direct_forwarding(config_);
+  if (!data_plane_ || !has_direct_forwarding(config_)) return;
   data_plane_->run_on_data_thread([&] {
     for (auto& q : data_plane_->queues()) {
-      if (q->gso() == want) continue;
-      if (int err = q->set_gso(want))
-        spdlog::error("NFQUEUE {}: cannot turn GSO {}: {}; restart vsd to apply it", q->queue_num(),
-                      want ? "on" : "off", std::strerror(err));
+      if (!q->gso()) continue;
+      if (int err = q->set_gso(false))
+        spdlog::error("NFQUEUE {}: cannot turn GSO off: {}; DR/TUN packets above the MTU will "
+                      "fail to send: restart vsd",
+                      q->queue_num(), std::strerror(err));
       else
-        spdlog::info("NFQUEUE {}: GSO {} ({})", q->queue_num(), want ? "on" : "off",
-                     want ? "no DR/TUN real server left" : "DR/TUN real servers need wire-size packets");
+        spdlog::info("NFQUEUE {}: GSO off (DR/TUN real servers need wire-size packets; on "
+                     "again only after a restart without them)",
+                     q->queue_num());
     }
     return 0;
   });
@@ -277,6 +282,9 @@ bool Director::apply_config(Config next, const std::string& why, std::string* er
   Config before = std::move(config_);
   config_ = std::move(next);
   match_queue_gso();  // before a DR/TUN real server can be picked
+  // A first NAT server needs ip_forward, a first DR/TUN one no redirects;
+  // values already set (and the originals to restore) stay as they are.
+  apply_node_settings();
   sync_health_targets();
   refresh_egress();  // publishes, also for real servers it has no way to yet
   publish_effective();

@@ -90,6 +90,7 @@ class Director {
   // Declared after io_: timers must be built after and destroyed before it.
   boost::asio::steady_timer egress_timer_{io_};
   std::uint64_t tx_errors_reported_ = 0;
+  std::map<IpAddress, unsigned> unresolved_rounds_;  // DR real server -> rounds without a MAC
   void report_transmit_errors();
   std::unique_ptr<arp::Announcer> announcer_;
   void check_quorum(const Config& effective);

@@ -77,16 +77,36 @@ void Director::refresh_egress() {
         } else if (arp::MacAddress mac; arp::neighbour_lookup(rip, ri.oif, &mac, &err)) {
           e.mac = mac;
           e.mac_known = true;
+          unresolved_rounds_.erase(rip);
           note = fmt::format("DR real server {} at {} on {}", rip.to_string(), mac_text(mac), ri.ifname);
+          // vsd's frames bypass the neighbour table, so the kernel never
+          // confirms a STALE entry by itself; this makes it probe (a
+          // REACHABLE or static entry is left alone) and a changed MAC is
+          // found instead of sent to forever.
+          std::string ignored;
+          arp::neighbour_resolve(rip, ri.oif, &ignored);
         } else {
           // Ask the kernel to resolve it; the next round reads the answer.
+          std::string why = err;
           arp::neighbour_resolve(rip, ri.oif, &err);
-          note = fmt::format("DR real server {}: resolving its MAC on {}", rip.to_string(), ri.ifname);
+          // ~2 s of 200 ms rounds without an answer is a problem to report,
+          // once: the state it names may flip between rounds.
+          const unsigned rounds = ++unresolved_rounds_[rip];
+          if (rounds > 10)
+            note = egress_note_[rip];
+          else if (rounds == 10)
+            note = fmt::format("DR real server {}: no MAC on {} ({}); its packets are dropped "
+                               "(counter no_route): is it up, on this segment, and answering ARP/ND "
+                               "for its own address?",
+                               rip.to_string(), ri.ifname, why);
+          else
+            note = fmt::format("DR real server {}: resolving its MAC on {}", rip.to_string(), ri.ifname);
           unresolved = true;
         }
       }
       if (egress_note_[rip] != note) {
-        bool bad = note.find("cannot") != std::string::npos || note.find("no route") != std::string::npos;
+        bool bad = note.find("cannot") != std::string::npos || note.find("no route") != std::string::npos ||
+                   note.find("no MAC") != std::string::npos;
         if (bad)
           spdlog::error("{}", note);
         else
@@ -113,10 +133,11 @@ void Director::report_transmit_errors() {
   const auto& tx = transmitter_.counters();
   const std::uint64_t errors = tx.errors.load(std::memory_order_relaxed);
   if (errors == tx_errors_reported_) return;
-  spdlog::warn("could not send {} TUN/DR/ICMP packet(s) toward real servers or clients (last error: "
-               "{}); EMSGSIZE means a packet above the egress MTU (lower the clients' MSS or raise "
-               "the MTU), ENETUNREACH/EHOSTUNREACH a missing route",
-               errors - tx_errors_reported_, std::strerror(tx.last_errno.load(std::memory_order_relaxed)));
+  const auto last = transmitter_.last_failure();
+  spdlog::warn("could not send {} TUN/DR/ICMP packet(s) toward real servers or clients (the last: "
+               "{} bytes for {}: {}); EMSGSIZE means a packet above the egress MTU (lower the "
+               "clients' MSS or raise the MTU), ENETUNREACH/EHOSTUNREACH a missing route",
+               errors - tx_errors_reported_, last.len, last.dst.to_string(), std::strerror(last.error));
   tx_errors_reported_ = errors;
 }
 
