@@ -51,7 +51,7 @@ void DataPlane::on_readable(std::size_t i) {
       if (r.transmit == Transmit::ip)
         tx_.send_ip(r.tx_data, r.tx_len, r.tx_dst, r.tx_v6);
       else if (r.transmit == Transmit::frame)
-        tx_.send_frame(r.tx_ifindex, r.tx_mac, r.tx_v6, r.tx_data, r.tx_len);
+        tx_.send_frame(r.tx_ifindex, r.tx_mac, r.tx_v6, r.tx_data, r.tx_len, r.tx_dst);
       return nfq::Decision{r.verdict == Verdict::accept ? static_cast<std::uint32_t>(NF_ACCEPT)
                                                         : static_cast<std::uint32_t>(NF_DROP),
                            r.modified};

@@ -320,7 +320,7 @@ PacketResult Engine::to_real_server(ForwardMethod fwd, const DestState* dest, co
   // vsd sends the packet itself: no NIC will finish a partial checksum.
   if (cs == ChecksumState::not_ready) complete_l4_checksum(pkt);
   return fwd == ForwardMethod::tun ? tunnel(dest->egress, rip, pkt, cs)
-                                   : direct_route(dest->egress, pkt, cs);
+                                   : direct_route(dest->egress, rip, pkt, cs);
 }
 
 PacketResult Engine::send_ip(std::size_t len, const IpAddress& dst, bool v6) {
@@ -370,7 +370,8 @@ PacketResult Engine::tunnel(const DestEgress& eg, const IpAddress& rip, PacketVi
   return send_ip(reply.len, pkt.src, pkt.v6());
 }
 
-PacketResult Engine::direct_route(const DestEgress& eg, PacketView& pkt, ChecksumState) {
+PacketResult Engine::direct_route(const DestEgress& eg, const IpAddress& rip, PacketView& pkt,
+                                  ChecksumState) {
   if (!eg.mac_known || eg.ifindex <= 0) {
     counters_.no_route.add(1);
     return {Verdict::drop, false};
@@ -383,6 +384,7 @@ PacketResult Engine::direct_route(const DestEgress& eg, PacketView& pkt, Checksu
   r.tx_v6 = pkt.v6();
   r.tx_ifindex = eg.ifindex;
   r.tx_mac = eg.mac;
+  r.tx_dst = rip;
   return r;
 }
 

@@ -60,7 +60,7 @@ struct PacketResult {
   const std::uint8_t* tx_data = nullptr;
   std::size_t tx_len = 0;
   bool tx_v6 = false;
-  IpAddress tx_dst;
+  IpAddress tx_dst;  // ip: where to; frame: the real server (for the logs)
   int tx_ifindex = 0;
   std::array<std::uint8_t, 6> tx_mac{};
 };
@@ -127,7 +127,7 @@ class Engine {
                               std::uint16_t rport, PacketView& pkt, ChecksumState cs);
   PacketResult tunnel(const DestEgress& eg, const IpAddress& rip, PacketView& pkt,
                       ChecksumState cs);
-  PacketResult direct_route(const DestEgress& eg, PacketView& pkt, ChecksumState cs);
+  PacketResult direct_route(const DestEgress& eg, const IpAddress& rip, PacketView& pkt, ChecksumState cs);
   PacketResult icmp(PacketView& pkt);
   PacketResult send_ip(std::size_t len, const IpAddress& dst, bool v6);
   // The real server for a new connection of a persistent service: the one

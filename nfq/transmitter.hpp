@@ -17,6 +17,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <mutex>
 #include <string>
 
 #include "forwarders/ip_address.hpp"
@@ -26,6 +27,14 @@ namespace vsd::nfq {
 struct TransmitCounters {
   std::atomic<std::uint64_t> sent{0}, errors{0};
   std::atomic<int> last_errno{0};
+};
+
+// The latest failed send, for the log line that sums failures up (the
+// data path does not log per packet). Written only on failures.
+struct TransmitFailure {
+  IpAddress dst;       // the real server (or client, for ICMP answers)
+  std::size_t len = 0;
+  int error = 0;
 };
 
 class Transmitter {
@@ -39,13 +48,17 @@ class Transmitter {
   bool open(std::string* error);
 
   bool send_ip(const std::uint8_t* data, std::size_t len, const IpAddress& dst, bool v6);
+  // `rip` only names the destination in failure reports.
   bool send_frame(int ifindex, const std::array<std::uint8_t, 6>& mac, bool v6,
-                  const std::uint8_t* data, std::size_t len);
+                  const std::uint8_t* data, std::size_t len, const IpAddress& rip);
 
   const TransmitCounters& counters() const { return counters_; }
+  TransmitFailure last_failure() const;
 
  private:
-  bool done(long rc);
+  bool done(long rc, const IpAddress& dst, std::size_t len);
+  mutable std::mutex failure_mutex_;
+  TransmitFailure failure_;
   int raw4_ = -1, raw6_ = -1, packet_ = -1;
   TransmitCounters counters_;
 };

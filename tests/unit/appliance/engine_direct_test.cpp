@@ -159,6 +159,7 @@ TEST_F(EngineDirectTest, DirectRoutingSendsTheUnchangedPacketToTheMac) {
   ASSERT_EQ(r.transmit, Transmit::frame);
   EXPECT_EQ(r.tx_ifindex, 7);
   EXPECT_EQ(r.tx_mac, (std::array<std::uint8_t, 6>{0x02, 0, 0, 0, 0, 0x21}));
+  EXPECT_EQ(r.tx_dst, ip("198.51.100.21"));  // named in send-failure logs
   EXPECT_EQ(sent(r), original);
   EXPECT_EQ(engine.counters().direct_routed.get(), 1u);
 }
