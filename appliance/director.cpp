@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 #include <set>
+#include <thread>
 
 #include "appliance/config_writer.hpp"
 #include "appliance/control_server.hpp"
@@ -172,6 +173,14 @@ int Director::run() {
   try {
     apply_node_settings();
     refresh_egress();  // DR/TUN: routes and MACs before the first packet
+    // A fresh director has no MAC for its DR real servers yet: give ARP/ND
+    // up to a second, so the first clients' SYNs are not dropped (no_route)
+    // and retransmitted a second later. Unreachable ones are logged and
+    // keep being resolved in the background.
+    for (int round = 0; round < 10 && egress_unresolved(); ++round) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      refresh_egress();
+    }
     open_queues_and_rules();
     announce_vips({});
     control_ = std::make_unique<ControlServer>(

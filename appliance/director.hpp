@@ -92,6 +92,7 @@ class Director {
   std::uint64_t tx_errors_reported_ = 0;
   std::map<IpAddress, unsigned> unresolved_rounds_;  // DR real server -> rounds without a MAC
   void report_transmit_errors();
+  bool egress_unresolved() const;  // a DR/TUN real server without MAC / outer source
   std::unique_ptr<arp::Announcer> announcer_;
   void check_quorum(const Config& effective);
   nfq::Transmitter transmitter_;  // before data_plane_: it outlives the data thread

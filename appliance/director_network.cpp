@@ -127,6 +127,18 @@ void Director::refresh_egress() {
   });
 }
 
+bool Director::egress_unresolved() const {
+  for (const auto& s : config_.services)
+    for (const auto& r : s.reals) {
+      if (r.forward == ForwardMethod::nat) continue;
+      auto it = egress_.find(r.address.addr);
+      if (it == egress_.end()) return true;
+      if (r.forward == ForwardMethod::dr ? !it->second.mac_known : it->second.tunnel_source.is_unspecified())
+        return true;
+    }
+  return false;
+}
+
 // The data path counts its send failures (no log there: one line per packet
 // would flood); the egress watch sums them up, one line per round with news.
 void Director::report_transmit_errors() {
