@@ -21,7 +21,8 @@
 #      sysctls alone (no nft arp table), and still only the director answers;
 #  (g) a director started without DR servers (queues with GSO) gets its
 #      first DR server from vsadm: it turns GSO off live, and a 3 MB upload
-#      (TSO-sized packets from the client) reaches the real server whole.
+#      (TSO-sized packets from the client) reaches the real server whole;
+#  (h) a VIP added by vsadm is announced at once (gratuitous ARP / NA).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 : "${TOPO_PREFIX:=vsddr$$}"
@@ -184,7 +185,7 @@ rs_vsd_stop_clean 2 "$before2"
 # (g) The first DR real server added live.
 stop_vsd_on dir
 cfg3="$TOPO_DIR/vsd-empty.toml"
-printf '[control]\nsocket = "%s"\n[arp]\ngarp_repeat = 0\n' "$sock" >"$cfg3"
+printf '[control]\nsocket = "%s"\n[arp]\ngarp_repeat = 3\n' "$sock" >"$cfg3"
 start_vsd_on dir director "$cfg3"
 grep -q "gso=true" "$VSD_LOG" || fail "director without DR servers: expected its queues with GSO: $(grep NFQUEUE "$VSD_LOG")"
 start_vsd_on rs1 realserver "$cfg"
@@ -198,6 +199,18 @@ for _ in $(seq 1 20); do in_rs 1 ss -ltn | grep -q ':9000 ' && break; sleep 0.1;
 got=$(head -c 3000000 /dev/zero | in_client timeout 20 socat -t 10 - "TCP:$V4:9000" | tr -d ' ' || true)
 assert_eq 3000000 "$got" "bytes of a 3 MB upload counted by rs1 through a live-added DR server"
 assert_eq 0 "$(vsd_counter transmit_errors)" "packets vsd failed to send after the live add (transmit_errors)"
+
+# (h) New VIPs, added live, are announced when they appear.
+NV4=$LB_NET4.101 NV6=$LB_NET6::101
+in_director ip addr add "$NV4/32" dev eth0
+in_director ip -6 addr add "$NV6/128" dev eth0 nodad
+old4=$V4 old6=$V6
+V4=$NV4 V6=$NV6   # what listen_start / listen_check look for
+listen_start added
+vsadm -A -t "$NV4:8000" -s rr
+vsadm -A -t "[$NV6]:8000" -s rr
+listen_check added "VIPs added by vsadm"
+V4=$old4 V6=$old6
 stop_vsd_on rs1
 stop_vsd_on dir
 assert_eq "" "$(vsd_tables)" "nft tables named vsd on the director after SIGTERM"
