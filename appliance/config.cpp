@@ -25,6 +25,15 @@ const char* to_string(ForwardMethod f) {
   return "?";
 }
 
+std::string service_label(const ServiceConfig& s) {
+  if (s.is_fwmark()) return "FWM " + std::to_string(s.fwmark);
+  return std::string(s.protocol == Protocol::tcp ? "TCP " : "UDP ") + s.address.to_string();
+}
+
+std::string real_label(const ServiceConfig& s, const RealServerConfig& r) {
+  return Endpoint{r.address.addr, r.address.port ? r.address.port : s.address.port}.to_string();
+}
+
 const char* to_string(ArpHiding h) { return h == ArpHiding::sysctl ? "sysctl" : "both"; }
 
 std::string ConfigError::to_string() const {
@@ -129,13 +138,6 @@ class Reader {
   std::string file_;
 };
 
-std::string spell(Protocol p, const Endpoint& e) {
-  return std::string(p == Protocol::tcp ? "TCP " : "UDP ") + e.to_string();
-}
-
-std::string service_name(const ServiceConfig& svc) {
-  return svc.is_fwmark() ? "FWM " + std::to_string(svc.fwmark) : spell(svc.protocol, svc.address);
-}
 
 void read_real(Reader& r, const toml::table& t, ServiceConfig& svc, std::optional<bool> v4,
                const std::optional<health::CheckOverrides>& service_check) {
@@ -185,12 +187,12 @@ void read_real(Reader& r, const toml::table& t, ServiceConfig& svc, std::optiona
       real.address.addr.is_v4() != *v4 && t.get("address"))
     r.error(*t.get("address"), "real server " + real.address.to_string() +
                                    " is not of the same address family as the service " +
-                                   service_name(svc) + " (only forward = \"tun\" may mix)");
+                                   service_label(svc) + " (only forward = \"tun\" may mix)");
   for (const auto& other : svc.reals)
     if (other.address == real.address && t.get("address"))
       r.error(*t.get("address"), "real server " + real.address.to_string() +
                                      " is listed twice in service " +
-                                     service_name(svc) + " (first at line " +
+                                     service_label(svc) + " (first at line " +
                                      std::to_string(other.where.line) + ")");
   auto own_check = r.check_table(t, "[service.real.check]");
   if (service_check || own_check) {
@@ -383,7 +385,7 @@ void read_service(Reader& r, const toml::table& t, Config& cfg, SeenServices& se
     auto key = std::make_pair(svc.protocol, svc.address);
     auto [it, fresh] = seen.vips.emplace(key, svc.where.line);
     if (!fresh)
-      r.error(*t.get("address"), "service " + service_name(svc) + " is defined twice (first at line " +
+      r.error(*t.get("address"), "service " + service_label(svc) + " is defined twice (first at line " +
                                      std::to_string(it->second) + ")");
   }
   if (svc.is_fwmark()) {

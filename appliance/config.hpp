@@ -142,6 +142,11 @@ struct ConfigResult {
 };
 
 ConfigResult parse_config(std::string_view text, std::string_view file_name);
+// How logs and errors name a service and a real server, ipvsadm's way:
+// "TCP 192.0.2.10:80" / "FWM 7", and RIP:PORT with the service's port
+// when the real server has none.
+std::string service_label(const ServiceConfig& s);
+std::string real_label(const ServiceConfig& s, const RealServerConfig& r);
 ConfigResult load_config_file(const std::string& path);
 
 }  // namespace vsd

@@ -37,18 +37,9 @@ bool has_direct_forwarding(const Config& c) {
   return false;
 }
 
-std::string service_label(const ServiceConfig& s) {
-  if (s.is_fwmark()) return "FWM " + std::to_string(s.fwmark);
-  return std::string(s.protocol == Protocol::tcp ? "TCP " : "UDP ") + s.address.to_string();
-}
-
 bool same_service(const ServiceConfig& a, const ServiceConfig& b) {
   return a.is_fwmark() ? a.fwmark == b.fwmark
                        : (!b.is_fwmark() && a.protocol == b.protocol && a.address == b.address);
-}
-
-std::string real_label(const ServiceConfig& s, const RealServerConfig& r) {
-  return Endpoint{r.address.addr, r.address.port ? r.address.port : s.address.port}.to_string();
 }
 
 // One log line per operator-visible change between two configurations,

@@ -10,15 +10,6 @@ const char* to_string(Role r) { return r == Role::director ? "director" : "reals
 
 namespace {
 
-std::string service_label(const ServiceConfig& s) {
-  if (s.is_fwmark()) return "FWM " + std::to_string(s.fwmark);
-  return std::string(s.protocol == Protocol::tcp ? "TCP " : "UDP ") + s.address.to_string();
-}
-
-std::string real_label(const ServiceConfig& s, const RealServerConfig& r) {
-  return Endpoint{r.address.addr, r.address.port ? r.address.port : s.address.port}.to_string();
-}
-
 std::string line_of(const SourceLocation& w) { return w.file + ":" + std::to_string(w.line); }
 
 std::string join(const std::vector<std::string>& items) {
