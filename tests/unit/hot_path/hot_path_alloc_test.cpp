@@ -110,5 +110,71 @@ address = "[2001:db8:2::11]"
   EXPECT_EQ(engine.connection_count(), 0u);
 }
 
+// The same for VS-TUN (encapsulation and the too-big answer), VS-DR and
+// ICMP errors about connections.
+TEST(HotPath, NoAllocationPerPacketForTunDrAndIcmp) {
+  auto cfg = parse_config(R"(
+[[service]]
+address = "192.0.2.10:80"
+scheduler = "rr"
+[[service.real]]
+address = "203.0.113.11"
+forward = "tun"
+[[service]]
+address = "198.51.100.10:80"
+scheduler = "rr"
+[[service.real]]
+address = "198.51.100.21"
+forward = "dr"
+)", "alloc.toml");
+  ASSERT_TRUE(cfg.config);
+  FakeClock clock;
+  Engine engine(100000, clock);
+  EgressTable egress;
+  DestEgress tun;
+  tun.tunnel_source = *IpAddress::parse("192.0.2.1");
+  tun.mtu = 600;  // the 1000-byte packets below are too big
+  egress[*IpAddress::parse("203.0.113.11")] = tun;
+  DestEgress dr;
+  dr.ifindex = 3;
+  dr.mac = {2, 0, 0, 0, 0, 0x21};
+  dr.mac_known = true;
+  egress[*IpAddress::parse("198.51.100.21")] = dr;
+  engine.publish(build_snapshot(*cfg.config, nullptr, nullptr, &egress));
+
+  std::vector<std::vector<std::uint8_t>> packets;
+  const std::string big(1000, 'x');
+  for (std::uint16_t p = 1; p <= 1000; ++p) {
+    packets.push_back(PacketSpec{}.from("198.51.100.2", p).to("192.0.2.10", 80).flags(0x02).build());
+    packets.push_back(PacketSpec{}.from("198.51.100.2", p).to("192.0.2.10", 80).flags(0x10).data("GET /").build());
+    packets.push_back(PacketSpec{}.from("198.51.100.2", p).to("192.0.2.10", 80).flags(0x10).data(big).build());
+    packets.push_back(PacketSpec{}.from("198.51.100.3", p).to("198.51.100.10", 80).flags(0x02).build());
+    auto reply = PacketSpec{}.from("198.51.100.10", 80).to("198.51.100.3", p).flags(0x12).build();
+    packets.push_back(test::icmp_error_packet("198.51.100.254", "198.51.100.10", 3, 4, 576, reply));
+  }
+  std::vector<std::vector<std::uint8_t>> work = packets;
+  {
+    auto warm = packets;
+    engine.begin_batch();
+    for (auto& p : warm) engine.process(p.data(), p.size(), ChecksumState::complete);
+  }
+  clock.advance_s(1000);
+  engine.begin_batch();
+  ASSERT_EQ(engine.connection_count(), 0u);
+
+  const std::uint64_t before = g_allocations.load();
+  std::size_t sent = 0;
+  for (std::size_t i = 0; i < work.size(); ++i) {
+    if (i % 64 == 0) engine.begin_batch();
+    auto r = engine.process(work[i].data(), work[i].size(), ChecksumState::complete);
+    sent += r.transmit != Transmit::none;
+  }
+  clock.advance_s(1000);
+  engine.expire_connections();
+  EXPECT_EQ(g_allocations.load() - before, 0u) << "allocations on the TUN/DR/ICMP path";
+  EXPECT_EQ(sent, work.size());  // every packet left by tunnel, frame or ICMP answer
+  EXPECT_EQ(engine.counters().tun_too_big.get(), 2000u);  // warm-up and measured pass
+}
+
 }  // namespace
 }  // namespace vsd
