@@ -27,7 +27,7 @@ struct Counter {
 // publishes a new snapshot), never by the data path. Unused for NAT.
 struct DestEgress {
   IpAddress tunnel_source;  // TUN outer source; unspecified = no route yet
-  std::uint32_t mtu = 0;    // route MTU toward the real server (TUN); 0 = unchecked
+  std::uint32_t mtu = 0;    // route MTU toward the real server (TUN, DR); 0 = unchecked
   int ifindex = 0;          // DR: the interface on the shared segment
   std::array<std::uint8_t, 6> mac{};  // DR: the real server's MAC
   bool mac_known = false;

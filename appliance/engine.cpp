@@ -376,6 +376,19 @@ PacketResult Engine::direct_route(const DestEgress& eg, const IpAddress& rip, Pa
     counters_.no_route.add(1);
     return {Verdict::drop, false};
   }
+  if (eg.mtu != 0 && pkt.len > eg.mtu) {
+    // The real server's segment has a smaller MTU than the client's side
+    // and a packet socket does not fragment. As IPVS: a packet that must
+    // not be fragmented (DF, or IPv6) gets the sender an ICMP answer with
+    // the MTU; either way it is dropped.
+    counters_.dr_too_big.add(1);
+    const bool df = pkt.v6() || (pkt.data[6] & 0x40) != 0;
+    if (!df) return {Verdict::drop, false};
+    std::span<std::uint8_t> out(tx_buf_.get(), kTxBufSize);
+    IcmpBuildResult reply = icmp_build_too_big({pkt.data, pkt.len}, eg.mtu, out, {++ip_id_, 64});
+    if (reply.status != IcmpBuildStatus::ok) return {Verdict::drop, false};
+    return send_ip(reply.len, pkt.src, pkt.v6());
+  }
   counters_.direct_routed.add(1);
   PacketResult r{Verdict::drop, false};
   r.transmit = Transmit::frame;

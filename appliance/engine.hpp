@@ -83,6 +83,7 @@ struct EngineCounters {
   Counter tunneled;             // packets sent IP-in-IP to a real server (TUN)
   Counter direct_routed;        // packets sent to a real server's MAC (DR)
   Counter tun_too_big;          // TUN: too big with DF, answered with ICMP (dropped)
+  Counter dr_too_big;           // DR: over the real server's route MTU (dropped; DF: ICMP answer)
   Counter tun_ttl_expired;      // TUN: inner TTL ran out, answered with ICMP (dropped)
   Counter tun_failed;           // TUN: not encapsulable (bad inner, MTU under the minimum)
   Counter no_route;             // TUN: no outer source yet / DR: MAC not resolved (dropped)

@@ -152,10 +152,10 @@ constexpr Plain kEngine[] = {
      "Packets vsd sent itself (TUN, DR, ICMP answers) instead of by queue verdict."},
     {"transmit_errors", "vsd_transmit_errors_total",
      "Packets vsd failed to send itself (see the log for the errno)."}};
-// tun_too_big / tun_ttl_expired: dropped after answering the client with ICMP.
+// tun_too_big / tun_ttl_expired / dr_too_big: dropped (with DF) after answering the client with ICMP.
 // no_route: DR MAC or TUN outer source not known yet.
 constexpr const char* kDropReasons[] = {"no_connection", "no_destination", "table_full",
-                                        "key_collision", "no_route", "tun_too_big",
+                                        "key_collision", "no_route", "tun_too_big", "dr_too_big",
                                         "tun_ttl_expired", "tun_failed"};
 
 // Per NFQUEUE socket: {json key, metric, type, help}.

@@ -40,6 +40,7 @@ nlohmann::json counters_json(const EngineCounters& c) {
           {"tunneled", c.tunneled.get()},
           {"direct_routed", c.direct_routed.get()},
           {"tun_too_big", c.tun_too_big.get()},
+          {"dr_too_big", c.dr_too_big.get()},
           {"tun_ttl_expired", c.tun_ttl_expired.get()},
           {"tun_failed", c.tun_failed.get()},
           {"no_route", c.no_route.get()},

@@ -164,6 +164,34 @@ TEST_F(EngineDirectTest, DirectRoutingSendsTheUnchangedPacketToTheMac) {
   EXPECT_EQ(engine.counters().direct_routed.get(), 1u);
 }
 
+TEST_F(EngineDirectTest, DirectRoutingOverTheSegmentMtuAnswersWithTheMtu) {
+  egress[ip("198.51.100.21")].mtu = 1000;
+  publish();
+  auto syn = PacketSpec{}.from("198.51.100.2", 40010).to("198.51.100.10", 80).flags(SYN).build();
+  ASSERT_EQ(run(syn).transmit, Transmit::frame);
+  auto big = PacketSpec{}.from("198.51.100.2", 40010).to("198.51.100.10", 80).flags(ACK)
+                 .data(std::string(1000, 'x')).build();  // DF set
+  auto r = run(big);
+  EXPECT_EQ(r.verdict, Verdict::drop);
+  ASSERT_EQ(r.transmit, Transmit::ip);
+  EXPECT_EQ(r.tx_dst, ip("198.51.100.2"));
+  auto icmp = sent(r);
+  EXPECT_EQ(icmp[20], 3);
+  EXPECT_EQ(icmp[21], 4);
+  EXPECT_EQ(test::get16(icmp, 26), 1000);  // DR adds no header: the segment's MTU
+  EXPECT_EQ(std::vector<std::uint8_t>(icmp.begin() + 12, icmp.begin() + 16), test::addr_bytes("198.51.100.10"));
+  EXPECT_TRUE(test::icmp_checksum_ok(icmp));
+  // Without DF: dropped, no answer.
+  auto loose = big;
+  loose[6] &= static_cast<std::uint8_t>(~0x40);
+  test::fill_ipv4_header_checksum(loose);
+  r = run(loose);
+  EXPECT_EQ(r.verdict, Verdict::drop);
+  EXPECT_EQ(r.transmit, Transmit::none);
+  EXPECT_EQ(engine.counters().dr_too_big.get(), 2u);
+  EXPECT_EQ(engine.counters().direct_routed.get(), 1u);
+}
+
 TEST_F(EngineDirectTest, DirectRoutingCompletesAPartialChecksum) {
   auto syn = PacketSpec{}.from("198.51.100.2", 40003).to("198.51.100.10", 80).flags(SYN).data("x").build();
   const auto original = syn;

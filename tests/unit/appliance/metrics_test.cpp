@@ -32,7 +32,7 @@ const char* kStatus = R"({
                "unsupported": 3, "no_connection": 4, "no_destination": 0, "table_full": 0,
                "key_collision": 1, "reply_no_connection": 0, "conns_created": 9,
                "conns_expired": 4, "templates_created": 0, "ops_datagrams": 0, "nodest_flushed": 0,
-               "tunneled": 20, "direct_routed": 30, "tun_too_big": 2, "tun_ttl_expired": 0,
+               "tunneled": 20, "direct_routed": 30, "tun_too_big": 2, "dr_too_big": 1, "tun_ttl_expired": 0,
                "tun_failed": 0, "no_route": 5, "icmp_translated": 6, "icmp_passed": 7,
                "transmit_sent": 52, "transmit_errors": 1},
   "queues": [{"queue": 0, "received": 100, "batches": 10, "enobufs": 1, "recv_errors": 0,
@@ -80,6 +80,7 @@ vsd_dropped_packets_total{reason="table_full"} 0
 vsd_dropped_packets_total{reason="key_collision"} 1
 vsd_dropped_packets_total{reason="no_route"} 5
 vsd_dropped_packets_total{reason="tun_too_big"} 2
+vsd_dropped_packets_total{reason="dr_too_big"} 1
 vsd_dropped_packets_total{reason="tun_ttl_expired"} 0
 vsd_dropped_packets_total{reason="tun_failed"} 0
 # HELP vsd_unsupported_packets_total Packets of a protocol vsd does not handle (not TCP, UDP, ICMP, ICMPv6).
