@@ -146,7 +146,7 @@ TEST(Config, UnreadableFile) {
 TEST(Config, ShippedSamplesParse) {
   namespace fs = std::filesystem;
   fs::path root = fs::path(__FILE__).parent_path().parent_path().parent_path().parent_path();
-  for (const char* f : {"etc/vsd.toml", "etc/demo.toml"}) {
+  for (const char* f : {"etc/vsd.toml", "etc/demo.toml", "etc/demo-dr.toml"}) {
     auto r = load_config_file((root / f).string());
     EXPECT_TRUE(r.config) << f << ": " << (r.errors.empty() ? "" : r.errors[0].to_string());
   }
