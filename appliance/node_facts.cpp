@@ -2,6 +2,7 @@
 
 #include <fstream>
 
+#include "appliance/sysctl_guard.hpp"
 #include "arp/rtnl.hpp"
 
 namespace vsd {
@@ -25,10 +26,7 @@ bool gather_node_facts(NodeFacts* out, std::string* error, std::string proc_sys)
     return f;
   };
   out->sysctl = [root = std::move(proc_sys)](const std::string& key) -> std::optional<std::string> {
-    // sysctl(8) spelling: '.' separates, '/' stands for a '.' in a name.
-    std::string path = root + "/";
-    for (char c : key) path += c == '.' ? '/' : (c == '/' ? '.' : c);
-    std::ifstream in(path);
+    std::ifstream in(sysctl_path(root, key));
     std::string value;
     if (!in || !std::getline(in, value)) return std::nullopt;
     return value;

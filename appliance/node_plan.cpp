@@ -166,10 +166,17 @@ std::vector<IpAddress> realserver_vips(const Config& c, const NodeFacts& f) {
   return out;
 }
 
-bool realserver_needs_decap(const Config& c, const NodeFacts& f) {
+std::vector<IpAddress> realserver_tunnel_addresses(const Config& c, const NodeFacts& f) {
+  std::vector<IpAddress> out;
   for (const auto& h : reals_here(c, f))
-    if (h.real->forward == ForwardMethod::tun) return true;
-  return false;
+    if (h.real->forward == ForwardMethod::tun &&
+        std::find(out.begin(), out.end(), h.at->addr) == out.end())
+      out.push_back(h.at->addr);
+  return out;
+}
+
+bool realserver_needs_decap(const Config& c, const NodeFacts& f) {
+  return !realserver_tunnel_addresses(c, f).empty();
 }
 
 namespace {

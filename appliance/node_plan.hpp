@@ -69,6 +69,9 @@ RoleDecision decide_role(const Config&, const NodeFacts&, std::optional<Role> re
 // addresses is a TUN or DR real server; for fwmark services their members'
 // addresses.
 std::vector<IpAddress> realserver_vips(const Config&, const NodeFacts&);
+// This node's addresses that are forward = "tun" real servers, in file
+// order without duplicates: IP-in-IP to them is decapsulated here.
+std::vector<IpAddress> realserver_tunnel_addresses(const Config&, const NodeFacts&);
 // Some real server on this node is forward = "tun": it must decapsulate.
 bool realserver_needs_decap(const Config&, const NodeFacts&);
 

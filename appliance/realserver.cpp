@@ -19,15 +19,7 @@ namespace vsd {
 RealServer::RealServer(Config config, NodeFacts facts)
     : config_(std::move(config)), facts_(std::move(facts)) {
   vips_ = realserver_vips(config_, facts_);
-  for (const auto& s : config_.services)
-    for (const auto& r : s.reals) {
-      if (r.forward != ForwardMethod::tun) continue;
-      bool mine = std::any_of(facts_.addresses.begin(), facts_.addresses.end(),
-                              [&](const NodeAddress& a) { return a.addr == r.address.addr; });
-      if (mine && std::find(tunnel_addrs_.begin(), tunnel_addrs_.end(), r.address.addr) ==
-                      tunnel_addrs_.end())
-        tunnel_addrs_.push_back(r.address.addr);
-    }
+  tunnel_addrs_ = realserver_tunnel_addresses(config_, facts_);
 }
 
 RealServer::~RealServer() { teardown(); }

@@ -7,13 +7,13 @@
 
 namespace vsd {
 
-std::string SysctlGuard::path_of(const std::string& key) const {
-  // sysctl(8) spelling: '.' separates, '/' stands for a '.' inside a name
-  // (net.ipv4.conf.eth0/100.rp_filter is conf/eth0.100/rp_filter).
-  std::string rel;
-  for (char c : key) rel += c == '.' ? '/' : (c == '/' ? '.' : c);
-  return root_ + "/" + rel;
+std::string sysctl_path(const std::string& root, const std::string& key) {
+  std::string path = root + "/";
+  for (char c : key) path += c == '.' ? '/' : (c == '/' ? '.' : c);
+  return path;
 }
+
+std::string SysctlGuard::path_of(const std::string& key) const { return sysctl_path(root_, key); }
 
 bool SysctlGuard::read(const std::string& key, std::string* value) const {
   std::ifstream in(path_of(key));

@@ -8,6 +8,11 @@
 
 namespace vsd {
 
+// The file under `root` (/proc/sys) for a key in sysctl(8) spelling: '.'
+// separates, '/' stands for a '.' inside a name (net.ipv4.conf.eth0/100.rp_filter
+// is conf/eth0.100/rp_filter).
+std::string sysctl_path(const std::string& root, const std::string& key);
+
 class SysctlGuard {
  public:
   explicit SysctlGuard(std::string root = "/proc/sys") : root_(std::move(root)) {}

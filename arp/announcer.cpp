@@ -4,7 +4,6 @@
 
 #include <array>
 #include <boost/asio/steady_timer.hpp>
-#include <cstdio>
 #include <fstream>
 #include <set>
 
@@ -14,13 +13,6 @@
 namespace vsd::arp {
 
 namespace announcer_detail {
-
-std::string mac_to_string(const MacAddress& mac) {
-  char text[18];
-  std::snprintf(text, sizeof text, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3],
-                mac[4], mac[5]);
-  return text;
-}
 
 const char* announcement_name(const IpAddress& vip) {
   return vip.is_v4() ? "gratuitous ARP" : "unsolicited neighbour advertisement";
@@ -43,7 +35,6 @@ std::string not_held_line(const IpAddress& vip, const std::vector<std::string>& 
 }  // namespace announcer_detail
 
 using announcer_detail::announcement_name;
-using announcer_detail::mac_to_string;
 
 // Owned jointly by the Announcer and its pending bursts, so a burst outliving
 // the Announcer (its handler already queued) still has a socket and a log.

@@ -70,8 +70,6 @@ class Announcer {
 
 namespace announcer_detail {
 
-// "00:00:5e:00:53:01"
-std::string mac_to_string(const MacAddress& mac);
 // "gratuitous ARP" or "unsolicited neighbour advertisement"
 const char* announcement_name(const IpAddress& vip);
 // The warn line for a VIP that no Ethernet interface holds; `not_ethernet`

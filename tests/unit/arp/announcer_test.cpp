@@ -35,7 +35,7 @@ bool contains(const std::string& text, const char* needle) {
 }
 
 TEST(AnnouncerText, MacAndWarnings) {
-  EXPECT_EQ(announcer_detail::mac_to_string({0x02, 0xab, 0x00, 0x5e, 0x53, 0xff}),
+  EXPECT_EQ(mac_to_string({0x02, 0xab, 0x00, 0x5e, 0x53, 0xff}),
             "02:ab:00:5e:53:ff");
   EXPECT_EQ(announcer_detail::not_held_line(ip("198.51.100.250"), {}),
             "VIP 198.51.100.250 is on no Ethernet interface of this node, so nothing announces "
