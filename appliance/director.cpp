@@ -163,15 +163,13 @@ int Director::run() {
                    to_string(r.forward), r.weight, r.check ? " (health checked)" : "");
   try {
     apply_node_settings();
-    refresh_egress();  // DR/TUN: routes and MACs before the first packet
-    // A fresh director has no MAC for its DR real servers yet: give ARP/ND
-    // up to a second, so the first clients' SYNs are not dropped (no_route)
-    // and retransmitted a second later. Unreachable ones are logged and
-    // keep being resolved in the background.
-    for (int round = 0; round < 10 && egress_unresolved(); ++round) {
+    // DR/TUN: routes and MACs before the first packet. A fresh director has
+    // no MAC for its DR real servers yet: give ARP/ND up to a second, so the
+    // first clients' SYNs are not dropped (no_route) and retransmitted a
+    // second later. Unreachable ones are logged and keep being resolved in
+    // the background.
+    for (int round = 0; refresh_egress() && round < 10; ++round)
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      refresh_egress();
-    }
     open_queues_and_rules();
     announce_vips({});
     control_ = std::make_unique<ControlServer>(

@@ -44,7 +44,9 @@ class Director {
   // director_network.cpp: the node's sysctls, the DR/TUN real servers' way
   // out (routes, neighbours), and the gratuitous ARP for the VIPs.
   void apply_node_settings();
-  void refresh_egress();
+  // Re-reads every DR/TUN real server's route and MAC, publishes changes,
+  // re-arms its timer; true while one of them has no MAC / outer source.
+  bool refresh_egress();
   // Announces `vips` (all of the config's when empty); returns how many.
   std::size_t announce_vips(std::vector<IpAddress> vips);
   void announce_added_vips(const Config& before);
@@ -92,7 +94,6 @@ class Director {
   std::uint64_t tx_errors_reported_ = 0;
   std::map<IpAddress, unsigned> unresolved_rounds_;  // DR real server -> rounds without a MAC
   void report_transmit_errors();
-  bool egress_unresolved() const;  // a DR/TUN real server without MAC / outer source
   std::unique_ptr<arp::Announcer> announcer_;
   void check_quorum(const Config& effective);
   nfq::Transmitter transmitter_;  // before data_plane_: it outlives the data thread

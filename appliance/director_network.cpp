@@ -9,15 +9,12 @@
 
 #include "appliance/director.hpp"
 #include "arp/announcer.hpp"
+#include "arp/garp_frame.hpp"
 #include "arp/rtnl.hpp"
 
 namespace vsd {
 
 namespace {
-
-std::string mac_text(const std::array<std::uint8_t, 6>& m) {
-  return fmt::format("{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", m[0], m[1], m[2], m[3], m[4], m[5]);
-}
 
 std::vector<IpAddress> config_vips(const Config& c) {
   std::vector<IpAddress> out;
@@ -47,9 +44,10 @@ void Director::apply_node_settings() {
   }
 }
 
-void Director::refresh_egress() {
+bool Director::refresh_egress() {
   EgressTable next;
-  bool unresolved = false;
+  bool unresolved = false;  // worth asking again soon (no route, MAC being resolved)
+  bool missing = false;     // some DR/TUN real server has no MAC / outer source now
   std::set<IpAddress> done;
   for (const auto& s : config_.services)
     for (const auto& r : s.reals) {
@@ -78,7 +76,7 @@ void Director::refresh_egress() {
           e.mac = mac;
           e.mac_known = true;
           unresolved_rounds_.erase(rip);
-          note = fmt::format("DR real server {} at {} on {}", rip.to_string(), mac_text(mac), ri.ifname);
+          note = fmt::format("DR real server {} at {} on {}", rip.to_string(), arp::mac_to_string(mac), ri.ifname);
           // vsd's frames bypass the neighbour table, so the kernel never
           // confirms a STALE entry by itself; this makes it probe (a
           // REACHABLE or static entry is left alone) and a changed MAC is
@@ -113,6 +111,7 @@ void Director::refresh_egress() {
           spdlog::info("{}", note);
         egress_note_[rip] = note;
       }
+      missing |= r.forward == ForwardMethod::dr ? !e.mac_known : e.tunnel_source.is_unspecified();
       next[rip] = e;
     }
   if (next != egress_) {
@@ -125,18 +124,7 @@ void Director::refresh_egress() {
   egress_timer_.async_wait([this](boost::system::error_code ec) {
     if (!ec) refresh_egress();
   });
-}
-
-bool Director::egress_unresolved() const {
-  for (const auto& s : config_.services)
-    for (const auto& r : s.reals) {
-      if (r.forward == ForwardMethod::nat) continue;
-      auto it = egress_.find(r.address.addr);
-      if (it == egress_.end()) return true;
-      if (r.forward == ForwardMethod::dr ? !it->second.mac_known : it->second.tunnel_source.is_unspecified())
-        return true;
-    }
-  return false;
+  return missing;
 }
 
 // The data path counts its send failures (no log there: one line per packet
