@@ -138,7 +138,6 @@ class Reader {
   std::string file_;
 };
 
-
 void read_real(Reader& r, const toml::table& t, ServiceConfig& svc, std::optional<bool> v4,
                const std::optional<health::CheckOverrides>& service_check) {
   RealServerConfig real;
