@@ -8,7 +8,7 @@
 #include <set>
 
 #include "arp/packet_socket_sender.hpp"
-#include "arp/rtnl.hpp"
+#include "nfq/rtnl_socket.hpp"
 
 namespace vsd::arp {
 
@@ -114,9 +114,9 @@ struct Target {
 std::size_t Announcer::announce(const std::vector<IpAddress>& vips, const AnnounceOptions& opts) {
   const Log& log = shared_->log;
   if (vips.empty()) return 0;
-  std::vector<LocalAddress> addrs;
+  std::vector<rtnl::LocalAddress> addrs;
   std::string error;
-  if (!local_addresses(&addrs, &error)) {
+  if (!rtnl::local_addresses(&addrs, &error)) {
     log(kWarn, "cannot announce the VIPs: " + error);
     return 0;
   }

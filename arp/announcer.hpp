@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "arp/garp_frame.hpp"
-#include "forwarders/ip_address.hpp"
+#include "net/ip_address.hpp"
 
 namespace vsd::arp {
 

@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "forwarders/ip_address.hpp"
+#include "net/ip_address.hpp"
 
 namespace vsd::arp {
 

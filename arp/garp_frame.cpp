@@ -1,18 +1,11 @@
 #include "arp/garp_frame.hpp"
 
-#include <cstdio>
 #include <cstring>
 
 #include "forwarders/checksum.hpp"
 
 namespace vsd::arp {
 
-std::string mac_to_string(const MacAddress& mac) {
-  char text[18];
-  std::snprintf(text, sizeof text, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3],
-                mac[4], mac[5]);
-  return text;
-}
 namespace {
 
 constexpr std::uint16_t kEthTypeArp = 0x0806, kEthTypeIpv6 = 0x86dd;

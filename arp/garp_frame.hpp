@@ -16,13 +16,10 @@
 #include <span>
 #include <string>
 
-#include "forwarders/ip_address.hpp"
+#include "net/ip_address.hpp"
+#include "net/mac_address.hpp"
 
 namespace vsd::arp {
-
-using MacAddress = std::array<std::uint8_t, 6>;
-// "00:00:5e:00:53:01"
-std::string mac_to_string(const MacAddress& mac);
 
 inline constexpr std::size_t kGarpFrameLen = 14 + 28;                // Ethernet + ARP
 inline constexpr std::size_t kUnsolicitedNaFrameLen = 14 + 40 + 32;  // Ethernet + IPv6 + NA + option

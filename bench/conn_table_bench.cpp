@@ -5,7 +5,7 @@
 
 #include <random>
 
-#include "appliance/conn_table.hpp"
+#include "appliance/core/conn_table.hpp"
 
 namespace {
 

@@ -4,7 +4,7 @@
 # Every load run is bounded by `secs` (wrk -d, iperf3 -t) plus a timeout.
 
 [ "$(id -u)" = 0 ] || { echo "bench: run as root" >&2; exit 1; }
-export VSD_BIN=${VSD_BIN:-$PWD/build/appliance/vsd} VSADM_BIN=${VSADM_BIN:-$PWD/build/appliance/vsadm}
+export VSD_BIN=${VSD_BIN:-$PWD/build/appliance/daemon/vsd} VSADM_BIN=${VSADM_BIN:-$PWD/build/appliance/vsadm/vsadm}
 [ -x "$VSD_BIN" ] || { echo "bench: build first (cmake -S . -B build -G Ninja && ninja -C build)" >&2; exit 1; }
 # The benchmarks' own tools (not needed by the tests): nginx for the real
 # servers, conntrack to flush the DNAT baseline's state. policy-rc.d keeps

@@ -6,8 +6,8 @@
 #include <random>
 
 #include "appliance/clock.hpp"
-#include "appliance/scheduler.hpp"
-#include "appliance/scheduler_registry.hpp"
+#include "appliance/core/scheduler.hpp"
+#include "appliance/core/scheduler_registry.hpp"
 
 namespace {
 

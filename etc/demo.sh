@@ -26,7 +26,7 @@ bash .ci/install-deps.sh
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 ninja -C build vsd vsadm
 
-export VSD_BIN="$here/build/appliance/vsd" VSADM_BIN="$here/build/appliance/vsadm"
+export VSD_BIN="$here/build/appliance/daemon/vsd" VSADM_BIN="$here/build/appliance/vsadm/vsadm"
 export TOPO_PREFIX=vsddemo
 source tests/integration/lib/topology.sh
 if [ "$keep" = 0 ]; then trap topo_down EXIT; fi

@@ -30,7 +30,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "forwarders/ip_address.hpp"
+#include "net/ip_address.hpp"
 #include "forwarders/packet_view.hpp"
 
 namespace vsd {

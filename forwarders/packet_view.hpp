@@ -7,7 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "forwarders/ip_address.hpp"
+#include "net/ip_address.hpp"
 
 namespace vsd {
 

@@ -20,7 +20,7 @@
 #include <cstdint>
 #include <span>
 
-#include "forwarders/ip_address.hpp"
+#include "net/ip_address.hpp"
 
 namespace vsd {
 

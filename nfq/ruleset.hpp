@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "forwarders/ip_address.hpp"
+#include "net/ip_address.hpp"
 
 namespace vsd::nfq {
 

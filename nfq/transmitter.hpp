@@ -20,7 +20,7 @@
 #include <mutex>
 #include <string>
 
-#include "forwarders/ip_address.hpp"
+#include "net/ip_address.hpp"
 
 namespace vsd::nfq {
 

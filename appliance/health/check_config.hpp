@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "appliance/health/digest.hpp"
-#include "forwarders/ip_address.hpp"
+#include "net/ip_address.hpp"
 
 namespace vsd::health {
 

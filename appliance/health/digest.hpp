@@ -3,7 +3,6 @@
 // algorithm follows from the length: 32 hex digits MD5, 64 hex digits SHA-256.
 #pragma once
 
-#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -23,25 +22,5 @@ struct Digest {
 };
 
 const char* to_string(Digest::Algorithm);  // "md5" / "sha256"
-
-// Streams bytes into a digest, so a body is never buffered whole.
-class Hasher {
- public:
-  explicit Hasher(Digest::Algorithm algorithm);
-  ~Hasher();
-  Hasher(Hasher&&) noexcept;
-  Hasher& operator=(Hasher&&) noexcept;
-  Hasher(const Hasher&) = delete;
-  Hasher& operator=(const Hasher&) = delete;
-
-  void update(std::string_view bytes);
-  std::string final_hex();  // lower-case hex; the hasher is spent afterwards
-
- private:
-  struct Impl;
-  std::unique_ptr<Impl> impl_;
-};
-
-std::string hex_digest(Digest::Algorithm algorithm, std::string_view bytes);
 
 }  // namespace vsd::health

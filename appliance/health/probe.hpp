@@ -11,7 +11,7 @@
 #include "appliance/asio.hpp"
 #include "appliance/health/check_config.hpp"
 #include "appliance/health/probe_result.hpp"
-#include "forwarders/ip_address.hpp"
+#include "net/ip_address.hpp"
 
 namespace boost::asio::ssl {
 class context;

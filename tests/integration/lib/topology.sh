@@ -22,8 +22,8 @@
 # trap, so topo_down removes the namespaces then too.
 trap 'exit 130' INT
 trap 'exit 143' TERM
-: "${VSD_BIN:=build/appliance/vsd}"
-: "${VSADM_BIN:=build/appliance/vsadm}"
+: "${VSD_BIN:=build/appliance/daemon/vsd}"
+: "${VSADM_BIN:=build/appliance/vsadm/vsadm}"
 TOPO_DIR="/tmp/${TOPO_PREFIX}-topo"
 TOPO_RS=0
 VIP4=192.0.2.10

@@ -14,7 +14,7 @@
 #include <chrono>
 #include <cstring>
 
-#include "arp/rtnl.hpp"
+#include "nfq/rtnl_socket.hpp"
 #include "veth_peer.hpp"
 
 namespace vsd::arp {
@@ -153,9 +153,9 @@ int announce_checks() {
   Lines lines;
   std::string error;
   bool existed = false;
-  REQUIRE(address_add(vsdt0, ip("192.0.2.10"), 32, &existed, &error), 1);
-  REQUIRE(address_add(vsdt0, ip("2001:db8::10"), 128, &existed, &error), 2);
-  REQUIRE(address_add(lo, ip("203.0.113.7"), 32, &existed, &error), 3);
+  REQUIRE(rtnl::address_add(vsdt0, ip("192.0.2.10"), 32, &existed, &error), 1);
+  REQUIRE(rtnl::address_add(vsdt0, ip("2001:db8::10"), 128, &existed, &error), 2);
+  REQUIRE(rtnl::address_add(lo, ip("203.0.113.7"), 32, &existed, &error), 3);
   int cap = -1;
   REQUIRE(peer.in([&] { return (cap = capture_socket(test::kPeerIf)) >= 0 ? 0 : 1; }) == 0, 4);
   drain(cap);  // what the link carried so far

@@ -11,7 +11,7 @@
 #include <string>
 
 #include "appliance/asio.hpp"
-#include "forwarders/ip_address.hpp"
+#include "net/ip_address.hpp"
 
 namespace vsd::health::testing {
 

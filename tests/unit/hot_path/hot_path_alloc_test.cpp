@@ -8,9 +8,10 @@
 #include <cstdlib>
 #include <new>
 
-#include "appliance/engine.hpp"
+#include "appliance/core/engine.hpp"
 #include "nfq/queue_message.hpp"
 #include "packet_builder.hpp"
+#include "core/spec_builder.hpp"
 
 namespace {
 std::atomic<std::uint64_t> g_allocations{0};
@@ -44,26 +45,12 @@ namespace {
 using test::PacketSpec;
 
 TEST(HotPath, NoAllocationPerPacket) {
-  auto cfg = parse_config(R"(
-[[service]]
-address = "192.0.2.10:80"
-scheduler = "wrr"
-[[service.real]]
-address = "203.0.113.11:8000"
-weight = 3
-[[service.real]]
-address = "203.0.113.12:8000"
-[[service]]
-address = "[2001:db8::10]:53"
-protocol = "udp"
-scheduler = "wlc"
-[[service.real]]
-address = "[2001:db8:2::11]"
-)", "alloc.toml");
-  ASSERT_TRUE(cfg.config);
+  const SnapshotSpec spec = test::snapshot(
+      {test::service("192.0.2.10:80").scheduler("wrr").real("203.0.113.11:8000", 3).real("203.0.113.12:8000"),
+       test::service("[2001:db8::10]:53").udp().scheduler("wlc").real("[2001:db8:2::11]")});
   FakeClock clock;
   Engine engine(100000, clock);
-  engine.publish(build_snapshot(*cfg.config, nullptr));
+  engine.publish(build_snapshot(spec, nullptr));
   nfq::VerdictBatch verdicts(64);
 
   // Prebuilt packets: building them allocates, processing must not.
@@ -113,34 +100,19 @@ address = "[2001:db8:2::11]"
 // The same for VS-TUN (encapsulation and the too-big answer), VS-DR and
 // ICMP errors about connections.
 TEST(HotPath, NoAllocationPerPacketForTunDrAndIcmp) {
-  auto cfg = parse_config(R"(
-[[service]]
-address = "192.0.2.10:80"
-scheduler = "rr"
-[[service.real]]
-address = "203.0.113.11"
-forward = "tun"
-[[service]]
-address = "198.51.100.10:80"
-scheduler = "rr"
-[[service.real]]
-address = "198.51.100.21"
-forward = "dr"
-)", "alloc.toml");
-  ASSERT_TRUE(cfg.config);
   FakeClock clock;
   Engine engine(100000, clock);
-  EgressTable egress;
   DestEgress tun;
   tun.tunnel_source = *IpAddress::parse("192.0.2.1");
   tun.mtu = 600;  // the 1000-byte packets below are too big
-  egress[*IpAddress::parse("203.0.113.11")] = tun;
   DestEgress dr;
   dr.ifindex = 3;
   dr.mac = {2, 0, 0, 0, 0, 0x21};
   dr.mac_known = true;
-  egress[*IpAddress::parse("198.51.100.21")] = dr;
-  engine.publish(build_snapshot(*cfg.config, nullptr, nullptr, &egress));
+  const SnapshotSpec spec = test::snapshot(
+      {test::service("192.0.2.10:80").scheduler("rr").real("203.0.113.11", 1, ForwardMethod::tun).egress(tun),
+       test::service("198.51.100.10:80").scheduler("rr").real("198.51.100.21", 1, ForwardMethod::dr).egress(dr)});
+  engine.publish(build_snapshot(spec, nullptr));
 
   std::vector<std::vector<std::uint8_t>> packets;
   const std::string big(1000, 'x');

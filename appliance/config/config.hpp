@@ -1,0 +1,148 @@
+// vsd's configuration: one TOML file whose names map to ipvsadm's options.
+// A file is accepted whole or refused whole: every error is reported as
+// FILE:LINE:COL: reason, and nothing of a refused file is applied.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "appliance/health/check_config.hpp"
+#include "appliance/health/check_config_toml.hpp"
+#include "appliance/types.hpp"
+#include "net/ip_address.hpp"
+
+namespace vsd {
+
+struct SourceLocation {
+  std::string file;
+  int line = 0, column = 0;
+};
+
+struct RealServerConfig {
+  Endpoint address;  // port 0: the service's port
+  std::uint32_t weight = 1;
+  ForwardMethod forward = ForwardMethod::nat;
+  // ipvsadm -x / -y: above `upper_threshold` connections (active+inactive)
+  // the server takes no new ones until it is below `lower_threshold`.
+  // 0 = no limit; lower 0 with an upper set means 3/4 of the upper (IPVS).
+  std::uint32_t upper_threshold = 0;
+  std::uint32_t lower_threshold = 0;
+  // Its health check: the service's [service.check] with this server's
+  // [service.real.check] keys on top; nullopt = no check (always up).
+  std::optional<health::CheckConfig> check;
+  SourceLocation where;
+};
+
+struct ServiceConfig {
+  Endpoint address;                 // port 0: every port of the VIP (needs persistence)
+  std::uint32_t fwmark = 0;         // ipvsadm -f: a firewall-mark service (address unset)
+  // fwmark services: the VIP:port pairs vsd marks in nftables (a named set)
+  // and diverts; empty = the operator marks packets with their own rules.
+  std::vector<Endpoint> members;
+  Protocol protocol = Protocol::tcp;
+  std::string scheduler = "wlc";  // ipvsadm's default
+  // Scheduler flags (ipvsadm -b): "mh-fallback", "mh-port", "sh-fallback", "sh-port".
+  std::vector<std::string> scheduler_flags;
+  std::uint32_t persistent = 0;     // ipvsadm -p: template timeout in seconds, 0 = off
+  // ipvsadm -M: prefix length clients are grouped by for persistence
+  // (IPv4 255.255.255.0 = 24); 32 for IPv4 and 128 for IPv6 when unset.
+  std::uint8_t persistence_netmask = 0;
+  bool ops = false;                 // ipvsadm -o: one-packet scheduling (UDP)
+  // keepalived's sorry_server: takes new connections only while no real
+  // server of the service is healthy. Port 0 = the service's port.
+  std::optional<Endpoint> sorry_server;
+  // keepalived's quorum: the sum of the healthy real servers' weights; below
+  // quorum - hysteresis the service has lost it (quorum_down runs), at
+  // quorum + hysteresis it has it again (quorum_up runs). 0 = no quorum.
+  std::uint32_t quorum = 0, hysteresis = 0;
+  std::string quorum_up, quorum_down;
+  // VS-TUN: the outer source of the IP-in-IP packets; unset = the
+  // director's address on the route to each real server.
+  std::optional<IpAddress> tunnel_source;
+  // [service.check]: the defaults a real server added later (vsadm -a) gets.
+  std::optional<health::CheckOverrides> check_defaults;
+  std::vector<RealServerConfig> reals;
+  SourceLocation where;
+
+  bool is_fwmark() const { return fwmark != 0; }
+};
+
+struct DirectorConfig {
+  std::uint16_t queue = 0;
+  std::uint16_t queues = 1;
+  bool fail_open = false;
+  std::uint32_t max_connections = 1048576;
+  // IPVS sysctls of the same names: drop the connections of a removed real
+  // server at once; expire a persistence template whose server is quiesced.
+  bool expire_nodest_conn = false;
+  bool expire_quiescent_template = false;
+};
+
+struct TimeoutConfig {
+  std::uint32_t tcp = 900, tcpfin = 120, udp = 300;
+};
+
+struct ControlConfig {
+  std::string socket = "/run/vsd/vsd.sock";
+};
+
+// Prometheus text exposition (GET /metrics): "127.0.0.1:9100" or
+// "[::1]:9100"; empty = off.
+struct MetricsConfig {
+  std::string listen;
+};
+
+// The director's gratuitous ARP / unsolicited NA for its VIPs (at start,
+// for a new VIP, on `vsadm --garp`), as keepalived's garp_master_repeat.
+// How a DR/TUN real server keeps quiet about the VIPs on its lo.
+//  both:   nft table arp vsd_rs (readable in `nft list ruleset`: requests
+//          for a VIP dropped, no ARP with a VIP as sender) and the
+//          arp_ignore=1 / arp_announce=2 sysctls. The sysctls are not
+//          optional with nft: only arp_announce=2 makes the kernel pick the
+//          interface's address as ARP sender for a reply sourced from the
+//          VIP; nft could only drop that ARP, leaving the reply unsent.
+//  sysctl: the sysctls alone (the classic LVS setup), no nft table.
+enum class ArpHiding { both, sysctl };
+const char* to_string(ArpHiding);
+struct ArpConfig {
+  std::uint32_t garp_repeat = 3;        // announcements per VIP (0 = none)
+  std::uint32_t garp_interval_ms = 200; // between two of them
+  ArpHiding hiding = ArpHiding::both;   // real-server role
+};
+struct LogConfig {
+  std::string level = "info";
+};
+
+struct Config {
+  DirectorConfig director;
+  TimeoutConfig timeouts;
+  ControlConfig control;
+  MetricsConfig metrics;
+  ArpConfig arp;
+  LogConfig log;
+  std::vector<ServiceConfig> services;
+};
+
+struct ConfigError {
+  SourceLocation where;
+  std::string reason;
+  std::string to_string() const;  // "FILE:LINE:COL: reason"
+};
+
+struct ConfigResult {
+  std::optional<Config> config;  // set iff errors is empty
+  std::vector<ConfigError> errors;
+};
+
+ConfigResult parse_config(std::string_view text, std::string_view file_name);
+// How logs and errors name a service and a real server, ipvsadm's way:
+// "TCP 192.0.2.10:80" / "FWM 7", and RIP:PORT with the service's port
+// when the real server has none.
+std::string service_label(const ServiceConfig& s);
+std::string real_label(const ServiceConfig& s, const RealServerConfig& r);
+ConfigResult load_config_file(const std::string& path);
+
+}  // namespace vsd

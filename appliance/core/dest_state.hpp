@@ -1,0 +1,69 @@
+// Per real server and per service run-time state that outlives a services
+// snapshot: counters survive a reload or a vsadm edit of an unchanged server.
+// One writer (the data-path thread) and many readers (control plane), so the
+// counters are relaxed atomics written with load+store (no locked RMW).
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+
+#include "appliance/core/rate_estimator.hpp"
+#include "net/ip_address.hpp"
+
+namespace vsd {
+
+struct Counter {
+  std::atomic<std::uint64_t> value{0};
+  void add(std::uint64_t n) { value.store(value.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
+  void sub(std::uint64_t n) { value.store(value.load(std::memory_order_relaxed) - n, std::memory_order_relaxed); }
+  std::uint64_t get() const { return value.load(std::memory_order_relaxed); }
+  void reset() { value.store(0, std::memory_order_relaxed); }
+};
+
+// How a VS-DR / VS-TUN packet leaves toward a real server: read from the
+// kernel's routes and neighbours by the control plane (a changed value
+// publishes a new snapshot), never by the data path. Unused for NAT.
+struct DestEgress {
+  IpAddress tunnel_source;  // TUN outer source; unspecified = no route yet
+  std::uint32_t mtu = 0;    // route MTU toward the real server (TUN, DR); 0 = unchecked
+  int ifindex = 0;          // DR: the interface on the shared segment
+  std::array<std::uint8_t, 6> mac{};  // DR: the real server's MAC
+  bool mac_known = false;
+  bool operator==(const DestEgress&) const = default;
+};
+
+// ipvsadm --stats columns.
+struct TrafficCounters {
+  Counter conns, inpkts, outpkts, inbytes, outbytes;
+};
+
+struct ServiceState {
+  TrafficCounters traffic;
+  RateEstimate rates;  // control-plane thread only
+};
+
+struct DestState {
+  explicit DestState(std::shared_ptr<ServiceState> svc) : service(std::move(svc)) {}
+  std::shared_ptr<ServiceState> service;  // the service this real server belongs to
+  TrafficCounters traffic;
+  RateEstimate rates;      // control-plane thread only
+  Counter active_conns;    // ipvsadm ActiveConn: TCP in ESTABLISHED
+  Counter inactive_conns;  // ipvsadm InActConn: every other entry
+  Counter persistent_conns; // ipvsadm PersistConn: templates pointing here
+  // IPVS IP_VS_DEST_F_OVERLOAD: over the upper threshold, no new connections
+  // until under the lower one. Written by the data path, read by schedulers.
+  std::atomic<bool> overloaded{false};
+  // Set by the data path when a new snapshot no longer has this server
+  // (IPVS: not IP_VS_DEST_F_AVAILABLE); its connections may still run.
+  std::atomic<bool> removed{false};
+  // ipvsadm -x / -y, copied from the snapshot by the data path (0 = none).
+  std::atomic<std::uint32_t> upper_threshold{0}, lower_threshold{0};
+  // The snapshot's DestEgress, copied by the data path when it adopts a
+  // snapshot (it reads it per packet of a DR/TUN connection); data-path
+  // thread only.
+  DestEgress egress;
+};
+
+}  // namespace vsd

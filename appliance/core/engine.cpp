@@ -1,0 +1,533 @@
+#include "appliance/core/engine.hpp"
+
+#include <netinet/in.h>
+
+#include "forwarders/icmp_builder.hpp"
+#include "forwarders/icmp_nat.hpp"
+#include "forwarders/tun_rewriter.hpp"
+
+namespace vsd {
+namespace {
+
+constexpr std::uint8_t kTcpSyn = 0x02, kTcpAck = 0x10;
+
+bool is_syn(const PacketView& p) { return (p.tcp_flags & (kTcpSyn | kTcpAck)) == kTcpSyn; }
+
+// Persistence templates live in the connection table under a protocol no
+// real packet carries (IPVS flags them IP_VS_CONN_F_TEMPLATE instead):
+// 0x80|proto for VIP services, 0 (IPVS's IPPROTO_IP) for fwmark services,
+// so one template spans TCP and UDP of a mark.
+struct TemplateKey {
+  std::uint8_t proto;
+  IpAddress caddr, vaddr;
+  std::uint16_t vport;
+};
+
+IpAddress masked(const IpAddress& a, std::uint8_t prefix) {
+  // v4-mapped: the prefix counts from the IPv4 address's first bit.
+  unsigned bits = a.is_v4() ? 96u + prefix : prefix;
+  IpAddress out = a;
+  for (unsigned i = 0; i < 16; ++i) {
+    unsigned keep = bits >= (i + 1) * 8 ? 8 : (bits > i * 8 ? bits - i * 8 : 0);
+    out.bytes[i] &= static_cast<std::uint8_t>(keep == 8 ? 0xff : (0xff00u >> keep) & 0xff);
+  }
+  return out;
+}
+
+TemplateKey template_key(const ServiceView& svc, const PacketView& pkt) {
+  TemplateKey k;
+  k.caddr = masked(pkt.src, svc.netmask);
+  if (svc.fwmark) {
+    const std::uint8_t m[4] = {static_cast<std::uint8_t>(svc.fwmark >> 24),
+                               static_cast<std::uint8_t>(svc.fwmark >> 16),
+                               static_cast<std::uint8_t>(svc.fwmark >> 8),
+                               static_cast<std::uint8_t>(svc.fwmark)};
+    k.proto = 0;
+    k.vaddr = IpAddress::v4(m);
+    k.vport = 0;
+  } else {
+    k.proto = static_cast<std::uint8_t>(0x80 | pkt.l4proto);
+    k.vaddr = pkt.dst;
+    k.vport = svc.vip.port == 0 ? 0 : pkt.dport;  // port-0 service: one template for all ports
+  }
+  return k;
+}
+
+std::uint64_t total_conns(const DestState& d) { return d.active_conns.get() + d.inactive_conns.get(); }
+
+// IPVS ip_vs_bind_dest / ip_vs_unbind_dest overload rules.
+void check_overload_on_bind(DestState& d) {
+  std::uint32_t upper = d.upper_threshold.load(std::memory_order_relaxed);
+  if (upper && total_conns(d) >= upper) d.overloaded.store(true, std::memory_order_relaxed);
+}
+
+void check_overload_on_unbind(DestState& d) {
+  if (!d.overloaded.load(std::memory_order_relaxed)) return;
+  std::uint32_t upper = d.upper_threshold.load(std::memory_order_relaxed);
+  std::uint32_t lower = d.lower_threshold.load(std::memory_order_relaxed);
+  std::uint64_t total = total_conns(d);
+  bool clear = lower ? total < lower : (upper ? total * 4 < std::uint64_t{upper} * 3 : true);
+  if (clear) d.overloaded.store(false, std::memory_order_relaxed);
+}
+
+}  // namespace
+
+Engine::Engine(std::uint32_t max_connections, const Clock& clock)
+    : clock_(clock), conns_(max_connections), tx_buf_(new std::uint8_t[kTxBufSize]) {
+  current_ = std::make_shared<const ServiceSnapshot>();
+  published_.store(current_);
+}
+
+void Engine::publish(std::shared_ptr<const ServiceSnapshot> snapshot) {
+  published_.store(std::move(snapshot));
+}
+
+void Engine::begin_batch() {
+  // Swapping a shared_ptr copy does not allocate; an old snapshot is freed
+  // here only when the control plane replaced it (rare).
+  auto latest = published_.load(std::memory_order_acquire);
+  if (latest != current_) adopt_snapshot(std::move(latest));
+  expire_connections();
+}
+
+void Engine::adopt_snapshot(std::shared_ptr<const ServiceSnapshot> latest) {
+  // Real servers kept across the change share their state object: mark all
+  // old ones removed, then clear the mark on those still present.
+  for (const auto& svc : current_->services)
+    for (const auto& d : svc.dests) d.state->removed.store(true, std::memory_order_relaxed);
+  for (const auto& svc : latest->services)
+    for (const auto& d : svc.dests) {
+      DestState& st = *d.state;
+      st.removed.store(false, std::memory_order_relaxed);
+      st.egress = d.egress;
+      // New thresholds: judge the overload afresh. Unchanged ones keep the
+      // hysteresis state (snapshots also change for weights alone).
+      if (st.upper_threshold.load(std::memory_order_relaxed) != d.upper_threshold ||
+          st.lower_threshold.load(std::memory_order_relaxed) != d.lower_threshold) {
+        st.upper_threshold.store(d.upper_threshold, std::memory_order_relaxed);
+        st.lower_threshold.store(d.lower_threshold, std::memory_order_relaxed);
+        st.overloaded.store(d.upper_threshold && total_conns(st) >= d.upper_threshold,
+                            std::memory_order_relaxed);
+      }
+    }
+  // A full table scan only when a real server really went away (snapshots
+  // also change for weights, e.g. four times a second during a slow start).
+  bool any_removed = false;
+  for (const auto& svc : current_->services)
+    for (const auto& d : svc.dests) any_removed |= d.state->removed.load(std::memory_order_relaxed);
+  current_ = std::move(latest);
+  if (any_removed && current_->expire_nodest_conn) flush_removed_dests();
+}
+
+void Engine::flush_removed_dests() {
+  // Runs once per snapshot change, not per packet: a full scan is fine.
+  // Templates are left to expire: a removed server's template is invalid at
+  // its next lookup anyway, and it may still control connections.
+  std::uint64_t n = 0;
+  conns_.for_each_mutable([&](ConnEntry& e) {
+    if (e.is_template() || !e.dest || !e.dest->removed.load(std::memory_order_relaxed)) return;
+    forget(e);
+    conns_.erase(e);
+    ++n;
+  });
+  if (n) {
+    counters_.nodest_flushed.add(n);
+    conn_count_.store(conns_.size(), std::memory_order_relaxed);
+  }
+}
+
+std::size_t Engine::expire_connections() {
+  const std::uint32_t now = clock_.now_s();
+  std::size_t n = conns_.expire(now, [this, now](ConnEntry& e) {
+    // IPVS: a template does not expire while it controls connections; an
+    // invalidated (unhashed) one goes within a second of its last one.
+    if (e.is_template() && e.control > 0) {
+      e.expires = now + ((e.flags & ConnEntry::kUnhashed) ? 1 : e.timeout);
+      return false;
+    }
+    forget(e);
+    return true;
+  });
+  if (n) {
+    counters_.conns_expired.add(n);
+    conn_count_.store(conns_.size(), std::memory_order_relaxed);
+  }
+  return n;
+}
+
+void Engine::forget(ConnEntry& e) {
+  if (e.control != ConnEntry::kNoControl && !e.is_template()) {
+    ConnEntry& t = conns_.at(e.control);
+    if (t.control > 0) --t.control;
+    e.control = ConnEntry::kNoControl;
+  }
+  if (!e.dest) return;
+  if (e.is_template()) {
+    e.dest->persistent_conns.sub(1);
+    return;
+  }
+  if (e.flags & ConnEntry::kActive)
+    e.dest->active_conns.sub(1);
+  else
+    e.dest->inactive_conns.sub(1);
+  check_overload_on_unbind(*e.dest);
+}
+
+void Engine::set_state(ConnEntry& e, TcpState s, std::uint32_t now) {
+  bool active = s == TcpState::established;
+  bool was_active = e.flags & ConnEntry::kActive;
+  if (e.dest && active != was_active) {
+    if (active) {
+      e.dest->inactive_conns.sub(1);
+      e.dest->active_conns.add(1);
+    } else {
+      e.dest->active_conns.sub(1);
+      e.dest->inactive_conns.add(1);
+    }
+  }
+  e.flags = active ? (e.flags | ConnEntry::kActive) : (e.flags & ~ConnEntry::kActive);
+  e.state = s;
+  e.timeout = e.proto == IPPROTO_TCP ? current_->timeouts.for_state(s) : current_->timeouts.udp;
+  conns_.set_expiry(e, now + e.timeout);
+}
+
+PacketResult Engine::process(std::uint8_t* data, std::size_t len, ChecksumState cs,
+                             std::uint32_t mark) {
+  counters_.packets.add(1);
+  PacketView pkt;
+  ParseStatus st = parse_packet(data, len, pkt);
+  if (st == ParseStatus::unsupported_protocol) {
+    counters_.unsupported.add(1);
+    return {Verdict::accept, false};
+  }
+  if (st != ParseStatus::ok) {
+    counters_.malformed[static_cast<std::size_t>(st) % EngineCounters::kParseStatuses].add(1);
+    return {Verdict::drop, false};
+  }
+  if (pkt.l4proto == IPPROTO_ICMP || pkt.l4proto == IPPROTO_ICMPV6) return icmp(pkt);
+  if (pkt.l4proto != IPPROTO_TCP && pkt.l4proto != IPPROTO_UDP) {
+    counters_.unsupported.add(1);
+    return {Verdict::accept, false};
+  }
+  const std::uint32_t now = clock_.now_s();
+  auto hit = conns_.find(pkt.l4proto, pkt.src, pkt.sport, pkt.dst, pkt.dport);
+  bool reused = false;
+  if (hit.entry) {
+    ConnEntry& e = *hit.entry;
+    if (hit.side == ConnTable::Side::server) return from_server(e, pkt, cs, now);
+    // A new SYN on a closing entry is a new connection from a reused source
+    // port: schedule it afresh at once (no IPVS-style 1 s stall).
+    bool reuse = pkt.l4proto == IPPROTO_TCP && is_syn(pkt) &&
+                 (e.state == TcpState::time_wait || e.state == TcpState::close);
+    if (!reuse) return from_client(e, pkt, cs, now);
+    forget(e);
+    conns_.erase(e);
+    conn_count_.store(conns_.size(), std::memory_order_relaxed);
+    reused = true;
+  }
+  const ServiceView* svc = current_->find(pkt.l4proto, pkt.dst, pkt.dport, mark);
+  if (!svc) {
+    if (const OpsReply* r = current_->find_ops_reply(pkt.l4proto, pkt.src, pkt.sport))
+      return ops_reply(*r, pkt, cs);
+    // The reply rules divert everything from a real server's port; without
+    // an entry this is the real server's own traffic: let it pass.
+    counters_.reply_no_connection.add(1);
+    return {Verdict::accept, false};
+  }
+  return new_flow(*svc, pkt, cs, now, reused);
+}
+
+PacketResult Engine::ops_reply(const OpsReply& r, PacketView& pkt, ChecksumState cs) {
+  DestState& d = *r.dest->state;
+  d.traffic.outpkts.add(1);
+  d.traffic.outbytes.add(pkt.len);
+  d.service->traffic.outpkts.add(1);
+  d.service->traffic.outbytes.add(pkt.len);
+  if (!nat_rewrite_source(pkt, r.vip.addr, r.vip.port, cs)) return {Verdict::drop, false};
+  return {Verdict::accept, true};
+}
+
+const DestView* Engine::persistent_dest(const ServiceView& svc, const PacketView& pkt,
+                                        std::uint32_t now, bool reused_port, ConnEntry** tmpl) {
+  *tmpl = nullptr;
+  const TemplateKey k = template_key(svc, pkt);
+  auto hit = conns_.find(k.proto, k.caddr, 0, k.vaddr, k.vport);
+  if (hit.entry && hit.entry->is_template() && hit.side == ConnTable::Side::client) {
+    ConnEntry& t = *hit.entry;
+    // IPVS ip_vs_check_template: the server must still be in the service;
+    // a quiesced one only with expire_quiescent_template off. A reused
+    // source port is never sent to a quiesced server.
+    const DestView* d = svc.dest(t.daddr, t.dport);
+    bool valid = d && !(d->weight == 0 && (current_->expire_quiescent_template || reused_port));
+    if (valid) {
+      conns_.set_expiry(t, now + t.timeout);  // each use restarts the template's time
+      *tmpl = &t;
+      return d;
+    }
+    conns_.unhash(t);  // lives on, unfindable, while it controls connections
+    if (t.control == 0) {
+      forget(t);
+      conns_.erase(t);
+    }
+  }
+  int idx = svc.scheduler ? svc.scheduler->schedule(svc.dests, pkt) : -1;
+  if (idx < 0) return nullptr;
+  const DestView* d = &svc.dests[static_cast<std::size_t>(idx)];
+  ConnEntry init;
+  init.proto = k.proto;
+  init.caddr = k.caddr;
+  init.vaddr = k.vaddr;
+  init.vport = k.vport;
+  init.daddr = d->addr.addr;
+  init.dport = d->addr.port;
+  init.fwd = static_cast<std::uint8_t>(d->forward);
+  init.flags = ConnEntry::kTemplate | ConnEntry::kClientKeyOnly;
+  init.control = 0;
+  init.timeout = svc.persistent;
+  init.dest = d->state;
+  // A full table leaves the connection without a template: it still works,
+  // only the next one may go elsewhere.
+  if (ConnEntry* t = conns_.insert(init, now + svc.persistent)) {
+    d->state->persistent_conns.add(1);
+    counters_.templates_created.add(1);
+    *tmpl = t;
+  }
+  return d;
+}
+
+PacketResult Engine::from_client(ConnEntry& e, PacketView& pkt, ChecksumState cs,
+                                 std::uint32_t now) {
+  const auto fwd = static_cast<ForwardMethod>(e.fwd);
+  // DR/TUN replies bypass the director: IPVS's input-only state table.
+  const TcpDirection dir = fwd == ForwardMethod::nat ? TcpDirection::input : TcpDirection::input_only;
+  TcpState next = e.proto == IPPROTO_TCP ? tcp_next_state(e.state, dir, pkt.tcp_flags) : e.state;
+  set_state(e, next, now);
+  if (e.dest) {
+    e.dest->traffic.inpkts.add(1);
+    e.dest->traffic.inbytes.add(pkt.len);
+    e.dest->service->traffic.inpkts.add(1);
+    e.dest->service->traffic.inbytes.add(pkt.len);
+  }
+  return to_real_server(fwd, e.dest.get(), e.daddr, e.dport, pkt, cs);
+}
+
+PacketResult Engine::to_real_server(ForwardMethod fwd, const DestState* dest, const IpAddress& rip,
+                                    std::uint16_t rport, PacketView& pkt, ChecksumState cs) {
+  if (fwd == ForwardMethod::nat || !dest) {
+    if (!nat_rewrite_destination(pkt, rip, rport, cs)) return {Verdict::drop, false};
+    return {Verdict::accept, true};
+  }
+  // vsd sends the packet itself: no NIC will finish a partial checksum.
+  if (cs == ChecksumState::not_ready) complete_l4_checksum(pkt);
+  return fwd == ForwardMethod::tun ? tunnel(dest->egress, rip, pkt, cs)
+                                   : direct_route(dest->egress, rip, pkt, cs);
+}
+
+PacketResult Engine::send_ip(std::size_t len, const IpAddress& dst, bool v6) {
+  PacketResult r{Verdict::drop, false};
+  r.transmit = Transmit::ip;
+  r.tx_data = tx_buf_.get();
+  r.tx_len = len;
+  r.tx_dst = dst;
+  r.tx_v6 = v6;
+  return r;
+}
+
+PacketResult Engine::tunnel(const DestEgress& eg, const IpAddress& rip, PacketView& pkt,
+                            ChecksumState) {
+  if (eg.tunnel_source.is_unspecified()) {
+    counters_.no_route.add(1);
+    return {Verdict::drop, false};
+  }
+  TunParams tp;
+  tp.outer_src = eg.tunnel_source;
+  tp.outer_dst = rip;
+  tp.ip_id = ++ip_id_;
+  tp.mtu = eg.mtu;
+  // The kernel does not forward (and so does not decrement) what vsd sends.
+  tp.decrement_inner_ttl = true;
+  std::span<std::uint8_t> out(tx_buf_.get(), kTxBufSize);
+  TunResult t = tun_encapsulate({pkt.data, pkt.len}, out, tp);
+  IcmpBuildResult reply;
+  switch (t.status) {
+    case TunStatus::ok:
+      counters_.tunneled.add(1);
+      return send_ip(t.len, rip, !rip.is_v4());
+    case TunStatus::too_big:
+      // As IPVS: tell the client the MTU left inside the tunnel.
+      counters_.tun_too_big.add(1);
+      reply = icmp_build_too_big({pkt.data, pkt.len}, t.mtu, out, {++ip_id_, 64});
+      break;
+    case TunStatus::ttl_expired:
+      counters_.tun_ttl_expired.add(1);
+      reply = icmp_build_time_exceeded({pkt.data, pkt.len}, out, {++ip_id_, 64});
+      break;
+    default:
+      counters_.tun_failed.add(1);
+      return {Verdict::drop, false};
+  }
+  if (reply.status != IcmpBuildStatus::ok) return {Verdict::drop, false};
+  return send_ip(reply.len, pkt.src, pkt.v6());
+}
+
+PacketResult Engine::direct_route(const DestEgress& eg, const IpAddress& rip, PacketView& pkt,
+                                  ChecksumState) {
+  if (!eg.mac_known || eg.ifindex <= 0) {
+    counters_.no_route.add(1);
+    return {Verdict::drop, false};
+  }
+  if (eg.mtu != 0 && pkt.len > eg.mtu) {
+    // The real server's segment has a smaller MTU than the client's side
+    // and a packet socket does not fragment. As IPVS: a packet that must
+    // not be fragmented (DF, or IPv6) gets the sender an ICMP answer with
+    // the MTU; either way it is dropped.
+    counters_.dr_too_big.add(1);
+    const bool df = pkt.v6() || (pkt.data[6] & 0x40) != 0;
+    if (!df) return {Verdict::drop, false};
+    std::span<std::uint8_t> out(tx_buf_.get(), kTxBufSize);
+    IcmpBuildResult reply = icmp_build_too_big({pkt.data, pkt.len}, eg.mtu, out, {++ip_id_, 64});
+    if (reply.status != IcmpBuildStatus::ok) return {Verdict::drop, false};
+    return send_ip(reply.len, pkt.src, pkt.v6());
+  }
+  counters_.direct_routed.add(1);
+  PacketResult r{Verdict::drop, false};
+  r.transmit = Transmit::frame;
+  r.tx_data = pkt.data;
+  r.tx_len = pkt.len;
+  r.tx_v6 = pkt.v6();
+  r.tx_ifindex = eg.ifindex;
+  r.tx_mac = eg.mac;
+  r.tx_dst = rip;
+  return r;
+}
+
+PacketResult Engine::icmp(PacketView& pkt) {
+  IcmpErrorView iv;
+  if (icmp_error_parse(pkt, iv) != IcmpNatStatus::ok) {
+    counters_.icmp_passed.add(1);
+    return {Verdict::accept, false};
+  }
+  // The quote is a packet that went iv.src -> iv.dst; its connection is
+  // found by the reverse: a real server's error quotes client -> RIP (the
+  // server-side key reversed), a client's quotes VIP -> client.
+  auto hit = conns_.find(iv.proto, iv.dst, iv.dport, iv.src, iv.sport);
+  if (!hit.entry || hit.entry->is_template()) {
+    counters_.icmp_passed.add(1);
+    return {Verdict::accept, false};
+  }
+  ConnEntry& e = *hit.entry;
+  const auto fwd = static_cast<ForwardMethod>(e.fwd);
+  if (hit.side == ConnTable::Side::server) {
+    if (fwd != ForwardMethod::nat) {
+      counters_.icmp_passed.add(1);
+      return {Verdict::accept, false};
+    }
+    if (icmp_nat_from_real_server(pkt, e.vaddr, e.vport) != IcmpNatStatus::ok)
+      return {Verdict::drop, false};
+    counters_.icmp_translated.add(1);
+    return {Verdict::accept, true};
+  }
+  // From the client's side (e.g. frag needed about a reply): to the real
+  // server that sent it, by the connection's method.
+  counters_.icmp_translated.add(1);
+  if (fwd == ForwardMethod::nat) {
+    if (icmp_nat_to_real_server(pkt, e.daddr, e.dport) != IcmpNatStatus::ok)
+      return {Verdict::drop, false};
+    return {Verdict::accept, true};
+  }
+  return to_real_server(fwd, e.dest.get(), e.daddr, e.dport, pkt, ChecksumState::complete);
+}
+
+PacketResult Engine::from_server(ConnEntry& e, PacketView& pkt, ChecksumState cs,
+                                 std::uint32_t now) {
+  TcpState next = e.proto == IPPROTO_TCP
+                      ? tcp_next_state(e.state, TcpDirection::output, pkt.tcp_flags)
+                      : e.state;
+  set_state(e, next, now);
+  if (e.dest) {
+    e.dest->traffic.outpkts.add(1);
+    e.dest->traffic.outbytes.add(pkt.len);
+    e.dest->service->traffic.outpkts.add(1);
+    e.dest->service->traffic.outbytes.add(pkt.len);
+  }
+  if (!nat_rewrite_source(pkt, e.vaddr, e.vport, cs)) return {Verdict::drop, false};
+  return {Verdict::accept, true};
+}
+
+PacketResult Engine::new_flow(const ServiceView& svc, PacketView& pkt, ChecksumState cs,
+                              std::uint32_t now, bool reused_port) {
+  if (pkt.l4proto == IPPROTO_TCP && !is_syn(pkt)) {
+    counters_.no_connection.add(1);
+    return {Verdict::drop, false};
+  }
+  ConnEntry* tmpl = nullptr;
+  const DestView* dp = nullptr;
+  if (svc.persistent) {
+    dp = persistent_dest(svc, pkt, now, reused_port, &tmpl);
+  } else {
+    int idx = svc.scheduler ? svc.scheduler->schedule(svc.dests, pkt) : -1;
+    if (idx >= 0) dp = &svc.dests[static_cast<std::size_t>(idx)];
+  }
+  if (!dp) {
+    counters_.no_destination.add(1);
+    return {Verdict::drop, false};
+  }
+  const DestView& d = *dp;
+  // Port 0 on a real server of a port-0 or fwmark service: the packet's port.
+  const std::uint16_t dport = d.addr.port ? d.addr.port : pkt.dport;
+  if (svc.ops) {
+    // One-packet scheduling: no entry; the reply finds its VIP by the
+    // real server's address (OpsReply).
+    counters_.ops_datagrams.add(1);
+    d.state->traffic.conns.add(1);
+    d.state->traffic.inpkts.add(1);
+    d.state->traffic.inbytes.add(pkt.len);
+    svc.state->traffic.conns.add(1);
+    svc.state->traffic.inpkts.add(1);
+    svc.state->traffic.inbytes.add(pkt.len);
+    return to_real_server(d.forward, d.state.get(), d.addr.addr, dport, pkt, cs);
+  }
+  ConnEntry init;
+  init.caddr = pkt.src;
+  init.cport = pkt.sport;
+  init.vaddr = pkt.dst;
+  init.vport = pkt.dport;
+  init.daddr = d.addr.addr;
+  init.dport = dport;
+  init.proto = pkt.l4proto;
+  init.fwd = static_cast<std::uint8_t>(d.forward);
+  init.dest = d.state;
+  ConnEntry* e = conns_.insert(init, now + 1);
+  if (!e) {
+    if (conns_.size() >= conns_.capacity()) {
+      refused_table_full(now);
+    } else {
+      counters_.key_collision.add(1);
+    }
+    return {Verdict::drop, false};
+  }
+  if (tmpl) {
+    e->control = conns_.index_of(*tmpl);
+    ++tmpl->control;
+  }
+  // A new entry counts as inactive until it reaches ESTABLISHED.
+  d.state->inactive_conns.add(1);
+  check_overload_on_bind(*d.state);
+  d.state->traffic.conns.add(1);
+  svc.state->traffic.conns.add(1);
+  counters_.conns_created.add(1);
+  conn_count_.store(conns_.size(), std::memory_order_relaxed);
+  return from_client(*e, pkt, cs, now);
+}
+
+void Engine::refused_table_full(std::uint32_t now) {
+  counters_.table_full.add(1);
+  ++full_since_log_;
+  if (on_table_full && (last_full_log_ == 0 || now >= last_full_log_ + 10)) {
+    on_table_full(full_since_log_);
+    full_since_log_ = 0;
+    last_full_log_ = now;
+  }
+}
+
+}  // namespace vsd

@@ -1,0 +1,19 @@
+#include "appliance/core/scheduler_wlc.hpp"
+
+namespace vsd {
+
+int weighted_least_connection(std::span<const DestView> dests) {
+  int least = -1;
+  std::uint64_t loh = 0;
+  for (int i = 0; i < static_cast<int>(dests.size()); ++i) {
+    if (!dest_available(dests[i])) continue;
+    std::uint64_t doh = dest_overhead(dests[i]);
+    if (least < 0 || more_loaded(loh, dests[least].weight, doh, dests[i].weight)) {
+      least = i;
+      loh = doh;
+    }
+  }
+  return least;
+}
+
+}  // namespace vsd

@@ -1,0 +1,123 @@
+// vsd: the virtual-server director daemon, and on the real servers of a
+// DR/TUN cluster its real-server role, from the same file. Foreground, logs
+// to stderr (the journal under systemd).
+#include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <iostream>
+
+#include "appliance/config/config.hpp"
+#include "appliance/daemon/director.hpp"
+#include "appliance/daemon/node_facts.hpp"
+#include "appliance/daemon/node_plan.hpp"
+#include "appliance/daemon/realserver.hpp"
+#include "appliance/version.hpp"
+
+namespace {
+
+// `vsd --check`: the file, this node's role in it, what cannot work, and
+// the node settings vsd would change. 0 = fine, 2 = errors.
+int check(const vsd::Config& config, const std::string& path, const vsd::RoleDecision& role,
+          const vsd::NodeFacts& facts) {
+  std::size_t reals = 0;
+  for (const auto& s : config.services) reals += s.reals.size();
+  std::cout << path << ": OK, " << config.services.size() << " services, " << reals
+            << " real servers\n";
+  std::cout << "role: " << vsd::to_string(role.role) << " (" << role.reason << ")\n";
+  auto findings = vsd::check_cluster(config, role.role, facts);
+  bool errors = false;
+  for (const auto& f : findings) {
+    std::cout << vsd::to_string(f) << "\n";
+    errors |= f.severity == vsd::Finding::error;
+  }
+  auto plan = vsd::plan_sysctls(config, role.role, facts);
+  if (plan.empty()) std::cout << "node settings: nothing to change\n";
+  for (const auto& c : plan)
+    std::cout << "would set " << c.key << "=" << c.value << " (now "
+              << (c.current.empty() ? "unknown" : c.current) << "): " << c.why << "\n";
+  if (role.role == vsd::Role::realserver) {
+    for (const auto& v : vsd::realserver_vips(config, facts))
+      std::cout << "would put VIP " << v.to_string() << (v.is_v4() ? "/32" : "/128") << " on lo"
+                << (!v.is_v4() ? ""
+                    : config.arp.hiding == vsd::ArpHiding::both
+                        ? " and hide it from ARP (nft table arp vsd_rs and the sysctls above)"
+                        : " and hide it from ARP (the sysctls above)")
+                << "\n";
+    if (vsd::realserver_needs_decap(config, facts))
+      std::cout << "would decapsulate IP-in-IP in userspace (nft tables ip/ip6 vsd_rs, NFQUEUE "
+                << config.director.queue << ")\n";
+  }
+  return errors ? 2 : 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // CLI11 (Debian libcli11-dev) gives vsd the usual --help/-h and error
+  // messages; vsadm parses by hand because it must mimic ipvsadm's getopt.
+  CLI::App app{"vsd - userspace virtual-server director (LVS NAT/TUN/DR over NFQUEUE)"};
+  std::string config_path = "/etc/vsd/vsd.toml";
+  bool check_only = false;
+  std::string log_level;
+  std::string role_name = "auto";
+  app.add_option("-c,--config", config_path, "configuration file")->capture_default_str();
+  app.add_flag("--check", check_only,
+               "validate the configuration for this node, print what vsd would change, and exit "
+               "(0 ok, 2 errors)");
+  app.add_option("--role", role_name,
+                 "what this node does with the cluster file: director, realserver, or auto "
+                 "(from the node's own addresses)")
+      ->check(CLI::IsMember({"auto", "director", "realserver"}))
+      ->capture_default_str();
+  app.add_option("--log-level", log_level, "override [log] level: trace|debug|info|warn|error");
+  app.set_version_flag("--version", std::string("vsd ") + vsd::kVersion);
+  CLI11_PARSE(app, argc, argv);
+
+  auto result = vsd::load_config_file(config_path);
+  if (!result.config) {
+    for (const auto& e : result.errors) std::cerr << e.to_string() << "\n";
+    std::cerr << config_path << ": " << result.errors.size()
+              << " error(s); nothing was applied\n";
+    return 2;
+  }
+  vsd::NodeFacts facts;
+  std::string facts_error;
+  if (!vsd::gather_node_facts(&facts, &facts_error)) {
+    std::cerr << "cannot read this node's addresses: " << facts_error << "\n";
+    return 1;
+  }
+  std::optional<vsd::Role> requested;
+  if (role_name == "director") requested = vsd::Role::director;
+  if (role_name == "realserver") requested = vsd::Role::realserver;
+  auto role = vsd::decide_role(*result.config, facts, requested);
+  if (!role.ok) {
+    std::cerr << config_path << ": " << role.reason << "\n";
+    return 2;
+  }
+  if (check_only) return check(*result.config, config_path, role, facts);
+
+  auto logger = spdlog::stderr_color_mt("vsd");
+  spdlog::set_default_logger(logger);
+  spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e vsd[%P] %l: %v");
+  auto level = spdlog::level::from_str(log_level.empty() ? result.config->log.level : log_level);
+  spdlog::set_level(level);
+  spdlog::info("role {}: {}", vsd::to_string(role.role), role.reason);
+
+  // Caught here so that the role's destructor runs on the way out: an
+  // uncaught exception would end vsd with its nft tables diverting traffic
+  // to a queue nobody reads and its sysctls changed.
+  try {
+    if (role.role == vsd::Role::realserver) {
+      vsd::RealServer rs(std::move(*result.config), std::move(facts));
+      return rs.run();
+    }
+    vsd::Director director(std::move(*result.config), config_path, std::move(facts));
+    return director.run();
+  } catch (const std::exception& e) {
+    spdlog::critical("vsd stopped on an unexpected error: {}; its tables and settings were put "
+                     "back; please report this with the log above",
+                     e.what());
+    return 1;
+  }
+}

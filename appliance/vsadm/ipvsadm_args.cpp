@@ -1,0 +1,742 @@
+#include "appliance/vsadm/ipvsadm_args.hpp"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+#include <cstring>
+
+namespace vsd {
+namespace {
+
+constexpr std::uint32_t kMaxTimeout = 86400 * 31;        // ipvsadm's MAX_TIMEOUT
+constexpr std::uint32_t kDefaultPersistence = 6 * 60;    // IPVS_SVC_PERSISTENT_TIMEOUT
+
+// ipvsadm reports a bad command line with fail(), which prints and exits;
+// here it unwinds to parse_ipvsadm_args, which turns it into the result.
+struct Fail {
+  std::string message;
+  int code;
+};
+[[noreturn]] void fail(std::string message, int code = 2) { throw Fail{std::move(message), code}; }
+
+enum Id : int {
+  kAddService, kEditService, kDeleteService, kClear, kList, kZero, kAddServer, kEditServer,
+  kDeleteServer, kSet, kHelp, kVersion, kRestore, kSave, kGarp, kReload, kSaveToml,
+  kTcp, kUdp, kFwmark, kScheduler, kPersistent, kNetmask, kReal, kMasq, kIpip, kGate, kWeight,
+  kUThreshold, kLThreshold, kNumeric, kConnection, kTimeout, kDaemon, kStats, kRate, kThresholds,
+  kPersistConn, kSort, kNoSort, kExact, kIpv6, kOps, kSchedFlags, kTunType,
+  kUnsupported, kJson, kSocket,
+};
+enum class Arg : std::uint8_t { none, required, optional };
+struct Spec {
+  std::string_view name;
+  char short_name;
+  Arg arg;
+  Id id;
+};
+
+// ipvsadm 1.31's option table, then vsd's own options.
+constexpr Spec kSpecs[] = {
+    {"add-service", 'A', Arg::none, kAddService},
+    {"edit-service", 'E', Arg::none, kEditService},
+    {"delete-service", 'D', Arg::none, kDeleteService},
+    {"clear", 'C', Arg::none, kClear},
+    {"list", 'L', Arg::none, kList},
+    {"list", 'l', Arg::none, kList},
+    {"zero", 'Z', Arg::none, kZero},
+    {"add-server", 'a', Arg::none, kAddServer},
+    {"edit-server", 'e', Arg::none, kEditServer},
+    {"delete-server", 'd', Arg::none, kDeleteServer},
+    {"set", 0, Arg::none, kSet},
+    {"help", 'h', Arg::none, kHelp},
+    {"version", 'v', Arg::none, kVersion},
+    {"restore", 'R', Arg::none, kRestore},
+    {"save", 'S', Arg::none, kSave},
+    {"tcp-service", 't', Arg::required, kTcp},
+    {"udp-service", 'u', Arg::required, kUdp},
+    {"fwmark-service", 'f', Arg::required, kFwmark},
+    {"scheduler", 's', Arg::required, kScheduler},
+    {"persistent", 'p', Arg::optional, kPersistent},
+    {"netmask", 'M', Arg::required, kNetmask},
+    {"real-server", 'r', Arg::required, kReal},
+    {"masquerading", 'm', Arg::none, kMasq},
+    {"ipip", 'i', Arg::none, kIpip},
+    {"gatewaying", 'g', Arg::none, kGate},
+    {"weight", 'w', Arg::required, kWeight},
+    {"u-threshold", 'x', Arg::required, kUThreshold},
+    {"l-threshold", 'y', Arg::required, kLThreshold},
+    {"numeric", 'n', Arg::none, kNumeric},
+    {"connection", 'c', Arg::none, kConnection},
+    {"timeout", 0, Arg::none, kTimeout},
+    {"daemon", 0, Arg::none, kDaemon},
+    {"stats", 0, Arg::none, kStats},
+    {"rate", 0, Arg::none, kRate},
+    {"thresholds", 0, Arg::none, kThresholds},
+    {"persistent-conn", 0, Arg::none, kPersistConn},
+    {"nosort", 0, Arg::none, kNoSort},
+    {"sort", 0, Arg::none, kSort},
+    {"exact", 'X', Arg::none, kExact},
+    {"ipv6", '6', Arg::none, kIpv6},
+    {"ops", 'o', Arg::none, kOps},
+    {"sched-flags", 'b', Arg::required, kSchedFlags},
+    // ipvsadm options with nothing behind them in vsd (no sync daemon,
+    // SCTP, persistence engines or GUE/GRE tunnels).
+    {"start-daemon", 0, Arg::required, kUnsupported},
+    {"stop-daemon", 0, Arg::required, kUnsupported},
+    {"sctp-service", 0, Arg::required, kUnsupported},
+    {"mcast-interface", 0, Arg::required, kUnsupported},
+    {"syncid", 0, Arg::required, kUnsupported},
+    {"pe", 0, Arg::required, kUnsupported},
+    {"mcast-group", 0, Arg::required, kUnsupported},
+    {"mcast-port", 0, Arg::required, kUnsupported},
+    {"mcast-ttl", 0, Arg::required, kUnsupported},
+    {"sync-maxlen", 0, Arg::required, kUnsupported},
+    {"tun-info", 0, Arg::none, kUnsupported},
+    {"tun-type", 0, Arg::required, kTunType},  // only ipip, which -S writes
+    {"tun-port", 0, Arg::required, kUnsupported},
+    {"tun-nocsum", 0, Arg::none, kUnsupported},
+    {"tun-csum", 0, Arg::none, kUnsupported},
+    {"tun-remcsum", 0, Arg::none, kUnsupported},
+    {"json", 0, Arg::none, kJson},
+    {"socket", 0, Arg::required, kSocket},
+    {"garp", 0, Arg::none, kGarp},
+    {"reload", 0, Arg::none, kReload},
+    {"save-toml", 0, Arg::none, kSaveToml},
+};
+
+// popt's rules as ipvsadm uses them: "-Ln" clusters, "-t192.0.2.1:80" and
+// "-t 192.0.2.1:80", "--tcp-service=..", an optional argument (-p) taken
+// from the next word only when that word does not start with '-', and
+// non-option words collected as leftovers wherever they appear.
+class Popt {
+ public:
+  explicit Popt(const std::vector<std::string>& args) : args_(args) {}
+
+  // True with spec/arg set; false at the end or on an error (error() set).
+  bool next(const Spec*& spec, std::optional<std::string>& arg) {
+    arg.reset();
+    if (!cluster_.empty()) return short_option(spec, arg);
+    while (next_ < args_.size()) {
+      const std::string& word = args_[next_++];
+      if (only_args_ || word.size() < 2 || word[0] != '-') {
+        leftovers_.push_back(word);
+        continue;
+      }
+      if (word == "--") {
+        only_args_ = true;
+        continue;
+      }
+      token_ = word;
+      if (word[1] != '-') {
+        cluster_ = word.substr(1);
+        return short_option(spec, arg);
+      }
+      auto eq = word.find('=');
+      std::string name = word.substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
+      spec = nullptr;
+      for (const auto& s : kSpecs)
+        if (s.name == name) {
+          spec = &s;
+          break;
+        }
+      if (!spec) return error("unknown option");
+      if (eq != std::string::npos) {
+        if (spec->arg == Arg::none) return error("option does not take an argument");
+        arg = word.substr(eq + 1);
+        return true;
+      }
+      return take_argument(spec, arg);
+    }
+    return false;
+  }
+
+  const std::string& token() const { return token_; }
+  const std::string& error() const { return error_; }
+  const std::vector<std::string>& leftovers() const { return leftovers_; }
+
+ private:
+  bool short_option(const Spec*& spec, std::optional<std::string>& arg) {
+    char c = cluster_[0];
+    cluster_.erase(0, 1);
+    spec = nullptr;
+    for (const auto& s : kSpecs)
+      if (s.short_name == c) {
+        spec = &s;
+        break;
+      }
+    if (!spec) {
+      cluster_.clear();
+      return error("unknown option");
+    }
+    if (spec->arg != Arg::none && !cluster_.empty()) {
+      arg = cluster_;
+      cluster_.clear();
+      return true;
+    }
+    return take_argument(spec, arg);
+  }
+
+  bool take_argument(const Spec* spec, std::optional<std::string>& arg) {
+    if (spec->arg == Arg::none) return true;
+    if (spec->arg == Arg::optional) {
+      if (next_ < args_.size() && !args_[next_].empty() && args_[next_][0] != '-')
+        arg = args_[next_++];
+      return true;
+    }
+    if (next_ >= args_.size()) return error("missing argument");
+    arg = args_[next_++];
+    return true;
+  }
+
+  bool error(const char* reason) {
+    error_ = token_ + ": " + reason;
+    return false;
+  }
+
+  const std::vector<std::string>& args_;
+  std::size_t next_ = 0;
+  std::string cluster_;
+  bool only_args_ = false;
+  std::string token_, error_;
+  std::vector<std::string> leftovers_;
+};
+
+// Columns of ipvsadm's legal-options table, in its order (its names are
+// what the messages print).
+enum Optc : int {
+  c_numeric, c_connection, c_service, c_scheduler, c_persistent, c_netmask, c_server, c_forward,
+  c_weight, c_uthreshold, c_lthreshold, c_mcast, c_timeout, c_daemon, c_stats, c_rate,
+  c_thresholds, c_persistentconn, c_nosort, c_syncid, c_exact, c_ops, c_pe, c_sched_flags,
+  c_tun_type,  // ipvsadm has mcast options before it; vsd has none of those
+  kOptCount
+};
+constexpr const char* kOptNames[kOptCount] = {
+    "numeric", "connection", "service-address", "scheduler", "persistent", "netmask",
+    "real-server", "forwarding-method", "weight", "u-threshold", "l-threshold",
+    "mcast-interface", "timeout", "daemon", "stats", "rate", "thresholds", "persistent-conn",
+    "nosort", "syncid", "exact", "ops", "pe", "sched-flags", "tun-type"};
+
+// '+' required, 'x' illegal, '1' at most one of the '1's, ' ' optional.
+const char* legal_options(IpvsadmOp op) {
+  switch (op) {
+    case IpvsadmOp::add_service:
+    case IpvsadmOp::edit_service: return "xx+   xxxxxxxxxxxxxxx   x";
+    case IpvsadmOp::delete_service: return "xx+xxxxxxxxxxxxxxxxxxxxxx";
+    case IpvsadmOp::list: return " 11xxxxxxxxx11       xxxx";
+    case IpvsadmOp::add_server:
+    case IpvsadmOp::edit_server: return "xx+xxx+    xxxxxxxxxxxxx ";
+    case IpvsadmOp::delete_server: return "xx+xxx+xxxxxxxxxxxxxxxxxx";
+    case IpvsadmOp::save: return " xxxxxxxxxxxxxxxxxxxxxxxx";
+    case IpvsadmOp::zero: return "xx xxxxxxxxxxxxxxxxxxxxxx";
+    default: return "xxxxxxxxxxxxxxxxxxxxxxxxx";  // -C, --set, -R and vsd's own
+  }
+}
+
+bool all_digits(const std::string& s) {
+  for (char c : s)
+    if (c < '0' || c > '9') return false;
+  return true;  // "" too, as ipvsadm's str_is_digit
+}
+
+// ipvsadm's string_to_number: the whole word, base 10, within [min, max].
+std::optional<long> string_to_number(const std::string& s, long min, long max) {
+  errno = 0;
+  char* end = nullptr;
+  long n = std::strtol(s.c_str(), &end, 10);
+  if (end == s.c_str() || *end != '\0' || errno == ERANGE || n < min || n > max) return std::nullopt;
+  return n;
+}
+
+std::uint32_t parse_timeout(const std::optional<std::string>& arg, long min) {
+  if (!arg) return kDefaultPersistence;  // bare -p
+  auto n = string_to_number(*arg, min, kMaxTimeout);
+  if (!n) fail("invalid timeout value `" + *arg + "' specified");
+  return static_cast<std::uint32_t>(*n);
+}
+
+struct HostPort {
+  IpAddress addr;
+  std::optional<std::uint16_t> port;
+};
+
+// ipvsadm's parse_service: "[v6]:port", a bare IPv6 literal (no port), or
+// "v4-or-name[:port]"; ports by number or by /etc/services name.
+std::optional<HostPort> parse_host_port(std::string buf, const std::string& proto,
+                                        const NameResolver& names) {
+  if (all_digits(buf)) return std::nullopt;
+  std::optional<std::string> port;
+  if (buf[0] == '[') {
+    auto close = buf.find(']');
+    if (close == std::string::npos || close + 1 >= buf.size() || buf[close + 1] != ':')
+      return std::nullopt;
+    port = buf.substr(close + 2);
+    buf = buf.substr(1, close - 1);
+  }
+  HostPort out;
+  std::uint8_t raw[16];
+  if (inet_pton(AF_INET6, buf.c_str(), raw) == 1) {
+    out.addr = IpAddress::v6(raw);
+  } else {
+    // Not IPv6: "host:port" (ipvsadm would drop the port of "[host]:port";
+    // vsadm keeps it).
+    if (auto colon = buf.rfind(':'); colon != std::string::npos) {
+      port = buf.substr(colon + 1);
+      buf.resize(colon);
+    }
+    in_addr in{};
+    if (inet_aton(buf.c_str(), &in) != 0)
+      out.addr = IpAddress::v4(reinterpret_cast<const std::uint8_t*>(&in));
+    else if (auto a = names.host_to_ipv4(buf))
+      out.addr = *a;
+    else
+      return std::nullopt;
+  }
+  if (port) {
+    if (auto n = string_to_number(*port, 0, 65535))
+      out.port = static_cast<std::uint16_t>(*n);
+    else if (auto p = names.service_to_port(*port, proto))
+      out.port = *p;
+    else
+      return std::nullopt;
+  }
+  return out;
+}
+
+std::optional<std::uint8_t> mask_to_prefix(std::uint32_t mask) {  // host order
+  std::uint8_t prefix = 0;
+  while (prefix < 32 && (mask & (0x80000000u >> prefix))) ++prefix;
+  std::uint32_t expect = prefix == 0 ? 0 : 0xffffffffu << (32 - prefix);
+  if (mask != expect) return std::nullopt;  // vsd keeps prefix lengths only
+  return prefix;
+}
+
+class Parser {
+ public:
+  explicit Parser(const NameResolver& names) : names_(names) {}
+
+  IpvsadmCommand parse(const std::vector<std::string>& args, std::string_view program) {
+    Popt popt(args);
+    const Spec* spec = nullptr;
+    std::optional<std::string> arg;
+    // The command must be the first option (ipvsadm); --json and --socket
+    // may go anywhere. No command at all lists, as ipvsadm with no arguments.
+    bool have_command = false;
+    while (popt.next(spec, arg)) {
+      if (spec->id == kJson || spec->id == kSocket) {
+        global(spec->id, arg);
+        continue;
+      }
+      if (spec->id == kUnsupported) fail("option `" + popt.token() + "' is not supported by vsd");
+      if (!command(spec->id)) try_help(program);
+      have_command = true;
+      break;
+    }
+    if (!have_command) {
+      if (!popt.error().empty() || !popt.leftovers().empty()) try_help(program);
+      return cmd_;
+    }
+    if (cmd_.op == IpvsadmOp::help || cmd_.op == IpvsadmOp::version) return cmd_;
+
+    while (popt.next(spec, arg)) option(*spec, arg, popt.token());
+    deferred();
+    if (!popt.error().empty()) fail(popt.error(), 255);
+
+    std::vector<std::string> leftovers = popt.leftovers();
+    if (cmd_.op == IpvsadmOp::set_timeouts) {
+      if (leftovers.size() < 3) fail("--set option requires 3 timeout values");
+      cmd_.tcp_timeout = parse_timeout(leftovers[0], 0);
+      cmd_.tcpfin_timeout = parse_timeout(leftovers[1], 0);
+      cmd_.udp_timeout = parse_timeout(leftovers[2], 0);
+      leftovers.erase(leftovers.begin(), leftovers.begin() + 3);
+    }
+    if (!leftovers.empty()) fail("unexpected argument " + leftovers.front());
+    if (flags_arg_) sched_flags(*flags_arg_);
+    check_options();
+    semantics();
+    return cmd_;
+  }
+
+ private:
+  [[noreturn]] static void try_help(std::string_view program) {
+    std::string p(program);
+    fail("Try `" + p + " -h' or '" + p + " --help' for more information.", 255);
+  }
+
+  void global(Id id, const std::optional<std::string>& arg) {
+    if (id == kJson) cmd_.json = true;
+    if (id == kSocket) cmd_.socket = *arg;
+  }
+
+  bool command(Id id) {
+    static constexpr std::pair<Id, IpvsadmOp> kCommands[] = {
+        {kAddService, IpvsadmOp::add_service}, {kEditService, IpvsadmOp::edit_service},
+        {kDeleteService, IpvsadmOp::delete_service}, {kClear, IpvsadmOp::clear},
+        {kList, IpvsadmOp::list}, {kZero, IpvsadmOp::zero},
+        {kAddServer, IpvsadmOp::add_server}, {kEditServer, IpvsadmOp::edit_server},
+        {kDeleteServer, IpvsadmOp::delete_server}, {kSet, IpvsadmOp::set_timeouts},
+        {kHelp, IpvsadmOp::help}, {kVersion, IpvsadmOp::version},
+        {kRestore, IpvsadmOp::restore}, {kSave, IpvsadmOp::save},
+        {kGarp, IpvsadmOp::garp}, {kReload, IpvsadmOp::reload},
+        {kSaveToml, IpvsadmOp::save_toml}};
+    for (auto [cid, op] : kCommands)
+      if (cid == id) {
+        cmd_.op = op;
+        return true;
+      }
+    return false;
+  }
+
+  void set_option(Optc c) {
+    auto bit = 1ull << c;
+    if (options_ & bit) fail(std::string("multiple '") + kOptNames[c] + "' options specified");
+    options_ |= bit;
+  }
+  bool has(Optc c) const { return options_ & (1ull << c); }
+
+  void option(const Spec& spec, const std::optional<std::string>& arg, const std::string& token) {
+    switch (spec.id) {
+      case kJson:
+      case kSocket: global(spec.id, arg); break;
+      case kTcp:
+      case kUdp: {
+        set_option(c_service);
+        IpvsadmService svc;
+        svc.protocol = spec.id == kTcp ? Protocol::tcp : Protocol::udp;
+        auto hp = parse_host_port(*arg, to_string(svc.protocol), names_);
+        if (!hp) fail("illegal virtual server address[:port] specified");
+        svc.address = Endpoint{hp->addr, hp->port.value_or(0)};
+        cmd_.service = svc;
+        break;
+      }
+      case kFwmark: {
+        set_option(c_service);
+        errno = 0;
+        char* end = nullptr;
+        unsigned long long n = std::strtoull(arg->c_str(), &end, 10);
+        if (end == arg->c_str() || *end != '\0' || errno == ERANGE || n == 0 || n > UINT_MAX ||
+            (*arg)[0] == '-')
+          fail("invalid fwmark value `" + *arg + "' specified");
+        IpvsadmService svc;
+        svc.fwmark = static_cast<std::uint32_t>(n);
+        cmd_.service = svc;
+        break;
+      }
+      case kScheduler:
+        set_option(c_scheduler);
+        cmd_.scheduler = *arg;
+        break;
+      case kPersistent:
+        set_option(c_persistent);
+        cmd_.persistent = parse_timeout(arg, 1);
+        break;
+      case kNetmask:
+        set_option(c_netmask);
+        netmask_arg_ = *arg;
+        break;
+      case kReal:
+        set_option(c_server);
+        real_arg_ = *arg;
+        break;
+      case kMasq:
+      case kIpip:
+      case kGate:
+        set_option(c_forward);
+        cmd_.forward = spec.id == kMasq   ? ForwardMethod::nat
+                       : spec.id == kIpip ? ForwardMethod::tun
+                                          : ForwardMethod::dr;
+        break;
+      case kWeight:
+        set_option(c_weight);
+        cmd_.weight = number(*arg, 65535, "illegal weight specified");
+        break;
+      case kUThreshold:
+        set_option(c_uthreshold);
+        cmd_.upper_threshold = number(*arg, INT_MAX, "illegal u_threshold specified");
+        break;
+      case kLThreshold:
+        set_option(c_lthreshold);
+        cmd_.lower_threshold = number(*arg, INT_MAX, "illegal l_threshold specified");
+        break;
+      case kNumeric: set_option(c_numeric); cmd_.list.numeric = true; break;
+      case kConnection: set_option(c_connection); cmd_.list.connections = true; break;
+      case kTimeout: set_option(c_timeout); cmd_.list.timeout = true; break;
+      case kDaemon: set_option(c_daemon); cmd_.list.daemon = true; break;
+      case kStats: set_option(c_stats); cmd_.list.stats = true; break;
+      case kRate: set_option(c_rate); cmd_.list.rate = true; break;
+      case kThresholds: set_option(c_thresholds); cmd_.list.thresholds = true; break;
+      case kPersistConn: set_option(c_persistentconn); cmd_.list.persistent_conn = true; break;
+      case kNoSort: set_option(c_nosort); cmd_.list.nosort = true; break;
+      case kSort: break;  // sorting is the default; kept for old scripts
+      case kExact: set_option(c_exact); cmd_.list.exact = true; break;
+      case kIpv6:
+        if (!cmd_.service || !cmd_.service->is_fwmark()) fail("-6 used before -f");
+        cmd_.service->ipv6 = true;
+        break;
+      case kOps:
+        set_option(c_ops);
+        cmd_.ops = true;
+        break;
+      case kSchedFlags:
+        set_option(c_sched_flags);
+        flags_arg_ = *arg;
+        break;
+      case kTunType:
+        set_option(c_tun_type);
+        if (*arg == "gue" || *arg == "gre") fail("tunnel type `" + *arg + "' is not supported by vsd");
+        if (*arg != "ipip") fail("illegal tunnel type specified");
+        break;
+      case kUnsupported: fail("option `" + token + "' is not supported by vsd");
+      default: fail("invalid option `" + token + "'");  // a second command, -h, -v
+    }
+  }
+
+  static std::uint32_t number(const std::string& s, long max, const char* message) {
+    auto n = string_to_number(s, 0, max);
+    if (!n) fail(message);
+    return static_cast<std::uint32_t>(*n);
+  }
+
+  // -M and -r depend on the service's family, protocol and port, which may
+  // come later on the line; ipvsadm reads them as they come.
+  void deferred() {
+    if (netmask_arg_) {
+      const std::string& m = *netmask_arg_;
+      if (cmd_.service && cmd_.service->is_ipv6()) {
+        int n = std::atoi(m.c_str());
+        if (n < 1 || n > 128) fail("illegal ipv6 netmask specified");
+        cmd_.netmask = static_cast<std::uint8_t>(n);
+      } else {
+        std::optional<std::uint32_t> mask;
+        in_addr in{};
+        if (inet_aton(m.c_str(), &in) != 0)
+          mask = ntohl(in.s_addr);
+        else if (auto a = names_.host_to_ipv4(m))
+          mask = (std::uint32_t{a->v4_bytes()[0]} << 24) | (std::uint32_t{a->v4_bytes()[1]} << 16) |
+                 (std::uint32_t{a->v4_bytes()[2]} << 8) | a->v4_bytes()[3];
+        auto prefix = mask ? mask_to_prefix(*mask) : std::nullopt;
+        if (!prefix || *prefix == 0) fail("illegal virtual server persistent mask specified");
+        cmd_.netmask = *prefix;
+      }
+    }
+    if (real_arg_) {
+      std::string proto;
+      if (cmd_.service) proto = cmd_.service->is_fwmark() ? "tcp" : to_string(cmd_.service->protocol);
+      auto hp = parse_host_port(*real_arg_, proto, names_);
+      if (!hp) fail("illegal real server address[:port] specified");
+      std::uint16_t svc_port = cmd_.service ? cmd_.service->address.port : 0;
+      cmd_.real = Endpoint{hp->addr, hp->port.value_or(svc_port)};
+    }
+  }
+
+  void sched_flags(const std::string& text) {
+    unsigned bits = 0;
+    std::size_t pos = 0;
+    while (pos <= text.size()) {
+      auto comma = text.find(',', pos);
+      std::string flag = text.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+      pos = comma == std::string::npos ? text.size() + 1 : comma + 1;
+      if (flag.empty()) continue;
+      static constexpr struct {
+        const char* name;
+        unsigned bit;
+        const char* scheduler;  // nullptr: any
+      } kFlags[] = {{"flag-1", 1, nullptr},     {"flag-2", 2, nullptr},   {"flag-3", 4, nullptr},
+                    {"sh-fallback", 1, "sh"},   {"sh-port", 2, "sh"},     {"mh-fallback", 1, "mh"},
+                    {"mh-port", 2, "mh"}};
+      bool known = false;
+      for (const auto& f : kFlags) {
+        if (flag != f.name) continue;
+        if (f.scheduler && cmd_.scheduler != f.scheduler)
+          fail("incompatible scheduler flag `" + flag + "'");
+        bits |= f.bit;
+        known = true;
+      }
+      if (!known) fail("invalid scheduler flag `" + flag + "'");
+    }
+    cmd_.scheduler_flags = sched_flag_names(cmd_.scheduler, bits);
+  }
+
+  void check_options() const {
+    const char* row = legal_options(cmd_.op);
+    const char* name = ipvsadm_op_name(cmd_.op);
+    int count = 0, last = 0;
+    for (int j = 0; j < kOptCount; ++j) {
+      if (!has(static_cast<Optc>(j))) {
+        if (row[j] == '+')
+          fail(std::string("You need to supply the '") + kOptNames[j] + "' option for the '" + name +
+               "' command");
+        continue;
+      }
+      if (row[j] == 'x')
+        fail(std::string("Illegal '") + kOptNames[j] + "' option with the '" + name + "' command");
+      if (row[j] == '1' && ++count > 1)
+        fail(std::string("The option '") + kOptNames[j] + "' conflicts with the '" +
+             kOptNames[last] + "' option in the '" + name + "' command");
+      if (row[j] == '1') last = j;
+    }
+  }
+
+  void semantics() {
+    const auto& svc = cmd_.service;
+    switch (cmd_.op) {
+      case IpvsadmOp::add_service:
+      case IpvsadmOp::edit_service:
+        if (!svc->is_fwmark() && svc->address.port == 0 && cmd_.persistent == 0)
+          fail("Zero port specified for non-persistent service");
+        if (cmd_.ops && !svc->is_fwmark() && svc->protocol != Protocol::udp)
+          fail("One-Packet Scheduling is only for UDP virtual services");
+        break;
+      case IpvsadmOp::add_server:
+      case IpvsadmOp::edit_server:
+        // DR and TUN cannot change the port: the packet keeps the VIP's.
+        if (!svc->is_fwmark() && cmd_.forward != ForwardMethod::nat)
+          cmd_.real->port = svc->address.port;
+        if (cmd_.real->addr.is_v4() == svc->is_ipv6() && cmd_.forward != ForwardMethod::tun)
+          fail("Different address family is allowed only for tunneling servers");
+        if (has(c_tun_type) && cmd_.forward != ForwardMethod::tun)
+          fail("Tunnel options conflict with forward method");
+        break;
+      case IpvsadmOp::list: {
+        const auto& l = cmd_.list;
+        if (((l.connections || l.timeout || l.daemon) && (l.stats || l.rate || l.thresholds)) ||
+            ((l.timeout || l.daemon) && l.persistent_conn))
+          fail("options conflicts in the list command");
+        break;
+      }
+      default: break;
+    }
+  }
+
+  const NameResolver& names_;
+  IpvsadmCommand cmd_;
+  unsigned long long options_ = 0;
+  std::optional<std::string> netmask_arg_, real_arg_, flags_arg_;
+};
+
+std::vector<std::string> split_words(std::string_view line) {
+  std::vector<std::string> words;
+  std::size_t i = 0;
+  while (i < line.size()) {
+    while (i < line.size() && std::isspace(static_cast<unsigned char>(line[i]))) ++i;
+    std::size_t start = i;
+    while (i < line.size() && !std::isspace(static_cast<unsigned char>(line[i]))) ++i;
+    if (i > start) words.emplace_back(line.substr(start, i - start));
+  }
+  return words;
+}
+
+}  // namespace
+
+IpvsadmParse parse_ipvsadm_args(const std::vector<std::string>& args, const NameResolver& names,
+                                std::string_view program) {
+  IpvsadmParse result;
+  try {
+    result.command = Parser(names).parse(args, program);
+  } catch (const Fail& f) {
+    result.error = f.message;
+    result.exit_code = f.code;
+  }
+  return result;
+}
+
+IpvsadmRestore parse_ipvsadm_restore(std::string_view text, const NameResolver& names,
+                                     std::string_view program) {
+  IpvsadmRestore result;
+  int line_no = 0;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    auto nl = text.find('\n', pos);
+    std::string_view line = text.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
+    pos = nl == std::string_view::npos ? text.size() : nl + 1;
+    ++line_no;
+    auto words = split_words(line);
+    if (words.empty() || words.front()[0] == '#') continue;
+    auto parsed = parse_ipvsadm_args(words, names, program);
+    std::string where = "line " + std::to_string(line_no) + ": ";
+    if (!parsed.command) {
+      result = {{}, where + parsed.error, parsed.exit_code};
+      return result;
+    }
+    switch (parsed.command->op) {
+      case IpvsadmOp::add_service: case IpvsadmOp::edit_service: case IpvsadmOp::delete_service:
+      case IpvsadmOp::clear: case IpvsadmOp::add_server: case IpvsadmOp::edit_server:
+      case IpvsadmOp::delete_server: case IpvsadmOp::set_timeouts:
+        result.commands.push_back(*parsed.command);
+        break;
+      default:
+        result = {{}, where + "only -A, -E, -D, -C, -a, -e, -d and --set can be restored", 2};
+        return result;
+    }
+  }
+  return result;
+}
+
+std::string ipvsadm_usage(std::string_view program) {
+  std::string p(program);
+  std::string out;
+  out += "vsadm - ipvsadm-compatible control of vsd\n";
+  out += "Usage:\n";
+  out += "  " + p + " -A|E virtual-service [-s scheduler] [-p [timeout]] [-M netmask] [-b sched-flags] [-o]\n";
+  out += "  " + p + " -D virtual-service\n";
+  out += "  " + p + " -C\n";
+  out += "  " + p + " -R < rules\n";
+  out += "  " + p + " -S [-n]\n";
+  out += "  " + p + " -a|e virtual-service -r server-address [-g|-i|-m] [-w weight] [-x upper] [-y lower]\n";
+  out += "  " + p + " -d virtual-service -r server-address\n";
+  out += "  " + p + " -L|l [virtual-service] [options]\n";
+  out += "  " + p + " -Z [virtual-service]\n";
+  out += "  " + p + " --set tcp tcpfin udp\n";
+  out += "  " + p + " --garp | --reload | --save-toml | --version\n";
+  out += "  " + p + " -h\n\n";
+  out += "Commands (long or short form):\n"
+         "  --add-service     -A        add a virtual service\n"
+         "  --edit-service    -E        change a virtual service (unset options take defaults)\n"
+         "  --delete-service  -D        remove a virtual service\n"
+         "  --clear           -C        remove every virtual service\n"
+         "  --restore         -R        apply -S style rules from stdin, all or nothing\n"
+         "  --save            -S        print the table as rules\n"
+         "  --add-server      -a        add a real server to a service\n"
+         "  --edit-server     -e        change a real server (unset options take defaults)\n"
+         "  --delete-server   -d        remove a real server\n"
+         "  --list            -L|-l     list the table\n"
+         "  --zero            -Z        zero the counters of one service or of all\n"
+         "  --set tcp tcpfin udp        connection timeouts in seconds (0 keeps the value)\n"
+         "  --garp                      announce the virtual addresses again\n"
+         "  --reload                    re-read vsd's configuration file\n"
+         "  --save-toml                 print the running configuration as TOML\n"
+         "  --version         -v        vsd's version, queue form and uptime\n"
+         "  --help            -h        this text\n\n";
+  out += "virtual-service:\n"
+         "  --tcp-service|-t  host[:port]   TCP service; IPv6 as [address]:port\n"
+         "  --udp-service|-u  host[:port]   UDP service\n"
+         "  --fwmark-service|-f mark        firewall-mark service (mark > 0)\n\n";
+  out += "Options:\n"
+         "  --ipv6         -6             the fwmark service is IPv6 (after -f)\n"
+         "  --scheduler    -s name        scheduler, default wlc\n"
+         "  --persistent   -p [seconds]   persistence, default 360 seconds\n"
+         "  --netmask      -M mask        clients grouped for persistence\n"
+         "  --sched-flags  -b flags       scheduler flags, comma separated\n"
+         "  --ops          -o             one-packet scheduling (UDP)\n"
+         "  --real-server  -r host[:port] real server\n"
+         "  --gatewaying   -g             direct routing (default)\n"
+         "  --ipip         -i             IP-in-IP tunnelling\n"
+         "  --masquerading -m             NAT\n"
+         "  --weight       -w weight      0..65535, 0 takes no new connections\n"
+         "  --u-threshold  -x n           upper connection threshold\n"
+         "  --l-threshold  -y n           lower connection threshold\n"
+         "  --connection   -c             list connections\n"
+         "  --timeout                     list timeouts\n"
+         "  --stats | --rate | --thresholds | --persistent-conn   listing columns\n"
+         "  --exact                       exact numbers\n"
+         "  --nosort                      keep the daemon's order\n"
+         "  --numeric      -n             no name lookups\n"
+         "  --json                        print vsd's JSON instead\n"
+         "  --socket path                 control socket (default $VSD_SOCKET or /run/vsd/vsd.sock)\n";
+  return out;
+}
+
+}  // namespace vsd
