@@ -9,13 +9,12 @@
 
 #include "appliance/config/config_writer.hpp"
 #include "appliance/control/server.hpp"
-#include "appliance/health/slow_start.hpp"
+#include "appliance/daemon/config_diff.hpp"
+#include "appliance/daemon/data_plane.hpp"
 #include "appliance/daemon/ipvsadm_apply.hpp"
 #include "appliance/daemon/metrics.hpp"
 #include "appliance/daemon/metrics_server.hpp"
-#include "appliance/daemon/data_plane.hpp"
 #include "appliance/daemon/ruleset_spec.hpp"
-#include "appliance/core/service_snapshot.hpp"
 #include "appliance/daemon/status.hpp"
 #include "appliance/version.hpp"
 #include "arp/announcer.hpp"
@@ -35,56 +34,6 @@ bool has_direct_forwarding(const Config& c) {
     for (const auto& r : s.reals)
       if (r.forward != ForwardMethod::nat) return true;
   return false;
-}
-
-bool same_service(const ServiceConfig& a, const ServiceConfig& b) {
-  return a.is_fwmark() ? a.fwmark == b.fwmark
-                       : (!b.is_fwmark() && a.protocol == b.protocol && a.address == b.address);
-}
-
-// One log line per operator-visible change between two configurations,
-// with the VIP and RIP in it.
-void log_changes(const Config& before, const Config& after, const std::string& why) {
-  for (const auto& s : after.services) {
-    const ServiceConfig* old = nullptr;
-    for (const auto& o : before.services)
-      if (same_service(o, s)) old = &o;
-    if (!old) {
-      spdlog::info("{}: service {} added (scheduler {}{})", why, service_label(s), s.scheduler,
-                   s.persistent ? ", persistent " + std::to_string(s.persistent) + "s" : "");
-    } else if (old->scheduler != s.scheduler || old->persistent != s.persistent ||
-               old->persistence_netmask != s.persistence_netmask || old->ops != s.ops ||
-               old->scheduler_flags != s.scheduler_flags) {
-      spdlog::info("{}: service {} changed (scheduler {}, persistent {}s)", why, service_label(s),
-                   s.scheduler, s.persistent);
-    }
-    for (const auto& r : s.reals) {
-      const RealServerConfig* was = nullptr;
-      if (old)
-        for (const auto& o : old->reals)
-          if (o.address == r.address) was = &o;
-      if (!was)
-        spdlog::info("{}: service {}: real server {} added ({}, weight {})", why, service_label(s),
-                     real_label(s, r), to_string(r.forward), r.weight);
-      else if (was->weight != r.weight || was->forward != r.forward ||
-               was->upper_threshold != r.upper_threshold || was->lower_threshold != r.lower_threshold)
-        spdlog::info("{}: service {}: real server {} now {} weight {} (was {} weight {}){}", why,
-                     service_label(s), real_label(s, r), to_string(r.forward), r.weight,
-                     to_string(was->forward), was->weight, r.weight == 0 ? " - quiesced" : "");
-    }
-    if (old)
-      for (const auto& o : old->reals) {
-        bool kept = false;
-        for (const auto& r : s.reals) kept |= r.address == o.address;
-        if (!kept)
-          spdlog::info("{}: service {}: real server {} removed", why, service_label(s), real_label(*old, o));
-      }
-  }
-  for (const auto& o : before.services) {
-    bool kept = false;
-    for (const auto& s : after.services) kept |= same_service(o, s);
-    if (!kept) spdlog::info("{}: service {} removed", why, service_label(o));
-  }
 }
 
 }  // namespace
@@ -156,7 +105,8 @@ int Director::run() {
       [this](const std::string& id, bool up, const std::string& why) { on_health(id, up, why); });
   health_.set_log([](const std::string& line) { spdlog::warn("health: {}", line); });
   sync_health_targets();
-  engine_.publish(build_snapshot(snapshot_spec(effective_config(), &egress_), nullptr, &clock_));
+  engine_.publish(build_snapshot(snapshot_spec(policy_.effective(config_, clock_.now_ms()), &egress_),
+                                 nullptr, &clock_));
   for (const auto& s : config_.services)
     for (const auto& r : s.reals)
       spdlog::info("service {} -> real server {} {} weight {}{}", service_label(s), real_label(s, r),
@@ -173,7 +123,8 @@ int Director::run() {
     open_queues_and_rules();
     announce_vips({});
     control_ = std::make_unique<ControlServer>(
-        io_, config_.control.socket, [this](const nlohmann::json& r) { return handle(r); });
+        io_, config_.control.socket,
+        [this](const nlohmann::json& r) { return control::handle_request(*this, r); });
     if (!config_.metrics.listen.empty()) {
       metrics_ = std::make_unique<MetricsServer>(io_, config_.metrics.listen,
                                                  [this] { return render_metrics(status()); });
@@ -189,8 +140,7 @@ int Director::run() {
       [&](boost::system::error_code ec, int sig) {
         if (ec) return;
         if (sig == SIGHUP) {
-          std::string summary;
-          reload(&summary);
+          reload();
           signals.async_wait(on_signal);
           return;
         }
@@ -204,14 +154,14 @@ int Director::run() {
   return 0;
 }
 
-bool Director::reload(std::string* summary) {
+control::Outcome Director::reload() {
   auto result = load_config_file(config_path_);
   if (!result.config) {
     for (const auto& e : result.errors) spdlog::error("reload refused: {}", e.to_string());
-    *summary = "reload refused: " + std::to_string(result.errors.size()) +
-               " errors; the running configuration is unchanged";
-    spdlog::error("{}", *summary);
-    return false;
+    auto refused = control::Outcome::refused("reload refused: " + std::to_string(result.errors.size()) +
+                                             " errors; the running configuration is unchanged");
+    spdlog::error("{}", refused.text);
+    return refused;
   }
   Config next = std::move(*result.config);
   if (next.director.queue != config_.director.queue ||
@@ -229,14 +179,15 @@ bool Director::reload(std::string* summary) {
   next.metrics = config_.metrics;
   std::string err;
   if (!apply_config(std::move(next), "reload", &err)) {
-    *summary = "reload refused: " + err;
-    spdlog::error("{}", *summary);
-    return false;
+    auto refused = control::Outcome::refused("reload refused: " + err);
+    spdlog::error("{}", refused.text);
+    return refused;
   }
-  *summary = "reloaded " + config_path_ + ": " + std::to_string(config_.services.size()) +
-             " services, " + std::to_string(count_reals(config_)) + " real servers";
-  spdlog::info("{}", *summary);
-  return true;
+  auto done = control::Outcome::done("reloaded " + config_path_ + ": " +
+                                     std::to_string(config_.services.size()) + " services, " +
+                                     std::to_string(count_reals(config_)) + " real servers");
+  spdlog::info("{}", done.text);
+  return done;
 }
 
 // DR/TUN packets leave through sockets that neither segment nor fragment,
@@ -276,7 +227,7 @@ bool Director::apply_config(Config next, const std::string& why, std::string* er
     spdlog::set_level(spdlog::level::from_str(next.log.level));
     spdlog::info("{}: log level {}", why, next.log.level);
   }
-  log_changes(config_, next, why);
+  for (const auto& line : describe_changes(config_, next)) spdlog::info("{}: {}", why, line);
   Config before = std::move(config_);
   config_ = std::move(next);
   match_queue_gso();  // before a DR/TUN real server can be picked
@@ -290,43 +241,21 @@ bool Director::apply_config(Config next, const std::string& why, std::string* er
   return true;
 }
 
-std::string health_target_id(const ServiceConfig& s, const RealServerConfig& r) {
-  return service_label(s) + " -> " + real_label(s, r);
-}
-
 void Director::sync_health_targets() {
   std::set<std::string> wanted;
-  for (const auto& s : config_.services)
-    for (const auto& r : s.reals) {
-      if (!r.check) continue;
-      std::string id = health_target_id(s, r);
-      wanted.insert(id);
-      Endpoint real{r.address.addr, r.address.port ? r.address.port : s.address.port};
-      bool fresh = !health_.contains(id);
-      health_.upsert({id, service_label(s), real, *r.check});
-      if (fresh) health_up_[id] = health_.is_up(id).value_or(true);
-    }
-  for (auto it = health_up_.begin(); it != health_up_.end();) {
-    if (wanted.count(it->first)) {
-      ++it;
-      continue;
-    }
-    health_.remove(it->first);
-    recovered_ms_.erase(it->first);
-    it = health_up_.erase(it);
+  for (auto& t : HealthPolicy::targets(config_)) {
+    wanted.insert(t.id);
+    const bool fresh = !health_.contains(t.id);
+    const std::string id = t.id;
+    health_.upsert(std::move(t));
+    if (fresh) policy_.track(id, health_.is_up(id).value_or(true));
   }
+  for (const auto& id : policy_.forget_others(wanted)) health_.remove(id);
 }
 
 void Director::on_health(const std::string& id, bool up, const std::string& reason) {
-  health_up_[id] = up;
-  if (up) recovered_ms_[id] = clock_.now_ms();
   // One line per transition, with what it does to the data path.
-  const char* action = "";
-  for (const auto& s : config_.services)
-    for (const auto& r : s.reals)
-      if (r.check && health_target_id(s, r) == id)
-        action = up ? "back in service" : r.check->on_failure == health::OnFailure::quiesce
-                                              ? "quiesced (weight 0)" : "removed from service";
+  const std::string action = policy_.transition(config_, id, up, clock_.now_ms());
   if (up)
     spdlog::info("health: {} is up ({}): {}", id, reason, action);
   else
@@ -334,97 +263,32 @@ void Director::on_health(const std::string& id, bool up, const std::string& reas
   publish_effective();
 }
 
-Config Director::effective_config() const {
-  Config eff = config_;
-  const std::uint64_t now_ms = clock_.now_ms();
-  for (auto& s : eff.services) {
-    const ServiceConfig& orig = s;
-    std::vector<RealServerConfig> kept;
-    for (auto& r : s.reals) {
-      if (r.check) {
-        const std::string id = health_target_id(orig, r);
-        auto it = health_up_.find(id);
-        if (it != health_up_.end() && !it->second) {
-          if (r.check->on_failure == health::OnFailure::remove) continue;
-          r.weight = 0;
-        } else if (r.check->slow_start_ms) {
-          // Recovered lately: the weight ramps up (never 0 once up).
-          if (auto rec = recovered_ms_.find(id); rec != recovered_ms_.end() && r.weight > 0)
-            r.weight = std::max<std::uint32_t>(
-                1, health::slow_start_weight(r.weight, r.check->slow_start_ms, rec->second, now_ms));
-        }
-      }
-      kept.push_back(r);
-    }
-    s.reals = std::move(kept);
-    if (s.sorry_server) {
-      bool healthy = false;
-      for (const auto& r : s.reals) healthy |= r.weight > 0;
-      if (!healthy) {
-        RealServerConfig sorry;
-        sorry.address = *s.sorry_server;
-        s.reals.push_back(sorry);
-      }
-    }
-  }
-  return eff;
-}
-
-void Director::check_quorum(const Config& eff) {
-  for (const auto& s : eff.services) {
-    if (!s.quorum) continue;
-    std::uint64_t sum = 0;
-    for (const auto& r : s.reals)
-      if (!(s.sorry_server && r.address == *s.sorry_server)) sum += r.weight;
-    const std::string label = service_label(s);
-    auto it = quorum_.find(label);
-    std::optional<bool> changed;
-    if (it == quorum_.end()) {
-      it = quorum_.emplace(label, health::QuorumTracker(s.quorum, s.hysteresis, sum)).first;
-      if (!it->second.up()) changed = false;
-    } else {
-      changed = it->second.update(sum);
-    }
-    if (!changed) continue;
-    if (*changed)
-      spdlog::info("service {}: quorum gained (healthy weight {} >= {} + {})", label, sum, s.quorum, s.hysteresis);
-    else
-      spdlog::warn("service {}: quorum lost (healthy weight {}, quorum {}, hysteresis {})", label, sum,
-                   s.quorum, s.hysteresis);
-    const std::string& cmd = *changed ? s.quorum_up : s.quorum_down;
-    if (!cmd.empty())
-      notifier_.notify({cmd, "quorum " + label, label, "", *changed,
-                        "healthy weight " + std::to_string(sum)});
-  }
-}
-
 void Director::publish_effective() {
-  Config eff = effective_config();
-  check_quorum(eff);
-  // While a weight ramps (slow start), republish four times a second.
-  bool ramping = false;
   const std::uint64_t now_ms = clock_.now_ms();
-  for (const auto& s : config_.services)
-    for (const auto& r : s.reals)
-      if (r.check && r.check->slow_start_ms)
-        if (auto rec = recovered_ms_.find(health_target_id(s, r)); rec != recovered_ms_.end())
-          ramping |= health::slow_start_next_change_ms(r.weight, r.check->slow_start_ms,
-                                                       rec->second, now_ms).has_value();
-  if (ramping) {
+  Config eff = policy_.effective(config_, now_ms);
+  for (const auto& q : policy_.quorum_changes(eff)) {
+    if (q.gained)
+      spdlog::info("service {}: quorum gained (healthy weight {} >= {} + {})", q.service,
+                   q.healthy_weight, q.quorum, q.hysteresis);
+    else
+      spdlog::warn("service {}: quorum lost (healthy weight {}, quorum {}, hysteresis {})", q.service,
+                   q.healthy_weight, q.quorum, q.hysteresis);
+    if (!q.command.empty())
+      notifier_.notify({q.command, "quorum " + q.service, q.service, "", q.gained,
+                        "healthy weight " + std::to_string(q.healthy_weight)});
+  }
+  for (const auto& e : policy_.sorry_changes(eff))
+    spdlog::warn("service {}: {}", e.service,
+                 e.serving ? "no healthy real server: sorry server " + e.sorry_server.to_string() +
+                                 " takes new connections"
+                           : "a real server is healthy again: sorry server " +
+                                 e.sorry_server.to_string() + " takes no new connections");
+  // While a weight ramps (slow start), republish four times a second.
+  if (policy_.ramping(config_, now_ms)) {
     slow_start_timer_.expires_after(std::chrono::milliseconds(250));
     slow_start_timer_.async_wait([this](boost::system::error_code ec) {
       if (!ec) publish_effective();
     });
-  }
-  for (const auto& s : eff.services) {
-    if (!s.sorry_server) continue;
-    bool serving = !s.reals.empty() && s.reals.back().address == *s.sorry_server;
-    bool& was = sorry_active_[service_label(s)];
-    if (serving != was)
-      spdlog::warn("service {}: {}", service_label(s),
-                   serving ? "no healthy real server: sorry server " + s.sorry_server->to_string() + " takes new connections"
-                           : "a real server is healthy again: sorry server " + s.sorry_server->to_string() + " takes no new connections");
-    was = serving;
   }
   engine_.publish(build_snapshot(snapshot_spec(eff, &egress_), engine_.published().get(), &clock_));
 }
@@ -443,46 +307,38 @@ void Director::arm_estimator() {
   });
 }
 
-nlohmann::json Director::edit(const nlohmann::json& commands) {
+control::Outcome Director::edit(const std::vector<IpvsadmCommand>& commands) {
   Config next = config_;
-  if (auto err = apply_ipvsadm_json(next, commands)) return {{"ok", false}, {"error", *err}};
+  if (auto err = apply_ipvsadm_commands(next, commands)) return control::Outcome::refused(*err);
   // The edited configuration must pass the same checks as a file would.
   auto checked = parse_config(write_config_toml(next), "vsadm edit");
   if (!checked.config) {
     std::string msg;
     for (const auto& e : checked.errors) msg += (msg.empty() ? "" : "; ") + e.reason;
     spdlog::warn("vsadm edit refused: {}", msg);
-    return {{"ok", false}, {"error", msg}};
+    return control::Outcome::refused(msg);
   }
   // A real server added with vsadm -a gets its service's [service.check].
   for (auto& svc : next.services)
     for (auto& r : svc.reals)
       if (!r.check && svc.check_defaults) r.check = health::merge_check(&*svc.check_defaults, nullptr).config;
-  // Apply the edited Config itself, not the re-read one: the TOML writer
-  // does not carry everything (health checks, sorry servers, [metrics]).
   std::string err;
   if (!apply_config(std::move(next), "vsadm", &err)) {
     spdlog::error("vsadm edit refused: {}", err);
-    return {{"ok", false}, {"error", err}};
+    return control::Outcome::refused(err);
   }
-  return {{"ok", true}};
+  return control::Outcome::done();
 }
 
-nlohmann::json Director::zero(const nlohmann::json& service) {
+control::Outcome Director::zero(const std::optional<IpvsadmService>& key) {
   auto snap = engine_.published();
-  std::optional<IpvsadmService> key;  // none: every service (ipvsadm -Z)
-  if (!service.is_null()) {
-    std::string why;
-    key = ipvsadm_service_from_json(service, &why);
-    if (!key) return {{"ok", false}, {"error", why}};
-  }
-  std::vector<const ServiceView*> targets;
+  std::vector<const ServiceView*> targets;  // no key: every service (ipvsadm -Z)
   for (const auto& s : snap->services) {
     bool match = !key || (key->is_fwmark() ? s.fwmark == key->fwmark
                                            : (!s.fwmark && s.protocol == key->protocol && s.vip == key->address));
     if (match) targets.push_back(&s);
   }
-  if (key && targets.empty()) return {{"ok", false}, {"error", "No such service"}};
+  if (key && targets.empty()) return control::Outcome::refused("No such service");
   auto reset = [](TrafficCounters& t) {
     t.conns.reset();
     t.inpkts.reset();
@@ -504,105 +360,56 @@ nlohmann::json Director::zero(const nlohmann::json& service) {
     for (const auto& d : s->dests) d.state->rates.reset();
   }
   spdlog::info("vsadm: counters zeroed ({} services)", targets.size());
-  return {{"ok", true}};
+  return control::Outcome::done();
 }
 
-nlohmann::json Director::status() {
-  DaemonInfo info;
-  info.version = kVersion;
-  info.queue_form = nfq::to_string(queue_form_);
-  info.uptime_s = static_cast<std::uint64_t>(
+control::Status Director::status() {
+  control::Status st;
+  st.version = kVersion;
+  st.queue_form = nfq::to_string(queue_form_);
+  st.uptime_s = static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_)
           .count());
-  info.connections = engine_.connection_count();
-  info.max_connections = config_.director.max_connections;
-  info.counters = counters_json(engine_.counters());
+  st.connections = engine_.connection_count();
+  st.max_connections = config_.director.max_connections;
+  st.counters = counters_status(engine_.counters());
   // Packets vsd sent itself (TUN, DR, ICMP answers) rather than by verdict.
   const auto& tx = transmitter_.counters();
-  info.counters["transmit_sent"] = tx.sent.load();
-  info.counters["transmit_errors"] = tx.errors.load();
+  st.counters.transmit_sent = tx.sent.load();
+  st.counters.transmit_errors = tx.errors.load();
   if (data_plane_) {
     for (const auto& q : data_plane_->queues()) {
       const auto& c = q->counters();
       auto kernel = nfq::kernel_queue_stats(q->queue_num());
-      info.queues.push_back({{"queue", q->queue_num()},
-                             {"received", c.received.load()},
-                             {"batches", c.batches.load()},
-                             {"enobufs", c.enobufs.load()},
-                             {"recv_errors", c.recv_errors.load()},
-                             {"verdict_errors", c.verdict_errors.load()},
-                             {"send_errors", c.send_errors.load()},
-                             {"truncated", c.truncated.load()},
-                             {"kernel_queue_dropped", kernel.queue_dropped},
-                             {"kernel_user_dropped", kernel.user_dropped},
-                             {"kernel_waiting", kernel.waiting}});
+      st.queues.push_back({q->queue_num(), c.received.load(), c.batches.load(), c.enobufs.load(),
+                           c.recv_errors.load(), c.verdict_errors.load(), c.send_errors.load(),
+                           c.truncated.load(), kernel.queue_dropped, kernel.user_dropped,
+                           kernel.waiting});
     }
   }
-  auto st = status_json(*engine_.published(), info);
-  // Health per real server of the configuration (a removed one is not in
-  // the snapshot): "up" / "down", shown by vsadm and the metrics.
-  for (auto& js : st["services"]) {
-    for (const auto& s : config_.services) {
-      bool same = s.is_fwmark() ? js.value("fwmark", 0u) == s.fwmark
-                                : js.value("address", "") == s.address.to_string() &&
-                                      js.value("protocol", "") == to_string(s.protocol);
-      if (!same) continue;
-      for (const auto& r : s.reals) {
-        if (!r.check) continue;
-        auto it = health_up_.find(health_target_id(s, r));
-        bool up = it == health_up_.end() || it->second;
-        bool listed = false;
-        for (auto& jr : js["reals"])
-          if (jr.value("address", "") == real_label(s, r)) {
-            jr["health"] = up ? "up" : "down";
-            listed = true;
-          }
-        if (!listed)  // removed on failure: listed with weight 0, as keepalived operators expect to see it
-          js["reals"].push_back({{"address", real_label(s, r)}, {"forward", to_string(r.forward)},
-                                 {"weight", 0}, {"health", "down"}, {"removed", true}});
-      }
-      if (s.sorry_server) js["sorry_server"] = s.sorry_server->to_string();
-    }
-  }
-  st["health"] = health_.status_json();
+  auto snap = engine_.published();
+  st.timeouts = {snap->timeouts.for_state(TcpState::established),
+                 snap->timeouts.for_state(TcpState::fin_wait), snap->timeouts.udp};
+  st.services = services_status(*snap, config_, policy_);
+  st.health = health_.status_json();
   return st;
 }
 
-nlohmann::json Director::handle(const nlohmann::json& request) {
-  std::string cmd = request.value("cmd", "");
-  if (cmd == "status") {
-    auto s = status();
-    s["ok"] = true;
-    return s;
-  }
-  if (cmd == "reload") {
-    std::string summary;
-    bool ok = reload(&summary);
-    return {{"ok", ok}, {ok ? "message" : "error", summary}};
-  }
-  if (cmd == "connections") {
-    const std::uint32_t now = clock_.now_s();
-    auto list = data_plane_ ? data_plane_->run_on_data_thread(
-                                  [&] { return connections_json(engine_.connections(), now); })
-                            : connections_json(engine_.connections(), now);
-    return {{"ok", true}, {"connections", std::move(list)}};
-  }
-  if (cmd == "edit") {
-    if (!request.contains("commands") || !request["commands"].is_array())
-      return {{"ok", false}, {"error", "edit needs \"commands\": [...]"}};
-    return edit(request["commands"]);
-  }
-  if (cmd == "zero") return zero(request.value("service", nlohmann::json()));
-  if (cmd == "save_toml") return {{"ok", true}, {"toml", write_config_toml(config_)}};
-  if (cmd == "garp") {
-    if (config_.arp.garp_repeat == 0)
-      return {{"ok", false}, {"error", "[arp] garp_repeat is 0: gratuitous ARP is off"}};
-    std::size_t n = announce_vips({});
-    return {{"ok", true},
-            {"message", "announcing " + std::to_string(n) + " VIP(s) x" +
-                            std::to_string(config_.arp.garp_repeat) + " (see vsd's log)"}};
-  }
-  return {{"ok", false}, {"error", "unknown control command '" + cmd + "'"}};
+std::vector<control::ConnectionStatus> Director::connections() {
+  const std::uint32_t now = clock_.now_s();
+  return data_plane_ ? data_plane_->run_on_data_thread(
+                           [&] { return connections_status(engine_.connections(), now); })
+                     : connections_status(engine_.connections(), now);
+}
+
+std::string Director::save_toml() { return write_config_toml(config_); }
+
+control::Outcome Director::garp() {
+  if (config_.arp.garp_repeat == 0)
+    return control::Outcome::refused("[arp] garp_repeat is 0: gratuitous ARP is off");
+  std::size_t n = announce_vips({});
+  return control::Outcome::done("announcing " + std::to_string(n) + " VIP(s) x" +
+                                std::to_string(config_.arp.garp_repeat) + " (see vsd's log)");
 }
 
 }  // namespace vsd

@@ -10,14 +10,15 @@
 #include <string>
 
 #include "appliance/asio.hpp"
-#include <nlohmann/json.hpp>
 
 #include "appliance/clock.hpp"
 #include "appliance/config/config.hpp"
 #include "appliance/core/engine.hpp"
 #include "appliance/health/health_monitor.hpp"
 #include "appliance/health/notifier.hpp"
-#include "appliance/health/quorum.hpp"
+#include "appliance/control/protocol.hpp"
+#include "appliance/daemon/egress_report.hpp"
+#include "appliance/daemon/health_policy.hpp"
 #include "appliance/daemon/node_plan.hpp"
 #include "appliance/daemon/snapshot_spec.hpp"
 #include "appliance/daemon/sysctl_guard.hpp"
@@ -33,12 +34,21 @@ class DataPlane;
 class ControlServer;
 class MetricsServer;
 
-class Director {
+class Director : public control::Handler {
  public:
   Director(Config config, std::string config_path, NodeFacts facts);
-  ~Director();
+  ~Director() override;
   // Runs until SIGINT/SIGTERM; returns the process exit code.
   int run();
+
+  // control::Handler: the control socket's commands (control/protocol.hpp).
+  control::Status status() override;
+  std::vector<control::ConnectionStatus> connections() override;
+  control::Outcome edit(const std::vector<IpvsadmCommand>& commands) override;
+  control::Outcome zero(const std::optional<IpvsadmService>& service) override;
+  control::Outcome reload() override;
+  std::string save_toml() override;
+  control::Outcome garp() override;
 
  private:
   // director_network.cpp: the node's sysctls, the DR/TUN real servers' way
@@ -47,32 +57,29 @@ class Director {
   // Re-reads every DR/TUN real server's route and MAC, publishes changes,
   // re-arms its timer; true while one of them has no MAC / outer source.
   bool refresh_egress();
+  void report_transmit_errors();
   // Announces `vips` (all of the config's when empty); returns how many.
   std::size_t announce_vips(std::vector<IpAddress> vips);
   void announce_added_vips(const Config& before);
+
   void open_queues_and_rules();
-  nlohmann::json handle(const nlohmann::json& request);
-  nlohmann::json status();
-  bool reload(std::string* summary);
   // Installs the ruleset for `next` and publishes its snapshot; on failure
   // nothing changes and *error says why.
   bool apply_config(Config next, const std::string& why, std::string* error);
-  nlohmann::json edit(const nlohmann::json& commands);
-  nlohmann::json zero(const nlohmann::json& service);
+  void match_queue_gso();
   void arm_estimator();
-  // What the data path serves: config_ with health applied (a failed real
-  // server quiesced or removed, the sorry server while none is healthy).
-  Config effective_config() const;
+  // Health: the checks the configuration asks for, a check's transition,
+  // and publishing what the data path serves (health applied).
   void sync_health_targets();
   void on_health(const std::string& id, bool up, const std::string& reason);
   void publish_effective();
-  void match_queue_gso();
 
   Config config_;
   std::string config_path_;
   NodeFacts facts_;
-  EgressTable egress_;                       // DR/TUN real servers' way out
-  std::map<IpAddress, std::string> egress_note_;  // last logged per real server
+  EgressTable egress_;                              // DR/TUN real servers' way out
+  std::map<IpAddress, EgressReport> egress_report_;  // last logged per real server
+  std::map<IpAddress, unsigned> unresolved_rounds_;  // DR real server -> rounds without a MAC
   SteadyClock clock_;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   Engine engine_;
@@ -83,19 +90,13 @@ class Director {
   boost::asio::io_context io_;
   boost::asio::steady_timer estimator_{io_};
   health::HealthMonitor health_{io_, clock_};
-  std::map<std::string, bool> health_up_;  // target id -> up
-  std::map<std::string, std::uint64_t> recovered_ms_;  // target id -> last down->up (slow start)
-  std::map<std::string, bool> sorry_active_;  // service label -> sorry server serving
-  std::map<std::string, health::QuorumTracker> quorum_;  // service label -> quorum state
-  health::Notifier notifier_{io_};                        // quorum_up / quorum_down commands
+  HealthPolicy policy_;
+  health::Notifier notifier_{io_};  // quorum_up / quorum_down commands
   boost::asio::steady_timer slow_start_timer_{io_};
   // Declared after io_: timers must be built after and destroyed before it.
   boost::asio::steady_timer egress_timer_{io_};
   std::uint64_t tx_errors_reported_ = 0;
-  std::map<IpAddress, unsigned> unresolved_rounds_;  // DR real server -> rounds without a MAC
-  void report_transmit_errors();
   std::unique_ptr<arp::Announcer> announcer_;
-  void check_quorum(const Config& effective);
   nfq::Transmitter transmitter_;  // before data_plane_: it outlives the data thread
   std::unique_ptr<DataPlane> data_plane_;
   std::unique_ptr<ControlServer> control_;

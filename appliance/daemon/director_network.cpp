@@ -9,7 +9,6 @@
 
 #include "appliance/daemon/director.hpp"
 #include "arp/announcer.hpp"
-#include "arp/garp_frame.hpp"
 #include "nfq/rtnl_socket.hpp"
 
 namespace vsd {
@@ -53,30 +52,35 @@ bool Director::refresh_egress() {
     for (const auto& r : s.reals) {
       if (r.forward == ForwardMethod::nat || !done.insert(r.address.addr).second) continue;
       const IpAddress& rip = r.address.addr;
-      std::string note, err;
+      std::string err;
       rtnl::RouteInfo ri;
       DestEgress e;
+      EgressReport report;
       if (!rtnl::route_get(rip, &ri, &err)) {
-        note = fmt::format("real server {} ({}) has no route: {}; add one (ip route add ...)",
-                           rip.to_string(), to_string(r.forward), err);
+        report = {EgressState::no_route,
+                  fmt::format("real server {} ({}) has no route: {}; add one (ip route add ...)",
+                              rip.to_string(), to_string(r.forward), err)};
         unresolved = true;
       } else {
         e.tunnel_source = ri.prefsrc;
         e.mtu = ri.mtu;
         e.ifindex = ri.oif;
         if (r.forward == ForwardMethod::tun) {
-          note = fmt::format("TUN real server {}: IP-in-IP from {} via {}, MTU {}", rip.to_string(),
-                             ri.prefsrc.to_string(), ri.ifname, ri.mtu);
+          report = {EgressState::tunnel,
+                    fmt::format("TUN real server {}: IP-in-IP from {} via {}, MTU {}", rip.to_string(),
+                                ri.prefsrc.to_string(), ri.ifname, ri.mtu)};
         } else if (ri.has_gateway()) {
-          note = fmt::format("DR real server {} is reached via gateway {}, not on a directly "
-                             "connected segment: DR cannot reach it; put it on {}'s segment or "
-                             "use forward = \"tun\"",
-                             rip.to_string(), ri.gateway.to_string(), ri.ifname);
+          report = {EgressState::via_gateway,
+                    fmt::format("DR real server {} is reached via gateway {}, not on a directly "
+                                "connected segment: DR cannot reach it; put it on {}'s segment or "
+                                "use forward = \"tun\"",
+                                rip.to_string(), ri.gateway.to_string(), ri.ifname)};
         } else if (MacAddress mac; rtnl::neighbour_lookup(rip, ri.oif, &mac, &err)) {
           e.mac = mac;
           e.mac_known = true;
           unresolved_rounds_.erase(rip);
-          note = fmt::format("DR real server {} at {} on {}", rip.to_string(), mac_to_string(mac), ri.ifname);
+          report = {EgressState::direct, fmt::format("DR real server {} at {} on {}", rip.to_string(),
+                                                     mac_to_string(mac), ri.ifname)};
           // vsd's frames bypass the neighbour table, so the kernel never
           // confirms a STALE entry by itself; this makes it probe (a
           // REACHABLE or static entry is left alone) and a changed MAC is
@@ -91,25 +95,25 @@ bool Director::refresh_egress() {
           // once: the state it names may flip between rounds.
           const unsigned rounds = ++unresolved_rounds_[rip];
           if (rounds > 10)
-            note = egress_note_[rip];
+            report = egress_report_[rip];
           else if (rounds == 10)
-            note = fmt::format("DR real server {}: no MAC on {} ({}); its packets are dropped "
-                               "(counter no_route): is it up, on this segment, and answering ARP/ND "
-                               "for its own address?",
-                               rip.to_string(), ri.ifname, why);
+            report = {EgressState::no_mac,
+                      fmt::format("DR real server {}: no MAC on {} ({}); its packets are dropped "
+                                  "(counter no_route): is it up, on this segment, and answering "
+                                  "ARP/ND for its own address?",
+                                  rip.to_string(), ri.ifname, why)};
           else
-            note = fmt::format("DR real server {}: resolving its MAC on {}", rip.to_string(), ri.ifname);
+            report = {EgressState::resolving_mac,
+                      fmt::format("DR real server {}: resolving its MAC on {}", rip.to_string(), ri.ifname)};
           unresolved = true;
         }
       }
-      if (egress_note_[rip] != note) {
-        bool bad = note.find("cannot") != std::string::npos || note.find("no route") != std::string::npos ||
-                   note.find("no MAC") != std::string::npos;
-        if (bad)
-          spdlog::error("{}", note);
+      if (egress_report_[rip] != report) {
+        if (is_problem(report.state))
+          spdlog::error("{}", report.line);
         else
-          spdlog::info("{}", note);
-        egress_note_[rip] = note;
+          spdlog::info("{}", report.line);
+        egress_report_[rip] = report;
       }
       missing |= r.forward == ForwardMethod::dr ? !e.mac_known : e.tunnel_source.is_unspecified();
       next[rip] = e;

@@ -7,8 +7,6 @@
 namespace vsd {
 namespace {
 
-using nlohmann::json;
-
 // IPVS keys services by (fwmark, family) or (protocol, address, port). A
 // vsd fwmark service has no family of its own (its members' or reals'), so
 // it matches on the mark alone.
@@ -159,15 +157,7 @@ std::optional<std::string> apply_ipvsadm_batch(Config& cfg, const std::vector<Ip
   return std::nullopt;
 }
 
-std::optional<std::string> apply_ipvsadm_json(Config& cfg, const json& commands) {
-  if (!commands.is_array()) return std::string("bad edit request: \"commands\" must be an array");
-  std::vector<IpvsadmCommand> cmds;
-  for (const auto& j : commands) {
-    std::string why;
-    auto c = ipvsadm_command_from_json(j, &why);
-    if (!c) return "bad edit request: " + why;
-    cmds.push_back(std::move(*c));
-  }
+std::optional<std::string> apply_ipvsadm_commands(Config& cfg, const std::vector<IpvsadmCommand>& cmds) {
   std::size_t failed = 0;
   auto err = apply_ipvsadm_batch(cfg, cmds, &failed);
   if (err && cmds.size() > 1) return to_ipvsadm_args(cmds[failed]) + ": " + *err;

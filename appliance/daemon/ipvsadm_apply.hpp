@@ -3,7 +3,6 @@
 #pragma once
 
 #include <cstddef>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -25,11 +24,11 @@ std::optional<std::string> apply_ipvsadm_command(Config& cfg, const IpvsadmComma
 std::optional<std::string> apply_ipvsadm_batch(Config& cfg, const std::vector<IpvsadmCommand>& cmds,
                                                std::size_t* failed = nullptr);
 
-// The daemon's half of {"cmd":"edit","commands":[...]}: decodes and applies
-// the batch to cfg, all or nothing. The error, ready for the reply's
-// "error", is ipvsadm's message; for a batch of more than one it is
-// prefixed with the failing command as an ipvsadm line
-// ("-a -t 192.0.2.10:80 -r 203.0.113.11:80 -m -w 1: Service not defined").
-std::optional<std::string> apply_ipvsadm_json(Config& cfg, const nlohmann::json& commands);
+// The daemon's half of the edit command (control/protocol.hpp): applies
+// the batch to cfg, all or nothing. The error, ready for the reply, is
+// ipvsadm's message; for a batch of more than one it is prefixed with the
+// failing command as an ipvsadm line ("-a -t 192.0.2.10:80 -r
+// 203.0.113.11:80 -m -w 1: Service not defined").
+std::optional<std::string> apply_ipvsadm_commands(Config& cfg, const std::vector<IpvsadmCommand>& cmds);
 
 }  // namespace vsd

@@ -1,8 +1,6 @@
 #include "appliance/daemon/metrics.hpp"
 
-#include <cctype>
-#include <cmath>
-#include <cstdio>
+#include <string_view>
 #include <map>
 #include <utility>
 #include <vector>
@@ -10,7 +8,6 @@
 namespace vsd {
 namespace {
 
-using nlohmann::json;
 using Labels = std::vector<std::pair<std::string, std::string>>;
 
 // The format wants every sample of a family contiguous after its HELP/TYPE,
@@ -23,9 +20,7 @@ class Exposition {
     families_.push_back({name, type, help, {}});
   }
 
-  // Skips values the status does not carry (absent or not a number).
-  void sample(const std::string& name, const Labels& labels, const json* value) {
-    if (value == nullptr || (!value->is_number() && !value->is_boolean())) return;
+  void sample(const std::string& name, const Labels& labels, std::uint64_t value) {
     auto& f = families_.at(index_.at(name));
     f.samples += name;
     if (!labels.empty()) {
@@ -36,7 +31,7 @@ class Exposition {
       }
       f.samples += '}';
     }
-    f.samples += ' ' + number(*value) + '\n';
+    f.samples += ' ' + std::to_string(value) + '\n';
   }
 
   std::string str() const {
@@ -51,18 +46,6 @@ class Exposition {
   }
 
  private:
-  static std::string number(const json& v) {
-    if (v.is_boolean()) return v.get<bool>() ? "1" : "0";
-    if (v.is_number_unsigned()) return std::to_string(v.get<std::uint64_t>());
-    if (v.is_number_integer()) return std::to_string(v.get<std::int64_t>());
-    double d = v.get<double>();
-    if (std::isnan(d)) return "NaN";
-    if (std::isinf(d)) return d > 0 ? "+Inf" : "-Inf";
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.17g", d);
-    return buf;
-  }
-
   struct Family {
     std::string name, type, help, samples;
   };
@@ -70,34 +53,22 @@ class Exposition {
   std::map<std::string, std::size_t> index_;
 };
 
-const json* field(const json& obj, const char* key) {
-  if (!obj.is_object()) return nullptr;
-  auto it = obj.find(key);
-  return it == obj.end() ? nullptr : &*it;
-}
-
 // As ipvsadm lists it: "TCP 192.0.2.10:80", "FWM 7" ("FWM 7 IPv6" for the
 // v6 one, as IPVS allows the same mark for both families).
-std::string service_label(const json& s) {
-  if (auto* mark = field(s, "fwmark")) {
-    std::string out = "FWM " + std::to_string(mark->get<std::uint64_t>());
-    if (s.value("ipv6", false)) out += " IPv6";
-    return out;
-  }
-  std::string proto = s.value("protocol", "");
-  for (auto& c : proto) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return proto + ' ' + s.value("address", "");
+std::string service_label(const control::ServiceStatus& s) {
+  if (s.is_fwmark()) return "FWM " + std::to_string(s.fwmark) + (s.ipv6 ? " IPv6" : "");
+  return std::string(s.protocol == Protocol::tcp ? "TCP " : "UDP ") + s.address.to_string();
 }
 
-// Counters and rates shared by services and reals: {json key, metric suffix}.
-constexpr std::pair<const char*, const char*> kTraffic[] = {
-    {"conns", "connections_total"},    {"inpkts", "in_packets_total"},
-    {"outpkts", "out_packets_total"},  {"inbytes", "in_bytes_total"},
-    {"outbytes", "out_bytes_total"}};
-constexpr std::pair<const char*, const char*> kRates[] = {
-    {"cps", "connections_per_second"},  {"inpps", "in_packets_per_second"},
-    {"outpps", "out_packets_per_second"}, {"inbps", "in_bytes_per_second"},
-    {"outbps", "out_bytes_per_second"}};
+// Counters and rates shared by services and reals: {field, metric suffix}.
+constexpr std::pair<std::uint64_t control::Traffic::*, const char*> kTraffic[] = {
+    {&control::Traffic::conns, "connections_total"},    {&control::Traffic::inpkts, "in_packets_total"},
+    {&control::Traffic::outpkts, "out_packets_total"},  {&control::Traffic::inbytes, "in_bytes_total"},
+    {&control::Traffic::outbytes, "out_bytes_total"}};
+constexpr std::pair<std::uint64_t control::Rates::*, const char*> kRates[] = {
+    {&control::Rates::cps, "connections_per_second"},  {&control::Rates::inpps, "in_packets_per_second"},
+    {&control::Rates::outpps, "out_packets_per_second"}, {&control::Rates::inbps, "in_bytes_per_second"},
+    {&control::Rates::outbps, "out_bytes_per_second"}};
 constexpr const char* kTrafficHelp[] = {
     "Connections scheduled.", "Packets from clients.", "Packets to clients.",
     "Bytes from clients.", "Bytes to clients."};
@@ -115,16 +86,14 @@ void declare_traffic(Exposition& e, const std::string& prefix, const char* who) 
              (std::string(kRateHelp[i]) + " Per " + who + ".").c_str());
 }
 
-void traffic(Exposition& e, const std::string& prefix, const Labels& l, const json& obj) {
-  const json* stats = field(obj, "stats");
-  const json* rates = field(obj, "rates");
-  for (const auto& [key, suffix] : kTraffic)
-    e.sample(prefix + suffix, l, stats ? field(*stats, key) : nullptr);
-  for (const auto& [key, suffix] : kRates)
-    e.sample(prefix + suffix, l, rates ? field(*rates, key) : nullptr);
+void traffic(Exposition& e, const std::string& prefix, const Labels& l, const control::Traffic& stats,
+             const control::Rates& rates) {
+  for (const auto& [value, suffix] : kTraffic) e.sample(prefix + suffix, l, stats.*value);
+  for (const auto& [value, suffix] : kRates) e.sample(prefix + suffix, l, rates.*value);
 }
 
-// Engine verdict counters without a label of their own: {json key, metric, help}.
+// Engine verdict counters without a label of their own: {counter name
+// (control::kCounterFields), metric, help}.
 struct Plain {
   const char* key;
   const char* name;
@@ -158,70 +127,67 @@ constexpr const char* kDropReasons[] = {"no_connection", "no_destination", "tabl
                                         "key_collision", "no_route", "tun_too_big", "dr_too_big",
                                         "tun_ttl_expired", "tun_failed"};
 
-// Per NFQUEUE socket: {json key, metric, type, help}.
+// Per NFQUEUE socket: {field, metric, type, help}.
 struct QueueField {
-  const char* key;
+  std::uint64_t control::QueueStatus::*value;
   const char* name;
   const char* type;
   const char* help;
 };
 constexpr QueueField kQueue[] = {
-    {"received", "vsd_queue_received_packets_total", "counter", "Packets read from the queue."},
-    {"batches", "vsd_queue_batches_total", "counter", "Receive batches read from the queue."},
-    {"enobufs", "vsd_queue_enobufs_total", "counter",
+    {&control::QueueStatus::received, "vsd_queue_received_packets_total", "counter", "Packets read from the queue."},
+    {&control::QueueStatus::batches, "vsd_queue_batches_total", "counter", "Receive batches read from the queue."},
+    {&control::QueueStatus::enobufs, "vsd_queue_enobufs_total", "counter",
      "ENOBUFS on the queue socket: the kernel dropped packets for want of buffer."},
-    {"recv_errors", "vsd_queue_recv_errors_total", "counter", "Receive errors on the queue socket."},
-    {"verdict_errors", "vsd_queue_verdict_errors_total", "counter", "Verdicts the kernel refused."},
-    {"send_errors", "vsd_queue_send_errors_total", "counter", "Send errors on the queue socket."},
-    {"truncated", "vsd_queue_truncated_packets_total", "counter",
+    {&control::QueueStatus::recv_errors, "vsd_queue_recv_errors_total", "counter", "Receive errors on the queue socket."},
+    {&control::QueueStatus::verdict_errors, "vsd_queue_verdict_errors_total", "counter", "Verdicts the kernel refused."},
+    {&control::QueueStatus::send_errors, "vsd_queue_send_errors_total", "counter", "Send errors on the queue socket."},
+    {&control::QueueStatus::truncated, "vsd_queue_truncated_packets_total", "counter",
      "Packets the kernel copied only in part."},
-    {"kernel_queue_dropped", "vsd_queue_kernel_queue_dropped_total", "counter",
+    {&control::QueueStatus::kernel_queue_dropped, "vsd_queue_kernel_queue_dropped_total", "counter",
      "Packets the kernel dropped because the queue was full."},
-    {"kernel_user_dropped", "vsd_queue_kernel_user_dropped_total", "counter",
+    {&control::QueueStatus::kernel_user_dropped, "vsd_queue_kernel_user_dropped_total", "counter",
      "Packets the kernel failed to send to vsd (netlink buffer full)."},
-    {"kernel_waiting", "vsd_queue_kernel_waiting_packets", "gauge",
+    {&control::QueueStatus::kernel_waiting, "vsd_queue_kernel_waiting_packets", "gauge",
      "Packets waiting in the kernel for a verdict."}};
 
-void daemon_metrics(Exposition& e, const json& status) {
+std::uint64_t counter(const control::Counters& c, std::string_view name) {
+  for (const auto& f : control::kCounterFields)
+    if (name == f.name) return c.*f.value;
+  return 0;
+}
+
+void daemon_metrics(Exposition& e, const control::Status& status) {
   e.family("vsd_info", "gauge", "vsd version and kernel queue form, as labels.");
   e.family("vsd_uptime_seconds", "gauge", "Seconds since vsd started.");
   e.family("vsd_connections", "gauge", "Entries in the connection table (templates included).");
   e.family("vsd_connections_max", "gauge", "Capacity of the connection table.");
-  if (status.contains("version")) {
-    static const json one = 1;
-    e.sample("vsd_info", {{"version", status.value("version", "")},
-                          {"queue_form", status.value("queue_form", "")}}, &one);
-  }
-  e.sample("vsd_uptime_seconds", {}, field(status, "uptime_s"));
-  e.sample("vsd_connections", {}, field(status, "connections"));
-  e.sample("vsd_connections_max", {}, field(status, "max_connections"));
+  e.sample("vsd_info", {{"version", status.version}, {"queue_form", status.queue_form}}, 1);
+  e.sample("vsd_uptime_seconds", {}, status.uptime_s);
+  e.sample("vsd_connections", {}, status.connections);
+  e.sample("vsd_connections_max", {}, status.max_connections);
 
-  const json* c = field(status, "counters");
+  const control::Counters& c = status.counters;
   e.family("vsd_packets_total", "counter", kEngine[0].help);
   e.family("vsd_malformed_packets_total", "counter", "Packets dropped as malformed, by reason.");
   e.family("vsd_dropped_packets_total", "counter",
            "Packets dropped by the engine, by reason (malformed ones excepted).");
   for (std::size_t i = 1; i < std::size(kEngine); ++i) e.family(kEngine[i].name, "counter", kEngine[i].help);
-  if (c == nullptr) return;
-  e.sample("vsd_packets_total", {}, field(*c, "packets"));
-  if (const json* m = field(*c, "malformed"); m && m->is_object())
-    for (const auto& [reason, v] : m->items()) e.sample("vsd_malformed_packets_total", {{"reason", reason}}, &v);
-  for (const char* r : kDropReasons) e.sample("vsd_dropped_packets_total", {{"reason", r}}, field(*c, r));
-  for (std::size_t i = 1; i < std::size(kEngine); ++i) e.sample(kEngine[i].name, {}, field(*c, kEngine[i].key));
+  e.sample("vsd_packets_total", {}, c.packets);
+  for (const auto& [reason, n] : c.malformed) e.sample("vsd_malformed_packets_total", {{"reason", reason}}, n);
+  for (const char* r : kDropReasons) e.sample("vsd_dropped_packets_total", {{"reason", r}}, counter(c, r));
+  for (std::size_t i = 1; i < std::size(kEngine); ++i) e.sample(kEngine[i].name, {}, counter(c, kEngine[i].key));
 }
 
-void queue_metrics(Exposition& e, const json& status) {
+void queue_metrics(Exposition& e, const control::Status& status) {
   for (const auto& f : kQueue) e.family(f.name, f.type, f.help);
-  const json* queues = field(status, "queues");
-  if (!queues || !queues->is_array()) return;
-  for (const auto& q : *queues) {
-    const json* num = field(q, "queue");
-    Labels l = {{"queue", num && num->is_number() ? std::to_string(num->get<std::uint64_t>()) : ""}};
-    for (const auto& f : kQueue) e.sample(f.name, l, field(q, f.key));
+  for (const auto& q : status.queues) {
+    Labels l = {{"queue", std::to_string(q.queue)}};
+    for (const auto& f : kQueue) e.sample(f.name, l, q.*f.value);
   }
 }
 
-void service_metrics(Exposition& e, const json& status) {
+void service_metrics(Exposition& e, const control::Status& status) {
   declare_traffic(e, "vsd_service_", "virtual service");
   declare_traffic(e, "vsd_real_", "real server");
   e.family("vsd_real_active_connections", "gauge", "Active (established TCP) connections.");
@@ -230,27 +196,20 @@ void service_metrics(Exposition& e, const json& status) {
   e.family("vsd_real_weight", "gauge", "Scheduling weight (0: quiesced).");
   e.family("vsd_real_overloaded", "gauge", "1 while the real server is over its upper threshold.");
   e.family("vsd_real_up", "gauge", "Health check state: 1 up, 0 down.");
-  const json* services = field(status, "services");
-  if (!services || !services->is_array()) return;
-  for (const auto& s : *services) {
+  for (const auto& s : status.services) {
     const std::string svc = service_label(s);
-    traffic(e, "vsd_service_", {{"service", svc}}, s);
-    const json* reals = field(s, "reals");
-    if (!reals || !reals->is_array()) continue;
-    for (const auto& r : *reals) {
-      Labels l = {{"service", svc}, {"real", r.value("address", "")}, {"forward", r.value("forward", "")}};
-      traffic(e, "vsd_real_", l, r);
-      e.sample("vsd_real_active_connections", l, field(r, "active_conns"));
-      e.sample("vsd_real_inactive_connections", l, field(r, "inactive_conns"));
-      e.sample("vsd_real_persistent_connections", l, field(r, "persistent_conns"));
-      e.sample("vsd_real_weight", l, field(r, "weight"));
-      e.sample("vsd_real_overloaded", l, field(r, "overloaded"));
-      // Only while health checks run: no "health" field, no sample.
-      if (const json* h = field(r, "health"); h && h->is_string()) {
-        static const json up = 1, down = 0;
-        if (*h == "up") e.sample("vsd_real_up", l, &up);
-        if (*h == "down") e.sample("vsd_real_up", l, &down);
-      }
+    traffic(e, "vsd_service_", {{"service", svc}}, s.stats, s.rates);
+    for (const auto& r : s.reals) {
+      Labels l = {{"service", svc}, {"real", r.address.to_string()}, {"forward", to_string(r.forward)}};
+      traffic(e, "vsd_real_", l, r.stats, r.rates);
+      e.sample("vsd_real_active_connections", l, r.active_conns);
+      e.sample("vsd_real_inactive_connections", l, r.inactive_conns);
+      e.sample("vsd_real_persistent_connections", l, r.persistent_conns);
+      e.sample("vsd_real_weight", l, r.weight);
+      e.sample("vsd_real_overloaded", l, r.overloaded);
+      // Only while health checks run: an unchecked server has no sample.
+      if (r.health != control::Health::unchecked)
+        e.sample("vsd_real_up", l, r.health == control::Health::up);
     }
   }
 }
@@ -269,7 +228,7 @@ std::string escape_label_value(const std::string& v) {
   return out;
 }
 
-std::string render_metrics(const nlohmann::json& status) {
+std::string render_metrics(const control::Status& status) {
   Exposition e;
   daemon_metrics(e, status);
   queue_metrics(e, status);

@@ -1,124 +1,137 @@
 #include "appliance/daemon/status.hpp"
 
+#include <algorithm>
+
 namespace vsd {
 namespace {
 
-nlohmann::json traffic_json(const TrafficCounters& t) {
-  return {{"conns", t.conns.get()},     {"inpkts", t.inpkts.get()},
-          {"outpkts", t.outpkts.get()}, {"inbytes", t.inbytes.get()},
-          {"outbytes", t.outbytes.get()}};
+control::Traffic traffic(const TrafficCounters& t) {
+  return {t.conns.get(), t.inpkts.get(), t.outpkts.get(), t.inbytes.get(), t.outbytes.get()};
 }
 
-nlohmann::json rates_json(const RateEstimate& r) {
+control::Rates rates(const RateEstimate& r) {
   auto round = [](double v) { return static_cast<std::uint64_t>(v + 0.5); };
-  return {{"cps", round(r.cps())},     {"inpps", round(r.inpps())}, {"outpps", round(r.outpps())},
-          {"inbps", round(r.inbps())}, {"outbps", round(r.outbps())}};
+  return {round(r.cps()), round(r.inpps()), round(r.outpps()), round(r.inbps()), round(r.outbps())};
+}
+
+bool same_service(const ServiceView& v, const ServiceConfig& c) {
+  return c.is_fwmark() ? v.fwmark == c.fwmark
+                       : !v.fwmark && v.protocol == c.protocol && v.vip == c.address;
+}
+
+Endpoint real_endpoint(const ServiceConfig& s, const RealServerConfig& r) {
+  return {r.address.addr, r.address.port ? r.address.port : s.address.port};
 }
 
 }  // namespace
 
-nlohmann::json counters_json(const EngineCounters& c) {
-  nlohmann::json malformed = nlohmann::json::object();
+control::Counters counters_status(const EngineCounters& c) {
+  control::Counters out;
+  out.packets = c.packets.get();
   for (std::size_t i = 1; i < kParseStatusCount; ++i) {
     auto st = static_cast<ParseStatus>(i);
     if (st == ParseStatus::unsupported_protocol) continue;  // counted as "unsupported"
-    malformed[to_string(st)] = c.malformed[i].get();
+    out.malformed.emplace_back(to_string(st), c.malformed[i].get());
   }
-  return {{"packets", c.packets.get()},
-          {"malformed", std::move(malformed)},
-          {"unsupported", c.unsupported.get()},
-          {"no_connection", c.no_connection.get()},
-          {"no_destination", c.no_destination.get()},
-          {"table_full", c.table_full.get()},
-          {"key_collision", c.key_collision.get()},
-          {"reply_no_connection", c.reply_no_connection.get()},
-          {"conns_created", c.conns_created.get()},
-          {"conns_expired", c.conns_expired.get()},
-          {"templates_created", c.templates_created.get()},
-          {"ops_datagrams", c.ops_datagrams.get()},
-          {"nodest_flushed", c.nodest_flushed.get()},
-          {"tunneled", c.tunneled.get()},
-          {"direct_routed", c.direct_routed.get()},
-          {"tun_too_big", c.tun_too_big.get()},
-          {"dr_too_big", c.dr_too_big.get()},
-          {"tun_ttl_expired", c.tun_ttl_expired.get()},
-          {"tun_failed", c.tun_failed.get()},
-          {"no_route", c.no_route.get()},
-          {"icmp_translated", c.icmp_translated.get()},
-          {"icmp_passed", c.icmp_passed.get()}};
+  out.unsupported = c.unsupported.get();
+  out.no_connection = c.no_connection.get();
+  out.no_destination = c.no_destination.get();
+  out.table_full = c.table_full.get();
+  out.key_collision = c.key_collision.get();
+  out.reply_no_connection = c.reply_no_connection.get();
+  out.conns_created = c.conns_created.get();
+  out.conns_expired = c.conns_expired.get();
+  out.templates_created = c.templates_created.get();
+  out.ops_datagrams = c.ops_datagrams.get();
+  out.nodest_flushed = c.nodest_flushed.get();
+  out.tunneled = c.tunneled.get();
+  out.direct_routed = c.direct_routed.get();
+  out.tun_too_big = c.tun_too_big.get();
+  out.dr_too_big = c.dr_too_big.get();
+  out.tun_ttl_expired = c.tun_ttl_expired.get();
+  out.tun_failed = c.tun_failed.get();
+  out.no_route = c.no_route.get();
+  out.icmp_translated = c.icmp_translated.get();
+  out.icmp_passed = c.icmp_passed.get();
+  return out;
 }
 
-nlohmann::json status_json(const ServiceSnapshot& snap, const DaemonInfo& info) {
-  nlohmann::json services = nlohmann::json::array();
+std::vector<control::ServiceStatus> services_status(const ServiceSnapshot& snap, const Config& config,
+                                                    const HealthPolicy& policy) {
+  std::vector<control::ServiceStatus> out;
   for (const auto& s : snap.services) {
-    nlohmann::json reals = nlohmann::json::array();
+    control::ServiceStatus st;
+    st.protocol = s.protocol;
+    st.address = s.vip;
+    st.fwmark = s.fwmark;
+    st.ipv6 = s.v6;
+    st.scheduler = s.scheduler_name;
+    st.flags = s.scheduler_flags;
+    if (s.ops) st.flags.push_back("ops");
+    st.persistent = s.persistent;
+    // The default mask (/32, /128) is reported as 0, as ipvsadm leaves it out.
+    st.netmask = s.persistent && s.netmask != (s.v6 ? 128 : 32) ? s.netmask : 0;
+    st.stats = traffic(s.state->traffic);
+    st.rates = rates(s.state->rates);
     for (const auto& d : s.dests) {
-      reals.push_back({{"address", d.addr.to_string()},
-                       {"forward", to_string(d.forward)},
-                       {"weight", d.weight},
-                       {"upper_threshold", d.upper_threshold},
-                       {"lower_threshold", d.lower_threshold},
-                       {"active_conns", d.state->active_conns.get()},
-                       {"inactive_conns", d.state->inactive_conns.get()},
-                       {"persistent_conns", d.state->persistent_conns.get()},
-                       {"overloaded", d.state->overloaded.load(std::memory_order_relaxed)},
-                       {"stats", traffic_json(d.state->traffic)},
-                       {"rates", rates_json(d.state->rates)}});
+      control::RealStatus r;
+      r.address = d.addr;
+      r.forward = d.forward;
+      r.weight = d.weight;
+      r.upper_threshold = d.upper_threshold;
+      r.lower_threshold = d.lower_threshold;
+      r.active_conns = d.state->active_conns.get();
+      r.inactive_conns = d.state->inactive_conns.get();
+      r.persistent_conns = d.state->persistent_conns.get();
+      r.overloaded = d.state->overloaded.load(std::memory_order_relaxed);
+      r.stats = traffic(d.state->traffic);
+      r.rates = rates(d.state->rates);
+      st.reals.push_back(r);
     }
-    nlohmann::json flags = nlohmann::json::array();
-    for (const auto& f : s.scheduler_flags) flags.push_back(f);
-    if (s.ops) flags.push_back("ops");
-    nlohmann::json svc = {{"protocol", to_string(s.protocol)},
-                          {"scheduler", s.scheduler_name},
-                          {"flags", std::move(flags)},
-                          {"persistent", s.persistent},
-                          // The default mask (/32, /128) is reported as 0, as ipvsadm leaves it out.
-                          {"netmask", s.persistent && s.netmask != (s.v6 ? 128 : 32) ? s.netmask : 0},
-                          {"reals", std::move(reals)},
-                          {"stats", traffic_json(s.state->traffic)},
-                          {"rates", rates_json(s.state->rates)}};
-    if (s.fwmark) {
-      svc["fwmark"] = s.fwmark;
-      svc["ipv6"] = s.v6;
-    } else {
-      svc["address"] = s.vip.to_string();
+    auto cfg = std::find_if(config.services.begin(), config.services.end(),
+                            [&](const ServiceConfig& c) { return same_service(s, c); });
+    if (cfg != config.services.end()) {
+      st.sorry_server = cfg->sorry_server;
+      for (const auto& rc : cfg->reals) {
+        const control::Health h = policy.health(*cfg, rc);
+        if (h == control::Health::unchecked) continue;
+        const Endpoint ep = real_endpoint(*cfg, rc);
+        auto listed = std::find_if(st.reals.begin(), st.reals.end(),
+                                   [&](const control::RealStatus& r) { return r.address == ep; });
+        if (listed != st.reals.end()) {
+          listed->health = h;
+          continue;
+        }
+        control::RealStatus removed;  // on_failure = "remove": out of the snapshot
+        removed.address = ep;
+        removed.forward = rc.forward;
+        removed.weight = 0;
+        removed.health = h;
+        removed.removed = true;
+        st.reals.push_back(removed);
+      }
     }
-    services.push_back(std::move(svc));
+    out.push_back(std::move(st));
   }
-  return {{"version", info.version},
-          {"queue_form", info.queue_form},
-          {"uptime_s", info.uptime_s},
-          {"connections", info.connections},
-          {"max_connections", info.max_connections},
-          {"counters", info.counters},
-          {"queues", info.queues},
-          {"timeouts",
-           {{"tcp", snap.timeouts.for_state(TcpState::established)},
-            {"tcpfin", snap.timeouts.for_state(TcpState::fin_wait)},
-            {"udp", snap.timeouts.udp}}},
-          {"services", std::move(services)}};
+  return out;
 }
 
-}  // namespace vsd
-
-namespace vsd {
-
-nlohmann::json connections_json(const ConnTable& table, std::uint32_t now) {
-  nlohmann::json out = nlohmann::json::array();
+std::vector<control::ConnectionStatus> connections_status(const ConnTable& table, std::uint32_t now) {
+  std::vector<control::ConnectionStatus> out;
+  out.reserve(table.size());
   table.for_each([&](const ConnEntry& e) {
     if (e.flags & ConnEntry::kUnhashed) return;  // invalidated templates: not IPVS-visible either
-    const bool tmpl = e.is_template();
-    const std::uint8_t proto = tmpl ? static_cast<std::uint8_t>(e.proto & 0x7f) : e.proto;
-    const char* p = proto == 6 ? "tcp" : proto == 17 ? "udp" : "ip";
-    std::string state = tmpl ? "NONE" : proto == 6 ? to_string(e.state) : "UDP";
-    out.push_back({{"protocol", p},
-                   {"client", Endpoint{e.caddr, e.cport}.to_string()},
-                   {"virtual", Endpoint{e.vaddr, e.vport}.to_string()},
-                   {"real", Endpoint{e.daddr, e.dport}.to_string()},
-                   {"state", state},
-                   {"expires_s", e.expires > now ? e.expires - now : 0},
-                   {"is_template", tmpl}});
-  });
+    control::ConnectionStatus c;
+    c.is_template = e.is_template();
+    c.protocol = c.is_template ? static_cast<std::uint8_t>(e.proto & 0x7f) : e.proto;
+    c.client = {e.caddr, e.cport};
+    c.virtual_address = {e.vaddr, e.vport};
+    c.real = {e.daddr, e.dport};
+    c.state = c.is_template ? "NONE" : c.protocol == 6 ? to_string(e.state) : "UDP";
+    c.expires_s = e.expires > now ? e.expires - now : 0;
+    out.push_back(std::move(c));
+  }
+  );
   return out;
 }
 

@@ -1,35 +1,29 @@
-// The daemon's state as JSON for the control socket: vsadm renders it in
-// ipvsadm layouts, `vsadm --json` passes it through.
+// The daemon's state in the control protocol's types (control/status.hpp):
+// services and real servers from the data path's snapshot, with each
+// configured real server's health, and the engine's counters.
 #pragma once
 
-#include <nlohmann/json.hpp>
+#include <vector>
 
+#include "appliance/config/config.hpp"
+#include "appliance/control/status.hpp"
+#include "appliance/core/conn_table.hpp"
 #include "appliance/core/engine.hpp"
 #include "appliance/core/service_snapshot.hpp"
+#include "appliance/daemon/health_policy.hpp"
 
 namespace vsd {
 
-struct DaemonInfo {
-  std::string version;
-  std::string queue_form;
-  std::uint64_t uptime_s = 0;
-  std::uint32_t connections = 0;
-  std::uint32_t max_connections = 0;
-  nlohmann::json counters = nlohmann::json::object();  // engine verdict counters
-  nlohmann::json queues = nlohmann::json::array();     // per NFQUEUE socket
-};
+control::Counters counters_status(const EngineCounters& c);
 
-struct EngineCounters;
-// {"packets":..,"malformed":{"fragment":..,...},"no_connection":..,...}
-nlohmann::json counters_json(const EngineCounters& c);
+// The services as the data path serves them (`snap`), in its order. Each
+// real server of `config` gets its health from `policy`; one removed by its
+// failing check (not in the snapshot) is listed with weight 0, `removed`.
+std::vector<control::ServiceStatus> services_status(const ServiceSnapshot& snap, const Config& config,
+                                                    const HealthPolicy& policy);
 
-// {"version":..,"services":[{"protocol":"tcp","address":"192.0.2.10:80",
-//   "scheduler":"wrr","reals":[{"address":..,"forward":"nat","weight":3,
-//   "active_conns":0,"inactive_conns":0,"stats":{...}}],"stats":{...}}]}
-nlohmann::json status_json(const ServiceSnapshot& snap, const DaemonInfo& info);
-
-// ipvsadm -L -c: every connection and persistence template (fields in
-// ipvsadm_format.hpp). Reads the table: call it on the data-path thread.
-nlohmann::json connections_json(const ConnTable& table, std::uint32_t now);
+// ipvsadm -L -c: every connection and persistence template. Reads the
+// table: call it on the data-path thread.
+std::vector<control::ConnectionStatus> connections_status(const ConnTable& table, std::uint32_t now);
 
 }  // namespace vsd

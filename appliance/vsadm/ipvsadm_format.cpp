@@ -11,8 +11,6 @@
 namespace vsd {
 namespace {
 
-using nlohmann::json;
-
 // printf onto a string: the layouts are ipvsadm's printf formats.
 [[gnu::format(printf, 2, 3)]] void append(std::string& out, const char* fmt, ...) {
   char buf[1024];
@@ -23,47 +21,23 @@ using nlohmann::json;
   if (n > 0) out.append(buf, std::min<std::size_t>(static_cast<std::size_t>(n), sizeof buf - 1));
 }
 
-template <class T>
-T num(const json& j, const char* key) {
-  if (!j.is_object()) return 0;
-  auto it = j.find(key);
-  return it != j.end() && it->is_number() ? it->get<T>() : T{0};
-}
-
-std::string str(const json& j, const char* key) {
-  if (!j.is_object()) return {};
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
 std::string upper(std::string s) {
   for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   return s;
 }
 
-const json& array_at(const json& j, const char* key) {
-  static const json empty = json::array();
-  if (!j.is_object()) return empty;
-  auto it = j.find(key);
-  return it != j.end() && it->is_array() ? *it : empty;
-}
-
 using Traffic = std::array<unsigned long long, 5>;
 
-Traffic traffic(const json& j, const std::array<const char*, 5>& keys) {
-  Traffic t{};
-  if (!j.is_object()) return t;
-  for (std::size_t i = 0; i < keys.size(); ++i) t[i] = num<unsigned long long>(j, keys[i]);
-  return t;
+Traffic traffic(const control::Traffic& t) {
+  return {t.conns, t.inpkts, t.outpkts, t.inbytes, t.outbytes};
 }
-constexpr std::array<const char*, 5> kStatsKeys = {"conns", "inpkts", "outpkts", "inbytes", "outbytes"};
-constexpr std::array<const char*, 5> kRateKeys = {"cps", "inpps", "outpps", "inbps", "outbps"};
+Traffic traffic(const control::Rates& r) { return {r.cps, r.inpps, r.outpps, r.inbps, r.outbps}; }
 
+// A service and its real servers as the layouts need them.
 struct Real {
-  std::string raw;
-  std::optional<Endpoint> ep;
-  std::string forward;
-  std::string health;  // "up" / "down" when health-checked, else empty
+  Endpoint ep;
+  ForwardMethod forward = ForwardMethod::nat;
+  bool down = false;  // its health check fails
   unsigned weight = 0, upper = 0, lower = 0, active = 0, inactive = 0, persist = 0;
   Traffic stats{}, rates{};
 };
@@ -72,8 +46,7 @@ struct Service {
   std::uint32_t fwmark = 0;
   bool ipv6 = false;
   std::string proto;  // "tcp" / "udp"
-  std::string raw;
-  std::optional<Endpoint> ep;
+  Endpoint ep;
   std::string sched;
   unsigned flag_bits = 0;
   bool ops = false;
@@ -83,39 +56,33 @@ struct Service {
   std::vector<Real> reals;
 };
 
-Service read_service(const json& s) {
+Service read_service(const control::ServiceStatus& s) {
   Service out;
-  out.fwmark = num<std::uint32_t>(s, "fwmark");
-  out.proto = str(s, "protocol");
-  out.raw = str(s, "address");
-  out.ep = Endpoint::parse(out.raw);
-  out.ipv6 = out.fwmark ? s.is_object() && s.value("ipv6", false) : out.ep && !out.ep->addr.is_v4();
-  out.sched = str(s, "scheduler");
-  std::vector<std::string> flags;
-  for (const auto& f : array_at(s, "flags"))
-    if (f.is_string()) flags.push_back(f.get<std::string>());
-  out.flag_bits = sched_flag_bits(flags);
-  out.ops = std::find(flags.begin(), flags.end(), "ops") != flags.end() ||
-            (s.is_object() && s.value("ops", false));
-  out.persistent = num<unsigned>(s, "persistent");
-  out.netmask = num<unsigned>(s, "netmask");
-  out.stats = traffic(s.is_object() ? s.value("stats", json::object()) : json(), kStatsKeys);
-  out.rates = traffic(s.is_object() ? s.value("rates", json::object()) : json(), kRateKeys);
-  for (const auto& r : array_at(s, "reals")) {
+  out.fwmark = s.fwmark;
+  out.proto = to_string(s.protocol);
+  out.ep = s.address;
+  out.ipv6 = s.ipv6;
+  out.sched = s.scheduler;
+  out.flag_bits = sched_flag_bits(s.flags);
+  out.ops = std::find(s.flags.begin(), s.flags.end(), "ops") != s.flags.end();
+  out.persistent = s.persistent;
+  out.netmask = s.netmask;
+  out.stats = traffic(s.stats);
+  out.rates = traffic(s.rates);
+  for (const auto& r : s.reals) {
     Real d;
-    d.raw = str(r, "address");
-    d.ep = Endpoint::parse(d.raw);
-    if (d.ep && d.ep->port == 0 && out.ep) d.ep->port = out.ep->port;  // 0: the service's port
-    d.forward = str(r, "forward");
-    d.health = str(r, "health");
-    d.weight = num<unsigned>(r, "weight");
-    d.upper = num<unsigned>(r, "upper_threshold");
-    d.lower = num<unsigned>(r, "lower_threshold");
-    d.active = num<unsigned>(r, "active_conns");
-    d.inactive = num<unsigned>(r, "inactive_conns");
-    d.persist = num<unsigned>(r, "persistent_conns");
-    d.stats = traffic(r.is_object() ? r.value("stats", json::object()) : json(), kStatsKeys);
-    d.rates = traffic(r.is_object() ? r.value("rates", json::object()) : json(), kRateKeys);
+    d.ep = r.address;
+    if (d.ep.port == 0 && !s.is_fwmark()) d.ep.port = s.address.port;  // 0: the service's port
+    d.forward = r.forward;
+    d.down = r.health == control::Health::down;
+    d.weight = r.weight;
+    d.upper = r.upper_threshold;
+    d.lower = r.lower_threshold;
+    d.active = static_cast<unsigned>(r.active_conns);
+    d.inactive = static_cast<unsigned>(r.inactive_conns);
+    d.persist = static_cast<unsigned>(r.persistent_conns);
+    d.stats = traffic(r.stats);
+    d.rates = traffic(r.rates);
     out.reals.push_back(std::move(d));
   }
   return out;
@@ -125,20 +92,18 @@ int proto_number(const std::string& p) { return p == "tcp" ? 6 : p == "udp" ? 17
 
 // libipvs's order: fwmark, family, protocol, address, port; reals by
 // address then port. Unparsable entries keep their place at the end.
-std::vector<Service> read_services(const json& status, bool nosort) {
+std::vector<Service> read_services(const control::Status& status, bool nosort) {
   std::vector<Service> out;
-  for (const auto& s : array_at(status, "services")) out.push_back(read_service(s));
+  for (const auto& s : status.services) out.push_back(read_service(s));
   if (nosort) return out;
   auto key = [](const Service& s) {
-    return std::make_tuple(!s.ep && !s.fwmark, s.fwmark, s.ipv6, proto_number(s.proto),
-                           s.ep ? s.ep->addr : IpAddress{}, s.ep ? s.ep->port : 0);
+    return std::make_tuple(s.fwmark, s.ipv6, proto_number(s.proto), s.ep.addr, s.ep.port);
   };
   std::stable_sort(out.begin(), out.end(),
                    [&](const Service& a, const Service& b) { return key(a) < key(b); });
   for (auto& s : out)
     std::stable_sort(s.reals.begin(), s.reals.end(), [](const Real& a, const Real& b) {
-      if (!a.ep || !b.ep) return a.ep && !b.ep;
-      return std::tie(a.ep->addr, a.ep->port) < std::tie(b.ep->addr, b.ep->port);
+      return std::tie(a.ep.addr, a.ep.port) < std::tie(b.ep.addr, b.ep.port);
     });
   return out;
 }
@@ -146,10 +111,9 @@ std::vector<Service> read_services(const json& status, bool nosort) {
 // A fwmark service has no protocol for name lookups (IPVS reports none).
 std::string name_proto(const Service& s) { return s.fwmark ? std::string() : s.proto; }
 
-std::string endpoint_name(const std::optional<Endpoint>& ep, const std::string& raw,
-                          const std::string& proto, bool numeric, const NameResolver& names) {
-  if (!ep) return raw;
-  return addrport_name(ep->addr, ep->port, proto, numeric, names);
+std::string endpoint_name(const Endpoint& ep, const std::string& proto, bool numeric,
+                          const NameResolver& names) {
+  return addrport_name(ep.addr, ep.port, proto, numeric, names);
 }
 
 // "TCP  192.0.2.10:80" (cut to 33 characters for IPv4, as ipvsadm) or
@@ -159,7 +123,7 @@ std::string service_name(const Service& s, bool rule, bool numeric, const NameRe
     if (rule) return "-f " + std::to_string(s.fwmark) + (s.ipv6 ? " -6" : "");
     return "FWM  " + std::to_string(s.fwmark) + (s.ipv6 ? " IPv6" : "");
   }
-  std::string v = endpoint_name(s.ep, s.raw, s.proto, numeric, names);
+  std::string v = endpoint_name(s.ep, s.proto, numeric, names);
   if (rule) {
     const char* opt = s.proto == "tcp" ? "-t" : s.proto == "udp" ? "-u" : "--xxx-service";
     return std::string(opt) + " " + v;
@@ -171,8 +135,8 @@ std::string service_name(const Service& s, bool rule, bool numeric, const NameRe
 }
 
 std::string real_name(const Service& s, const Real& r, bool numeric, const NameResolver& names) {
-  std::string d = endpoint_name(r.ep, r.raw, name_proto(s), numeric, names);
-  if (r.ep && r.ep->addr.is_v4() && d.size() > 28) d.resize(28);
+  std::string d = endpoint_name(r.ep, name_proto(s), numeric, names);
+  if (r.ep.addr.is_v4() && d.size() > 28) d.resize(28);
   return d;
 }
 
@@ -258,42 +222,44 @@ void service_entry(std::string& out, const Service& s, const ListOptions& o,
       // "[down]"; every other line is exactly ipvsadm's.
       append(out, "  -> %-28s %-7s %-6u %-10u %-10u%s\n", d.c_str(),
              ipvsadm_forward_name(r.forward), r.weight, r.active, r.inactive,
-             r.health == "down" ? " [down]" : "");
+             r.down ? " [down]" : "");
     }
   }
 }
 
 bool matches(const Service& s, const IpvsadmService& key) {
   if (key.is_fwmark()) return s.fwmark == key.fwmark && s.ipv6 == key.ipv6;
-  return !s.fwmark && s.ep && *s.ep == key.address && s.proto == to_string(key.protocol);
+  return !s.fwmark && s.ep == key.address && s.proto == to_string(key.protocol);
 }
 
 }  // namespace
 
-const char* ipvsadm_forward_name(const std::string& forward) {
-  if (forward == "nat") return "Masq";
-  if (forward == "tun") return "Tunnel";
-  if (forward == "dr") return "Route";
+const char* ipvsadm_forward_name(ForwardMethod forward) {
+  switch (forward) {
+    case ForwardMethod::nat: return "Masq";
+    case ForwardMethod::tun: return "Tunnel";
+    case ForwardMethod::dr: return "Route";
+  }
   return "?";
 }
 
-std::string format_list(const json& status) {
+std::string format_list(const control::Status& status) {
   ListOptions numeric;
   numeric.numeric = true;
   return format_list(status, numeric, system_resolver());
 }
 
-std::string format_list(const json& status, const ListOptions& opts, const NameResolver& names) {
+std::string format_list(const control::Status& status, const ListOptions& opts, const NameResolver& names) {
   std::string out;
   // The IPVS version whose semantics vsd follows; scripts match this line.
   // `vsadm --version` gives vsd's own.
-  append(out, "IP Virtual Server version 1.2.1 (size=%u)\n", num<unsigned>(status, "max_connections"));
+  append(out, "IP Virtual Server version 1.2.1 (size=%u)\n", status.max_connections);
   title(out, opts);
   for (const auto& s : read_services(status, opts.nosort)) service_entry(out, s, opts, names);
   return out;
 }
 
-std::optional<std::string> format_list_service(const json& status, const IpvsadmService& service,
+std::optional<std::string> format_list_service(const control::Status& status, const IpvsadmService& service,
                                                const ListOptions& opts, const NameResolver& names) {
   for (const auto& s : read_services(status, opts.nosort)) {
     if (!matches(s, service)) continue;
@@ -305,7 +271,7 @@ std::optional<std::string> format_list_service(const json& status, const Ipvsadm
   return std::nullopt;
 }
 
-std::string format_save(const json& status, bool numeric, const NameResolver& names) {
+std::string format_save(const control::Status& status, bool numeric, const NameResolver& names) {
   std::string out;
   for (const auto& s : read_services(status, false)) {
     std::string svc = service_name(s, true, numeric, names);
@@ -320,46 +286,41 @@ std::string format_save(const json& status, bool numeric, const NameResolver& na
     if (s.flag_bits) out += " -b " + flag_names(s);
     out += "\n";
     for (const auto& r : s.reals) {
-      std::string d = endpoint_name(r.ep, r.raw, name_proto(s), numeric, names);
-      const char* sw = r.forward == "nat" ? "-m" : r.forward == "tun" ? "-i" : "-g";
+      std::string d = endpoint_name(r.ep, name_proto(s), numeric, names);
+      const char* sw = r.forward == ForwardMethod::nat ? "-m" : r.forward == ForwardMethod::tun ? "-i" : "-g";
       append(out, "-a %s -r %s %s -w %u", svc.c_str(), d.c_str(), sw, r.weight);
       // 1.31 names the (only) tunnel type vsd has, so -R gets it back.
-      if (r.forward == "tun") out += " --tun-type ipip";
+      if (r.forward == ForwardMethod::tun) out += " --tun-type ipip";
       out += "\n";
     }
   }
   return out;
 }
 
-std::string format_timeout(const json& status) {
-  const json t = status.is_object() ? status.value("timeouts", json::object()) : json::object();
+std::string format_timeout(const control::Status& status) {
   std::string out;
-  append(out, "Timeout (tcp tcpfin udp): %u %u %u\n", num<unsigned>(t, "tcp"),
-         num<unsigned>(t, "tcpfin"), num<unsigned>(t, "udp"));
+  append(out, "Timeout (tcp tcpfin udp): %u %u %u\n", status.timeouts.tcp, status.timeouts.tcpfin,
+         status.timeouts.udp);
   return out;
 }
 
-std::string format_connections(const json& reply, const ListOptions& opts,
-                               const NameResolver& names) {
+std::string format_connections(const std::vector<control::ConnectionStatus>& connections,
+                               const ListOptions& opts, const NameResolver& names) {
   std::string out = "IPVS connection entries\n";
   if (opts.persistent_conn)
     append(out, "pro expire %-11s %-18s %-18s %-18s %-16s %s\n", "state", "source", "virtual",
            "destination", "pe name", "pe_data");
   else
     append(out, "pro expire %-11s %-18s %-18s %s\n", "state", "source", "virtual", "destination");
-  for (const auto& c : array_at(reply, "connections")) {
-    std::string proto = str(c, "protocol");
-    auto name = [&](const char* key) {
-      std::string raw = str(c, key);
-      return endpoint_name(Endpoint::parse(raw), raw, proto, opts.numeric, names);
-    };
-    std::string state = upper(str(c, "state"));
-    if (state.empty() && c.is_object() && c.value("is_template", false)) state = "NONE";
-    unsigned expires = num<unsigned>(c, "expires_s");
+  for (const auto& c : connections) {
+    const std::string proto = c.protocol == 6 ? "tcp" : c.protocol == 17 ? "udp" : "ip";
+    auto name = [&](const Endpoint& e) { return endpoint_name(e, proto, opts.numeric, names); };
+    std::string state = upper(c.state);
+    if (state.empty() && c.is_template) state = "NONE";
     char expire[24];
-    std::snprintf(expire, sizeof expire, "%02u:%02u", expires / 60, expires % 60);
+    std::snprintf(expire, sizeof expire, "%02u:%02u", c.expires_s / 60, c.expires_s % 60);
     append(out, "%-3s %-6s %-11s %-18s %-18s %s\n", upper(proto).c_str(), expire, state.c_str(),
-           name("client").c_str(), name("virtual").c_str(), name("real").c_str());
+           name(c.client).c_str(), name(c.virtual_address).c_str(), name(c.real).c_str());
   }
   return out;
 }

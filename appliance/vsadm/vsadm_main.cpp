@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "appliance/control/client.hpp"
+#include "appliance/control/protocol.hpp"
 #include "appliance/vsadm/ipvsadm_args.hpp"
-#include "appliance/control/ipvsadm_command.hpp"
 #include "appliance/vsadm/ipvsadm_format.hpp"
 #include "appliance/version.hpp"
 
@@ -26,17 +26,15 @@ constexpr int kRefused = 255;  // ipvsadm returns -1 when IPVS refuses a change
 // prints IPVS's refusals, and `code` returned.
 std::optional<json> request(const std::string& socket, const json& req, int code, int& exit_code) {
   json reply = vsd::control_request(socket, req);
-  if (reply.value("ok", false)) return reply;
-  std::cerr << reply.value("error", "vsd refused the request") << "\n";
+  if (vsd::control::reply_ok(reply)) return reply;
+  std::cerr << vsd::control::reply_text(reply) << "\n";
   exit_code = code;
   return std::nullopt;
 }
 
 int edit(const std::string& socket, const std::vector<vsd::IpvsadmCommand>& cmds) {
-  json commands = json::array();
-  for (const auto& c : cmds) commands.push_back(vsd::ipvsadm_command_json(c));
   int rc = 0;
-  request(socket, {{"cmd", "edit"}, {"commands", commands}}, kRefused, rc);
+  request(socket, vsd::control::edit_request(cmds), kRefused, rc);
   return rc;
 }
 
@@ -45,27 +43,34 @@ int list(const std::string& socket, const vsd::IpvsadmCommand& cmd) {
   int rc = 0;
   if (cmd.list.daemon) return 0;  // no connection-sync daemon in vsd: nothing to list
   if (cmd.list.connections) {
-    auto reply = request(socket, {{"cmd", "connections"}}, 1, rc);
-    if (reply) std::cout << (cmd.json ? reply->dump(2) + "\n" : vsd::format_connections(*reply, cmd.list, names));
+    auto reply = request(socket, vsd::control::simple_request(vsd::control::kConnections), 1, rc);
+    if (reply)
+      std::cout << (cmd.json ? reply->dump(2) + "\n"
+                             : vsd::format_connections(
+                                   vsd::control::connections_from_reply(*reply),
+                                   cmd.list, names));
     return rc;
   }
-  auto status = request(socket, {{"cmd", "status"}}, 1, rc);
-  if (!status) return rc;
+  auto reply = request(socket, vsd::control::simple_request(vsd::control::kStatus), 1, rc);
+  if (!reply) return rc;
   if (cmd.json) {
-    std::cout << status->dump(2) << "\n";
-  } else if (cmd.op == vsd::IpvsadmOp::save) {
-    std::cout << vsd::format_save(*status, cmd.list.numeric, names);
+    std::cout << reply->dump(2) << "\n";
+    return 0;
+  }
+  const vsd::control::Status status = vsd::control::status_from_json(*reply);
+  if (cmd.op == vsd::IpvsadmOp::save) {
+    std::cout << vsd::format_save(status, cmd.list.numeric, names);
   } else if (cmd.list.timeout) {
-    std::cout << vsd::format_timeout(*status);
+    std::cout << vsd::format_timeout(status);
   } else if (cmd.service) {
-    auto text = vsd::format_list_service(*status, *cmd.service, cmd.list, names);
+    auto text = vsd::format_list_service(status, *cmd.service, cmd.list, names);
     if (!text) {
       std::cerr << "No such service\n";
       return 1;
     }
     std::cout << *text;
   } else {
-    std::cout << vsd::format_list(*status, cmd.list, names);
+    std::cout << vsd::format_list(status, cmd.list, names);
   }
   return 0;
 }
@@ -86,33 +91,33 @@ int run(const std::string& socket, const vsd::IpvsadmCommand& cmd, const char* p
       return parsed.commands.empty() ? 0 : edit(socket, parsed.commands);
     }
     case Op::zero: {
-      json svc = cmd.service ? vsd::ipvsadm_service_json(*cmd.service) : json();
-      request(socket, {{"cmd", "zero"}, {"service", svc}}, kRefused, rc);
+      request(socket, vsd::control::zero_request(cmd.service), kRefused, rc);
       return rc;
     }
     case Op::version: {
-      auto st = request(socket, {{"cmd", "status"}}, 1, rc);
+      auto st = request(socket, vsd::control::simple_request(vsd::control::kStatus), 1, rc);
       if (!st) return rc;
       if (cmd.json) {
         std::cout << st->dump(2) << "\n";
         return 0;
       }
-      std::cout << "vsadm " << vsd::kVersion << "\nvsd " << st->value("version", "?")
-                << "\nqueue form: " << st->value("queue_form", "?")
-                << "\nuptime: " << st->value("uptime_s", 0) << "s\n";
+      const auto status = vsd::control::status_from_json(*st);
+      std::cout << "vsadm " << vsd::kVersion << "\nvsd " << status.version
+                << "\nqueue form: " << status.queue_form << "\nuptime: " << status.uptime_s << "s\n";
       return 0;
     }
     case Op::garp:
     case Op::reload: {
-      json reply = vsd::control_request(socket, {{"cmd", cmd.op == Op::garp ? "garp" : "reload"}});
-      bool ok = reply.value("ok", false);
-      std::string text = reply.value("message", reply.value("error", ""));
+      json reply = vsd::control_request(
+          socket, vsd::control::simple_request(cmd.op == Op::garp ? vsd::control::kGarp : vsd::control::kReload));
+      bool ok = vsd::control::reply_ok(reply);
+      std::string text = vsd::control::reply_text(reply);
       if (!text.empty()) (ok ? std::cout : std::cerr) << text << "\n";
       return ok ? 0 : 1;
     }
     case Op::save_toml: {
-      auto reply = request(socket, {{"cmd", "save_toml"}}, 1, rc);
-      if (reply) std::cout << reply->value("toml", "");
+      auto reply = request(socket, vsd::control::simple_request(vsd::control::kSaveToml), 1, rc);
+      if (reply) std::cout << vsd::control::toml_from_reply(*reply);
       return rc;
     }
     case Op::help: std::cout << vsd::ipvsadm_usage(program); return 0;

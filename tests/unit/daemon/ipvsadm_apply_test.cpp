@@ -5,6 +5,8 @@
 #include <sstream>
 
 #include "appliance/config/config_writer.hpp"
+#include "appliance/daemon/snapshot_spec.hpp"
+#include "appliance/daemon/status.hpp"
 #include "appliance/vsadm/ipvsadm_format.hpp"
 
 namespace vsd {
@@ -30,36 +32,13 @@ std::string run(Config& cfg, const std::vector<std::string>& lines) {
   return "";
 }
 
-// The status JSON the daemon is asked to send (ipvsadm_format.hpp), built
-// from a Config: what the -S round trip below renders.
-json status_of(const Config& cfg) {
-  json services = json::array();
-  for (const auto& s : cfg.services) {
-    json j = {{"protocol", to_string(s.protocol)}, {"scheduler", s.scheduler}};
-    if (s.is_fwmark())
-      j["fwmark"] = s.fwmark;
-    else
-      j["address"] = s.address.to_string();
-    json flags = s.scheduler_flags;
-    if (s.ops) flags.push_back("ops");
-    j["flags"] = flags;
-    j["persistent"] = s.persistent;
-    j["netmask"] = s.persistence_netmask;
-    json reals = json::array();
-    for (const auto& r : s.reals) {
-      Endpoint e = r.address;
-      if (e.port == 0) e.port = s.address.port;
-      reals.push_back({{"address", e.to_string()},
-                       {"forward", to_string(r.forward)},
-                       {"weight", r.weight},
-                       {"upper_threshold", r.upper_threshold},
-                       {"lower_threshold", r.lower_threshold}});
-    }
-    j["reals"] = reals;
-    services.push_back(j);
-  }
-  return {{"services", services},
-          {"timeouts", {{"tcp", cfg.timeouts.tcp}, {"tcpfin", cfg.timeouts.tcpfin}, {"udp", cfg.timeouts.udp}}}};
+// The status the daemon would send for a Config (its own snapshot and
+// status code): what the -S round trip below renders.
+control::Status status_of(const Config& cfg) {
+  control::Status st;
+  st.services = services_status(*build_snapshot(snapshot_spec(cfg), nullptr), cfg, HealthPolicy{});
+  st.timeouts = {cfg.timeouts.tcp, cfg.timeouts.tcpfin, cfg.timeouts.udp};
+  return st;
 }
 
 std::string save(const Config& cfg) { return format_save(status_of(cfg), true, kNoNames); }
@@ -281,22 +260,19 @@ TEST(IpvsadmEdit, CommandJsonRejectsBadInput) {
   EXPECT_TRUE(ipvsadm_command_from_json(json::parse(R"({"op":"flush"})"), &why)) << why;
 }
 
-TEST(IpvsadmEdit, DaemonSideJsonBatch) {
+TEST(IpvsadmEdit, DaemonSideBatch) {
   Config cfg;
-  json one = json::array({ipvsadm_command_json(cmd("-a -t 192.0.2.10:80 -r 203.0.113.11 -m"))});
-  EXPECT_EQ(apply_ipvsadm_json(cfg, one), "Service not defined");
-  json two = json::array({ipvsadm_command_json(cmd("-A -t 192.0.2.10:80")),
-                          ipvsadm_command_json(cmd("-a -t 192.0.2.10:80 -r 203.0.113.11 -m")),
-                          ipvsadm_command_json(cmd("-a -t 192.0.2.10:80 -r 203.0.113.11 -m -w 2"))});
-  EXPECT_EQ(apply_ipvsadm_json(cfg, two),
+  EXPECT_EQ(apply_ipvsadm_commands(cfg, {cmd("-a -t 192.0.2.10:80 -r 203.0.113.11 -m")}),
+            "Service not defined");
+  std::vector<IpvsadmCommand> two = {cmd("-A -t 192.0.2.10:80"),
+                                     cmd("-a -t 192.0.2.10:80 -r 203.0.113.11 -m"),
+                                     cmd("-a -t 192.0.2.10:80 -r 203.0.113.11 -m -w 2")};
+  EXPECT_EQ(apply_ipvsadm_commands(cfg, two),
             "-a -t 192.0.2.10:80 -r 203.0.113.11:80 -m -w 2: Destination already exists");
   EXPECT_TRUE(cfg.services.empty());
-  two.erase(2);
-  EXPECT_EQ(apply_ipvsadm_json(cfg, two), std::nullopt);
+  two.pop_back();
+  EXPECT_EQ(apply_ipvsadm_commands(cfg, two), std::nullopt);
   EXPECT_EQ(cfg.services.size(), 1u);
-  EXPECT_EQ(apply_ipvsadm_json(cfg, json::object()), "bad edit request: \"commands\" must be an array");
-  EXPECT_NE(apply_ipvsadm_json(cfg, json::array({json::object()}))->find("bad edit request"),
-            std::string::npos);
 }
 
 TEST(IpvsadmEdit, EditedConfigStaysValid) {

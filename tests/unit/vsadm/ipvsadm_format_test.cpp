@@ -2,10 +2,16 @@
 
 #include <gtest/gtest.h>
 
+#include "appliance/control/protocol.hpp"
+
 namespace vsd {
 namespace {
 
 using nlohmann::json;
+
+// The statuses below are JSON, as vsadm receives them from the daemon, and
+// read the way vsadm reads them.
+control::Status parsed(const json& j) { return control::status_from_json(j); }
 
 TEST(IpvsadmFormat, ListNumericMatchesIpvsadmLayout) {
   auto status = json::parse(R"({
@@ -29,19 +35,19 @@ TEST(IpvsadmFormat, ListNumericMatchesIpvsadmLayout) {
       "  -> 203.0.113.12:8000            Masq    1      0          0         \n"
       "UDP  [2001:db8::10]:53 rr\n"
       "  -> [2001:db8:2::11]:53          Masq    1      0          7         \n";
-  EXPECT_EQ(format_list(status), expected);
+  EXPECT_EQ(format_list(parsed(status)), expected);
 }
 
 TEST(IpvsadmFormat, ForwardNames) {
-  EXPECT_STREQ(ipvsadm_forward_name("nat"), "Masq");
-  EXPECT_STREQ(ipvsadm_forward_name("tun"), "Tunnel");
-  EXPECT_STREQ(ipvsadm_forward_name("dr"), "Route");
+  EXPECT_STREQ(ipvsadm_forward_name(ForwardMethod::nat), "Masq");
+  EXPECT_STREQ(ipvsadm_forward_name(ForwardMethod::tun), "Tunnel");
+  EXPECT_STREQ(ipvsadm_forward_name(ForwardMethod::dr), "Route");
 }
 
 // Services given out of order, to check libipvs's sort: fwmark last, IPv4
 // before IPv6, TCP before UDP, then address and port; reals by address.
-const json& status() {
-  static const json s = json::parse(R"({
+const control::Status& status() {
+  static const control::Status s = control::status_from_json(json::parse(R"({
     "max_connections": 1048576,
     "timeouts": {"tcp": 900, "tcpfin": 120, "udp": 300},
     "services": [
@@ -71,7 +77,7 @@ const json& status() {
       {"protocol": "tcp", "address": "192.0.2.10:0", "scheduler": "wrr", "persistent": 1800,
        "reals": [{"address": "203.0.113.12:0", "forward": "dr", "weight": 3},
                  {"address": "203.0.113.11:0", "forward": "dr", "weight": 1}]}
-    ]})");
+    ]})"));
   return s;
 }
 
@@ -289,11 +295,11 @@ TEST(IpvsadmFormat, SaveIpv6PersistenceAndFwmark) {
       {"protocol": "tcp", "address": "[2001:db8::10]:0", "scheduler": "sh", "persistent": 60,
        "netmask": 64, "flags": ["flag-1"]},
       {"fwmark": 9, "ipv6": true, "scheduler": "rr"}]})");
-  EXPECT_EQ(format_save(st, true, names()),
+  EXPECT_EQ(format_save(parsed(st), true, names()),
             "-A -t [2001:db8::10]:0 -s sh -p 60 -M 64 -b sh-fallback\n"
             "-A -f 9 -6 -s rr\n");
   ListOptions o = numeric();
-  std::string out = format_list(st, o, names());
+  std::string out = format_list(parsed(st), o, names());
   EXPECT_NE(out.find("TCP  [2001:db8::10]:0 sh (sh-fallback) persistent 60 mask 64\n"), std::string::npos)
       << out;
   EXPECT_NE(out.find("FWM  9 IPv6 rr\n"), std::string::npos) << out;
@@ -303,8 +309,8 @@ TEST(IpvsadmFormat, Timeout) {
   EXPECT_EQ(format_timeout(status()), "Timeout (tcp tcpfin udp): 900 120 300\n");
 }
 
-const json& connections() {
-  static const json c = json::parse(R"({"ok": true, "connections": [
+const std::vector<control::ConnectionStatus>& connections() {
+  static const auto c = control::connections_from_reply(json::parse(R"({"ok": true, "connections": [
       {"protocol": "tcp", "client": "198.51.100.7:51234", "virtual": "192.0.2.20:80",
        "real": "203.0.113.21:8080", "state": "ESTABLISHED", "expires_s": 899, "is_template": false},
       {"protocol": "tcp", "client": "198.51.100.7:0", "virtual": "192.0.2.20:80",
@@ -312,7 +318,7 @@ const json& connections() {
       {"protocol": "udp", "client": "[2001:db8:9::1]:40000", "virtual": "[2001:db8::10]:53",
        "real": "[2001:db8:2::11]:53", "state": "udp", "expires_s": 5, "is_template": false},
       {"protocol": "tcp", "client": "198.51.100.8:1025", "virtual": "192.0.2.10:443",
-       "real": "203.0.113.11:443", "expires_s": 30, "is_template": true}]})");
+       "real": "203.0.113.11:443", "expires_s": 30, "is_template": true}]})"));
   return c;
 }
 
@@ -347,7 +353,7 @@ TEST(IpvsadmFormat, LargeNumbersAreScaledLikeIpvsadm) {
     ListOptions o = numeric();
     o.stats = true;
     o.exact = exact;
-    std::string out = format_list(st, o, TableResolver{});
+    std::string out = format_list(parsed(st), o, TableResolver{});
     std::size_t line = out.find("TCP  ");
     std::string cols = out.substr(line + 33, out.find('\n', line) - line - 33);
     return cols.substr(0, cols.find(' ', cols.find_first_not_of(' ')));
@@ -367,17 +373,18 @@ TEST(IpvsadmFormat, MissingFieldsAreZero) {
   json st = {{"services", json::array({{{"protocol", "tcp"}, {"address", "192.0.2.1:80"},
                                         {"scheduler", "rr"},
                                         {"reals", json::array({{{"address", "203.0.113.1:80"}}})}}})}};
-  EXPECT_EQ(format_list(st),
+  EXPECT_EQ(format_list(parsed(st)),
             "IP Virtual Server version 1.2.1 (size=0)\n"
             "Prot LocalAddress:Port Scheduler Flags\n"
             "  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\n"
             "TCP  192.0.2.1:80 rr\n"
-            "  -> 203.0.113.1:80               ?       0      0          0         \n");
-  EXPECT_EQ(format_list(json::object()),
+            // A reply without "forward" reads as NAT, the status type's default.
+            "  -> 203.0.113.1:80               Masq    0      0          0         \n");
+  EXPECT_EQ(format_list(parsed(json::object())),
             "IP Virtual Server version 1.2.1 (size=0)\n"
             "Prot LocalAddress:Port Scheduler Flags\n"
             "  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\n");
-  EXPECT_EQ(format_save(json::array(), true, TableResolver{}), "");
+  EXPECT_EQ(format_save(parsed(json::array()), true, TableResolver{}), "");
 }
 
 TEST(IpvsadmNames, AddressPortNames) {

@@ -1,0 +1,308 @@
+// The one place where the status's JSON keys are written and read.
+#include <string_view>
+
+#include "appliance/control/status.hpp"
+
+namespace vsd::control {
+
+const CounterField kCounterFields[23] = {
+    {"packets", &Counters::packets},
+    {"unsupported", &Counters::unsupported},
+    {"no_connection", &Counters::no_connection},
+    {"no_destination", &Counters::no_destination},
+    {"table_full", &Counters::table_full},
+    {"key_collision", &Counters::key_collision},
+    {"reply_no_connection", &Counters::reply_no_connection},
+    {"conns_created", &Counters::conns_created},
+    {"conns_expired", &Counters::conns_expired},
+    {"templates_created", &Counters::templates_created},
+    {"ops_datagrams", &Counters::ops_datagrams},
+    {"nodest_flushed", &Counters::nodest_flushed},
+    {"tunneled", &Counters::tunneled},
+    {"direct_routed", &Counters::direct_routed},
+    {"tun_too_big", &Counters::tun_too_big},
+    {"dr_too_big", &Counters::dr_too_big},
+    {"tun_ttl_expired", &Counters::tun_ttl_expired},
+    {"tun_failed", &Counters::tun_failed},
+    {"no_route", &Counters::no_route},
+    {"icmp_translated", &Counters::icmp_translated},
+    {"icmp_passed", &Counters::icmp_passed},
+    {"transmit_sent", &Counters::transmit_sent},
+    {"transmit_errors", &Counters::transmit_errors},
+};
+
+const char* to_string(Health h) {
+  switch (h) {
+    case Health::up: return "up";
+    case Health::down: return "down";
+    case Health::unchecked: break;
+  }
+  return "unchecked";
+}
+
+namespace {
+
+using nlohmann::json;
+
+// Lenient readers: absent or mistyped fields keep the default.
+template <class T>
+void get(const json& j, const char* key, T& out) {
+  if (!j.is_object()) return;
+  auto it = j.find(key);
+  if (it == j.end()) return;
+  if constexpr (std::is_same_v<T, bool>) {
+    if (it->is_boolean()) out = it->get<bool>();
+  } else if constexpr (std::is_same_v<T, std::string>) {
+    if (it->is_string()) out = it->get<std::string>();
+  } else {
+    if (it->is_number()) out = it->get<T>();
+  }
+}
+
+const json& member(const json& j, const char* key) {
+  static const json null;
+  if (!j.is_object()) return null;
+  auto it = j.find(key);
+  return it == j.end() ? null : *it;
+}
+
+void get_endpoint(const json& j, const char* key, Endpoint& out) {
+  std::string text;
+  get(j, key, text);
+  if (auto e = Endpoint::parse(text)) out = *e;
+}
+
+json traffic_json(const Traffic& t) {
+  return {{"conns", t.conns}, {"inpkts", t.inpkts}, {"outpkts", t.outpkts},
+          {"inbytes", t.inbytes}, {"outbytes", t.outbytes}};
+}
+Traffic traffic_from(const json& j) {
+  Traffic t;
+  get(j, "conns", t.conns);
+  get(j, "inpkts", t.inpkts);
+  get(j, "outpkts", t.outpkts);
+  get(j, "inbytes", t.inbytes);
+  get(j, "outbytes", t.outbytes);
+  return t;
+}
+json rates_json(const Rates& r) {
+  return {{"cps", r.cps}, {"inpps", r.inpps}, {"outpps", r.outpps},
+          {"inbps", r.inbps}, {"outbps", r.outbps}};
+}
+Rates rates_from(const json& j) {
+  Rates r;
+  get(j, "cps", r.cps);
+  get(j, "inpps", r.inpps);
+  get(j, "outpps", r.outpps);
+  get(j, "inbps", r.inbps);
+  get(j, "outbps", r.outbps);
+  return r;
+}
+
+ForwardMethod forward_from(const json& j) {
+  std::string f;
+  get(j, "forward", f);
+  return f == "dr" ? ForwardMethod::dr : f == "tun" ? ForwardMethod::tun : ForwardMethod::nat;
+}
+
+json real_json(const RealStatus& r) {
+  json j = {{"address", r.address.to_string()},
+            {"forward", to_string(r.forward)},
+            {"weight", r.weight},
+            {"upper_threshold", r.upper_threshold},
+            {"lower_threshold", r.lower_threshold},
+            {"active_conns", r.active_conns},
+            {"inactive_conns", r.inactive_conns},
+            {"persistent_conns", r.persistent_conns},
+            {"overloaded", r.overloaded},
+            {"stats", traffic_json(r.stats)},
+            {"rates", rates_json(r.rates)}};
+  if (r.health != Health::unchecked) j["health"] = to_string(r.health);
+  if (r.removed) j["removed"] = true;
+  return j;
+}
+RealStatus real_from(const json& j) {
+  RealStatus r;
+  get_endpoint(j, "address", r.address);
+  r.forward = forward_from(j);
+  get(j, "weight", r.weight);
+  get(j, "upper_threshold", r.upper_threshold);
+  get(j, "lower_threshold", r.lower_threshold);
+  get(j, "active_conns", r.active_conns);
+  get(j, "inactive_conns", r.inactive_conns);
+  get(j, "persistent_conns", r.persistent_conns);
+  get(j, "overloaded", r.overloaded);
+  std::string health;
+  get(j, "health", health);
+  r.health = health == "up" ? Health::up : health == "down" ? Health::down : Health::unchecked;
+  get(j, "removed", r.removed);
+  r.stats = traffic_from(member(j, "stats"));
+  r.rates = rates_from(member(j, "rates"));
+  return r;
+}
+
+json service_json(const ServiceStatus& s) {
+  json reals = json::array();
+  for (const auto& r : s.reals) reals.push_back(real_json(r));
+  json j = {{"protocol", to_string(s.protocol)},
+            {"scheduler", s.scheduler},
+            {"flags", s.flags},
+            {"persistent", s.persistent},
+            {"netmask", s.netmask},
+            {"reals", std::move(reals)},
+            {"stats", traffic_json(s.stats)},
+            {"rates", rates_json(s.rates)}};
+  if (s.is_fwmark()) {
+    j["fwmark"] = s.fwmark;
+    j["ipv6"] = s.ipv6;
+  } else {
+    j["address"] = s.address.to_string();
+  }
+  if (s.sorry_server) j["sorry_server"] = s.sorry_server->to_string();
+  return j;
+}
+ServiceStatus service_from(const json& j) {
+  ServiceStatus s;
+  std::string proto;
+  get(j, "protocol", proto);
+  s.protocol = proto == "udp" ? Protocol::udp : Protocol::tcp;
+  get(j, "fwmark", s.fwmark);
+  get_endpoint(j, "address", s.address);
+  s.ipv6 = s.is_fwmark() ? false : !s.address.addr.is_v4();
+  if (s.is_fwmark()) get(j, "ipv6", s.ipv6);
+  get(j, "scheduler", s.scheduler);
+  for (const auto& f : member(j, "flags"))
+    if (f.is_string()) s.flags.push_back(f.get<std::string>());
+  get(j, "persistent", s.persistent);
+  get(j, "netmask", s.netmask);
+  Endpoint sorry;
+  std::string sorry_text;
+  get(j, "sorry_server", sorry_text);
+  if (auto e = Endpoint::parse(sorry_text)) s.sorry_server = *e;
+  s.stats = traffic_from(member(j, "stats"));
+  s.rates = rates_from(member(j, "rates"));
+  for (const auto& r : member(j, "reals")) s.reals.push_back(real_from(r));
+  return s;
+}
+
+json counters_json(const Counters& c) {
+  json j = json::object();
+  json malformed = json::object();
+  for (const auto& [reason, n] : c.malformed) malformed[reason] = n;
+  for (const auto& f : kCounterFields) {
+    j[f.name] = c.*f.value;
+    if (std::string_view(f.name) == "packets") j["malformed"] = malformed;
+  }
+  return j;
+}
+Counters counters_from(const json& j) {
+  Counters c;
+  for (const auto& f : kCounterFields) get(j, f.name, c.*f.value);
+  const json& m = member(j, "malformed");
+  if (m.is_object())
+    for (const auto& [reason, n] : m.items())
+      if (n.is_number()) c.malformed.emplace_back(reason, n.get<std::uint64_t>());
+  return c;
+}
+
+json queue_json(const QueueStatus& q) {
+  return {{"queue", q.queue},
+          {"received", q.received},
+          {"batches", q.batches},
+          {"enobufs", q.enobufs},
+          {"recv_errors", q.recv_errors},
+          {"verdict_errors", q.verdict_errors},
+          {"send_errors", q.send_errors},
+          {"truncated", q.truncated},
+          {"kernel_queue_dropped", q.kernel_queue_dropped},
+          {"kernel_user_dropped", q.kernel_user_dropped},
+          {"kernel_waiting", q.kernel_waiting}};
+}
+QueueStatus queue_from(const json& j) {
+  QueueStatus q;
+  get(j, "queue", q.queue);
+  get(j, "received", q.received);
+  get(j, "batches", q.batches);
+  get(j, "enobufs", q.enobufs);
+  get(j, "recv_errors", q.recv_errors);
+  get(j, "verdict_errors", q.verdict_errors);
+  get(j, "send_errors", q.send_errors);
+  get(j, "truncated", q.truncated);
+  get(j, "kernel_queue_dropped", q.kernel_queue_dropped);
+  get(j, "kernel_user_dropped", q.kernel_user_dropped);
+  get(j, "kernel_waiting", q.kernel_waiting);
+  return q;
+}
+
+const char* protocol_name(std::uint8_t p) { return p == 6 ? "tcp" : p == 17 ? "udp" : "ip"; }
+
+}  // namespace
+
+json to_json(const Status& s) {
+  json services = json::array();
+  for (const auto& svc : s.services) services.push_back(service_json(svc));
+  json queues = json::array();
+  for (const auto& q : s.queues) queues.push_back(queue_json(q));
+  return {{"version", s.version},
+          {"queue_form", s.queue_form},
+          {"uptime_s", s.uptime_s},
+          {"connections", s.connections},
+          {"max_connections", s.max_connections},
+          {"counters", counters_json(s.counters)},
+          {"queues", std::move(queues)},
+          {"timeouts", {{"tcp", s.timeouts.tcp}, {"tcpfin", s.timeouts.tcpfin}, {"udp", s.timeouts.udp}}},
+          {"services", std::move(services)},
+          {"health", s.health}};
+}
+
+Status status_from_json(const json& j) {
+  Status s;
+  get(j, "version", s.version);
+  get(j, "queue_form", s.queue_form);
+  get(j, "uptime_s", s.uptime_s);
+  get(j, "connections", s.connections);
+  get(j, "max_connections", s.max_connections);
+  s.counters = counters_from(member(j, "counters"));
+  for (const auto& q : member(j, "queues")) s.queues.push_back(queue_from(q));
+  const json& t = member(j, "timeouts");
+  get(t, "tcp", s.timeouts.tcp);
+  get(t, "tcpfin", s.timeouts.tcpfin);
+  get(t, "udp", s.timeouts.udp);
+  for (const auto& svc : member(j, "services")) s.services.push_back(service_from(svc));
+  if (const json& h = member(j, "health"); !h.is_null()) s.health = h;
+  return s;
+}
+
+json to_json(const std::vector<ConnectionStatus>& connections) {
+  json out = json::array();
+  for (const auto& c : connections)
+    out.push_back({{"protocol", protocol_name(c.protocol)},
+                   {"client", c.client.to_string()},
+                   {"virtual", c.virtual_address.to_string()},
+                   {"real", c.real.to_string()},
+                   {"state", c.state},
+                   {"expires_s", c.expires_s},
+                   {"is_template", c.is_template}});
+  return out;
+}
+
+std::vector<ConnectionStatus> connections_from_json(const json& j) {
+  std::vector<ConnectionStatus> out;
+  if (!j.is_array()) return out;
+  for (const auto& e : j) {
+    ConnectionStatus c;
+    std::string proto;
+    get(e, "protocol", proto);
+    c.protocol = proto == "tcp" ? 6 : proto == "udp" ? 17 : 0;
+    get_endpoint(e, "client", c.client);
+    get_endpoint(e, "virtual", c.virtual_address);
+    get_endpoint(e, "real", c.real);
+    get(e, "state", c.state);
+    get(e, "expires_s", c.expires_s);
+    get(e, "is_template", c.is_template);
+    out.push_back(c);
+  }
+  return out;
+}
+
+}  // namespace vsd::control

@@ -1,0 +1,138 @@
+#include "appliance/daemon/health_policy.hpp"
+
+#include <algorithm>
+
+#include "appliance/health/slow_start.hpp"
+
+namespace vsd {
+
+std::string health_target_id(const ServiceConfig& s, const RealServerConfig& r) {
+  return service_label(s) + " -> " + real_label(s, r);
+}
+
+std::vector<health::TargetSpec> HealthPolicy::targets(const Config& config) {
+  std::vector<health::TargetSpec> out;
+  for (const auto& s : config.services)
+    for (const auto& r : s.reals) {
+      if (!r.check) continue;
+      Endpoint real{r.address.addr, r.address.port ? r.address.port : s.address.port};
+      out.push_back({health_target_id(s, r), service_label(s), real, *r.check});
+    }
+  return out;
+}
+
+void HealthPolicy::track(const std::string& id, bool up) { up_.emplace(id, up); }
+
+std::vector<std::string> HealthPolicy::forget_others(const std::set<std::string>& keep) {
+  std::vector<std::string> gone;
+  for (auto it = up_.begin(); it != up_.end();) {
+    if (keep.count(it->first)) {
+      ++it;
+      continue;
+    }
+    gone.push_back(it->first);
+    recovered_ms_.erase(it->first);
+    it = up_.erase(it);
+  }
+  return gone;
+}
+
+std::string HealthPolicy::transition(const Config& config, const std::string& id, bool up,
+                                     std::uint64_t now_ms) {
+  up_[id] = up;
+  if (up) recovered_ms_[id] = now_ms;
+  for (const auto& s : config.services)
+    for (const auto& r : s.reals)
+      if (r.check && health_target_id(s, r) == id)
+        return up ? "back in service"
+                  : r.check->on_failure == health::OnFailure::quiesce ? "quiesced (weight 0)"
+                                                                      : "removed from service";
+  return "";
+}
+
+Config HealthPolicy::effective(const Config& config, std::uint64_t now_ms) const {
+  Config eff = config;
+  for (auto& s : eff.services) {
+    std::vector<RealServerConfig> kept;
+    for (auto& r : s.reals) {
+      if (r.check) {
+        const std::string id = health_target_id(s, r);
+        auto it = up_.find(id);
+        if (it != up_.end() && !it->second) {
+          if (r.check->on_failure == health::OnFailure::remove) continue;
+          r.weight = 0;
+        } else if (r.check->slow_start_ms) {
+          // Recovered lately: the weight ramps up (never 0 once up).
+          if (auto rec = recovered_ms_.find(id); rec != recovered_ms_.end() && r.weight > 0)
+            r.weight = std::max<std::uint32_t>(
+                1, health::slow_start_weight(r.weight, r.check->slow_start_ms, rec->second, now_ms));
+        }
+      }
+      kept.push_back(r);
+    }
+    s.reals = std::move(kept);
+    if (s.sorry_server) {
+      bool healthy = std::any_of(s.reals.begin(), s.reals.end(),
+                                 [](const RealServerConfig& r) { return r.weight > 0; });
+      if (!healthy) {
+        RealServerConfig sorry;  // a NAT real server, as keepalived's
+        sorry.address = *s.sorry_server;
+        s.reals.push_back(sorry);
+      }
+    }
+  }
+  return eff;
+}
+
+bool HealthPolicy::ramping(const Config& config, std::uint64_t now_ms) const {
+  for (const auto& s : config.services)
+    for (const auto& r : s.reals)
+      if (r.check && r.check->slow_start_ms)
+        if (auto rec = recovered_ms_.find(health_target_id(s, r)); rec != recovered_ms_.end())
+          if (health::slow_start_next_change_ms(r.weight, r.check->slow_start_ms, rec->second, now_ms))
+            return true;
+  return false;
+}
+
+std::vector<QuorumEvent> HealthPolicy::quorum_changes(const Config& eff) {
+  std::vector<QuorumEvent> events;
+  for (const auto& s : eff.services) {
+    if (!s.quorum) continue;
+    std::uint64_t sum = 0;
+    for (const auto& r : s.reals)
+      if (!(s.sorry_server && r.address == *s.sorry_server)) sum += r.weight;
+    const std::string label = service_label(s);
+    auto it = quorum_.find(label);
+    std::optional<bool> changed;
+    if (it == quorum_.end()) {
+      it = quorum_.emplace(label, health::QuorumTracker(s.quorum, s.hysteresis, sum)).first;
+      if (!it->second.up()) changed = false;  // starts without it: say so once
+    } else {
+      changed = it->second.update(sum);
+    }
+    if (!changed) continue;
+    events.push_back({label, *changed, sum, s.quorum, s.hysteresis,
+                      *changed ? s.quorum_up : s.quorum_down});
+  }
+  return events;
+}
+
+std::vector<SorryEvent> HealthPolicy::sorry_changes(const Config& eff) {
+  std::vector<SorryEvent> events;
+  for (const auto& s : eff.services) {
+    if (!s.sorry_server) continue;
+    const bool serving = !s.reals.empty() && s.reals.back().address == *s.sorry_server;
+    bool& was = sorry_active_[service_label(s)];
+    if (serving != was) events.push_back({service_label(s), *s.sorry_server, serving});
+    was = serving;
+  }
+  return events;
+}
+
+control::Health HealthPolicy::health(const ServiceConfig& s, const RealServerConfig& r) const {
+  if (!r.check) return control::Health::unchecked;
+  auto it = up_.find(health_target_id(s, r));
+  return it == up_.end() || it->second ? control::Health::up : control::Health::down;
+}
+
+}  // namespace vsd
