@@ -1,5 +1,7 @@
 #include "appliance/health/icmp_echo.hpp"
 
+#include "forwarders/checksum.hpp"
+
 namespace vsd::health {
 
 namespace {
@@ -9,15 +11,6 @@ constexpr std::uint8_t echo_request_v6 = 128, echo_reply_v6 = 129, unreachable_v
 
 std::uint16_t be16(std::string_view p, std::size_t at) {
   return static_cast<std::uint16_t>((static_cast<unsigned char>(p[at]) << 8) | static_cast<unsigned char>(p[at + 1]));
-}
-
-// RFC 1071 Internet checksum.
-std::uint16_t checksum(std::string_view data) {
-  std::uint32_t sum = 0;
-  for (std::size_t i = 0; i + 1 < data.size(); i += 2) sum += be16(data, i);
-  if (data.size() % 2) sum += static_cast<std::uint32_t>(static_cast<unsigned char>(data.back())) << 8;
-  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-  return static_cast<std::uint16_t>(~sum);
 }
 
 // Skips the IPv4 header of a raw-socket datagram; empty when malformed.
@@ -38,10 +31,10 @@ std::string build_echo_request(bool v6, std::uint16_t id, std::uint16_t sequence
   m[6] = static_cast<char>(sequence >> 8);
   m[7] = static_cast<char>(sequence & 0xff);
   m += payload;
+  // ICMPv6's checksum covers a pseudo-header: the kernel fills it in.
   if (!v6) {
-    std::uint16_t sum = checksum(m);
-    m[2] = static_cast<char>(sum >> 8);
-    m[3] = static_cast<char>(sum & 0xff);
+    auto* bytes = reinterpret_cast<std::uint8_t*>(m.data());
+    csum::store16(bytes + 2, static_cast<std::uint16_t>(~csum::fold(csum::add(bytes, m.size()))));
   }
   return m;
 }
