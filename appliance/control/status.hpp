@@ -23,6 +23,23 @@ struct Rates {
   std::uint64_t cps = 0, inpps = 0, outpps = 0, inbps = 0, outbps = 0;
 };
 
+// Their fields by name, for the JSON and the metrics.
+template <class T>
+struct Field {
+  const char* name;
+  std::uint64_t T::*value;
+};
+inline constexpr Field<Traffic> kTrafficFields[] = {{"conns", &Traffic::conns},
+                                                    {"inpkts", &Traffic::inpkts},
+                                                    {"outpkts", &Traffic::outpkts},
+                                                    {"inbytes", &Traffic::inbytes},
+                                                    {"outbytes", &Traffic::outbytes}};
+inline constexpr Field<Rates> kRateFields[] = {{"cps", &Rates::cps},
+                                               {"inpps", &Rates::inpps},
+                                               {"outpps", &Rates::outpps},
+                                               {"inbps", &Rates::inbps},
+                                               {"outbps", &Rates::outbps}};
+
 enum class Health : std::uint8_t { unchecked, up, down };
 
 struct RealStatus {
@@ -72,11 +89,7 @@ struct Counters {
   // Malformed packets by reason ("fragment", "truncated_ip", ...).
   std::vector<std::pair<std::string, std::uint64_t>> malformed;
 };
-struct CounterField {
-  const char* name;
-  std::uint64_t Counters::*value;
-};
-extern const CounterField kCounterFields[23];
+extern const Field<Counters> kCounterFields[23];
 
 // One NFQUEUE socket's counters, and the kernel's own for that queue.
 struct QueueStatus {
@@ -85,6 +98,17 @@ struct QueueStatus {
                 send_errors = 0, truncated = 0;
   std::uint64_t kernel_queue_dropped = 0, kernel_user_dropped = 0, kernel_waiting = 0;
 };
+inline constexpr Field<QueueStatus> kQueueFields[] = {
+    {"received", &QueueStatus::received},
+    {"batches", &QueueStatus::batches},
+    {"enobufs", &QueueStatus::enobufs},
+    {"recv_errors", &QueueStatus::recv_errors},
+    {"verdict_errors", &QueueStatus::verdict_errors},
+    {"send_errors", &QueueStatus::send_errors},
+    {"truncated", &QueueStatus::truncated},
+    {"kernel_queue_dropped", &QueueStatus::kernel_queue_dropped},
+    {"kernel_user_dropped", &QueueStatus::kernel_user_dropped},
+    {"kernel_waiting", &QueueStatus::kernel_waiting}};
 
 struct Timeouts {
   std::uint32_t tcp = 900, tcpfin = 120, udp = 300;  // ipvsadm --set

@@ -5,7 +5,7 @@
 
 namespace vsd::control {
 
-const CounterField kCounterFields[23] = {
+const Field<Counters> kCounterFields[23] = {
     {"packets", &Counters::packets},
     {"unsupported", &Counters::unsupported},
     {"no_connection", &Counters::no_connection},
@@ -72,32 +72,23 @@ void get_endpoint(const json& j, const char* key, Endpoint& out) {
   if (auto e = Endpoint::parse(text)) out = *e;
 }
 
-json traffic_json(const Traffic& t) {
-  return {{"conns", t.conns}, {"inpkts", t.inpkts}, {"outpkts", t.outpkts},
-          {"inbytes", t.inbytes}, {"outbytes", t.outbytes}};
+// Traffic and Rates alike: a JSON object of their fields.
+template <class T, std::size_t N>
+json fields_json(const T& value, const Field<T> (&fields)[N]) {
+  json j = json::object();
+  for (const auto& f : fields) j[f.name] = value.*f.value;
+  return j;
 }
-Traffic traffic_from(const json& j) {
-  Traffic t;
-  get(j, "conns", t.conns);
-  get(j, "inpkts", t.inpkts);
-  get(j, "outpkts", t.outpkts);
-  get(j, "inbytes", t.inbytes);
-  get(j, "outbytes", t.outbytes);
-  return t;
+template <class T, std::size_t N>
+T fields_from(const json& j, const Field<T> (&fields)[N]) {
+  T value;
+  for (const auto& f : fields) get(j, f.name, value.*f.value);
+  return value;
 }
-json rates_json(const Rates& r) {
-  return {{"cps", r.cps}, {"inpps", r.inpps}, {"outpps", r.outpps},
-          {"inbps", r.inbps}, {"outbps", r.outbps}};
-}
-Rates rates_from(const json& j) {
-  Rates r;
-  get(j, "cps", r.cps);
-  get(j, "inpps", r.inpps);
-  get(j, "outpps", r.outpps);
-  get(j, "inbps", r.inbps);
-  get(j, "outbps", r.outbps);
-  return r;
-}
+json traffic_json(const Traffic& t) { return fields_json(t, kTrafficFields); }
+Traffic traffic_from(const json& j) { return fields_from(j, kTrafficFields); }
+json rates_json(const Rates& r) { return fields_json(r, kRateFields); }
+Rates rates_from(const json& j) { return fields_from(j, kRateFields); }
 
 ForwardMethod forward_from(const json& j) {
   std::string f;
@@ -206,31 +197,13 @@ Counters counters_from(const json& j) {
 }
 
 json queue_json(const QueueStatus& q) {
-  return {{"queue", q.queue},
-          {"received", q.received},
-          {"batches", q.batches},
-          {"enobufs", q.enobufs},
-          {"recv_errors", q.recv_errors},
-          {"verdict_errors", q.verdict_errors},
-          {"send_errors", q.send_errors},
-          {"truncated", q.truncated},
-          {"kernel_queue_dropped", q.kernel_queue_dropped},
-          {"kernel_user_dropped", q.kernel_user_dropped},
-          {"kernel_waiting", q.kernel_waiting}};
+  json j = fields_json(q, kQueueFields);
+  j["queue"] = q.queue;
+  return j;
 }
 QueueStatus queue_from(const json& j) {
-  QueueStatus q;
+  QueueStatus q = fields_from(j, kQueueFields);
   get(j, "queue", q.queue);
-  get(j, "received", q.received);
-  get(j, "batches", q.batches);
-  get(j, "enobufs", q.enobufs);
-  get(j, "recv_errors", q.recv_errors);
-  get(j, "verdict_errors", q.verdict_errors);
-  get(j, "send_errors", q.send_errors);
-  get(j, "truncated", q.truncated);
-  get(j, "kernel_queue_dropped", q.kernel_queue_dropped);
-  get(j, "kernel_user_dropped", q.kernel_user_dropped);
-  get(j, "kernel_waiting", q.kernel_waiting);
   return q;
 }
 

@@ -37,6 +37,14 @@ struct DestEgress {
 // ipvsadm --stats columns.
 struct TrafficCounters {
   Counter conns, inpkts, outpkts, inbytes, outbytes;
+  void add_in(std::uint64_t bytes) {
+    inpkts.add(1);
+    inbytes.add(bytes);
+  }
+  void add_out(std::uint64_t bytes) {
+    outpkts.add(1);
+    outbytes.add(bytes);
+  }
 };
 
 struct ServiceState {
@@ -60,6 +68,20 @@ struct DestState {
   std::atomic<bool> removed{false};
   // ipvsadm -x / -y, copied from the snapshot by the data path (0 = none).
   std::atomic<std::uint32_t> upper_threshold{0}, lower_threshold{0};
+  // One packet from the client (in) or to it (out), counted for this real
+  // server and its service; and a new connection.
+  void count_in(std::uint64_t bytes) {
+    traffic.add_in(bytes);
+    service->traffic.add_in(bytes);
+  }
+  void count_out(std::uint64_t bytes) {
+    traffic.add_out(bytes);
+    service->traffic.add_out(bytes);
+  }
+  void count_connection() {
+    traffic.conns.add(1);
+    service->traffic.conns.add(1);
+  }
   // The snapshot's DestEgress, copied by the data path when it adopts a
   // snapshot (it reads it per packet of a DR/TUN connection); data-path
   // thread only.

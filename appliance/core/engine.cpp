@@ -239,10 +239,7 @@ PacketResult Engine::process(std::uint8_t* data, std::size_t len, ChecksumState 
 
 PacketResult Engine::ops_reply(const OpsReply& r, PacketView& pkt, ChecksumState cs) {
   DestState& d = *r.dest->state;
-  d.traffic.outpkts.add(1);
-  d.traffic.outbytes.add(pkt.len);
-  d.service->traffic.outpkts.add(1);
-  d.service->traffic.outbytes.add(pkt.len);
+  d.count_out(pkt.len);
   if (!nat_rewrite_source(pkt, r.vip.addr, r.vip.port, cs)) return {Verdict::drop, false};
   return {Verdict::accept, true};
 }
@@ -302,12 +299,7 @@ PacketResult Engine::from_client(ConnEntry& e, PacketView& pkt, ChecksumState cs
   const TcpDirection dir = fwd == ForwardMethod::nat ? TcpDirection::input : TcpDirection::input_only;
   TcpState next = e.proto == IPPROTO_TCP ? tcp_next_state(e.state, dir, pkt.tcp_flags) : e.state;
   set_state(e, next, now);
-  if (e.dest) {
-    e.dest->traffic.inpkts.add(1);
-    e.dest->traffic.inbytes.add(pkt.len);
-    e.dest->service->traffic.inpkts.add(1);
-    e.dest->service->traffic.inbytes.add(pkt.len);
-  }
+  if (e.dest) e.dest->count_in(pkt.len);
   return to_real_server(fwd, e.dest.get(), e.daddr, e.dport, pkt, cs);
 }
 
@@ -444,12 +436,7 @@ PacketResult Engine::from_server(ConnEntry& e, PacketView& pkt, ChecksumState cs
                       ? tcp_next_state(e.state, TcpDirection::output, pkt.tcp_flags)
                       : e.state;
   set_state(e, next, now);
-  if (e.dest) {
-    e.dest->traffic.outpkts.add(1);
-    e.dest->traffic.outbytes.add(pkt.len);
-    e.dest->service->traffic.outpkts.add(1);
-    e.dest->service->traffic.outbytes.add(pkt.len);
-  }
+  if (e.dest) e.dest->count_out(pkt.len);
   if (!nat_rewrite_source(pkt, e.vaddr, e.vport, cs)) return {Verdict::drop, false};
   return {Verdict::accept, true};
 }
@@ -479,12 +466,8 @@ PacketResult Engine::new_flow(const ServiceView& svc, PacketView& pkt, ChecksumS
     // One-packet scheduling: no entry; the reply finds its VIP by the
     // real server's address (OpsReply).
     counters_.ops_datagrams.add(1);
-    d.state->traffic.conns.add(1);
-    d.state->traffic.inpkts.add(1);
-    d.state->traffic.inbytes.add(pkt.len);
-    svc.state->traffic.conns.add(1);
-    svc.state->traffic.inpkts.add(1);
-    svc.state->traffic.inbytes.add(pkt.len);
+    d.state->count_connection();
+    d.state->count_in(pkt.len);
     return to_real_server(d.forward, d.state.get(), d.addr.addr, dport, pkt, cs);
   }
   ConnEntry init;
@@ -513,8 +496,7 @@ PacketResult Engine::new_flow(const ServiceView& svc, PacketView& pkt, ChecksumS
   // A new entry counts as inactive until it reaches ESTABLISHED.
   d.state->inactive_conns.add(1);
   check_overload_on_bind(*d.state);
-  d.state->traffic.conns.add(1);
-  svc.state->traffic.conns.add(1);
+  d.state->count_connection();
   counters_.conns_created.add(1);
   conn_count_.store(conns_.size(), std::memory_order_relaxed);
   return from_client(*e, pkt, cs, now);

@@ -46,15 +46,7 @@ Director::Director(Config config, std::string config_path, NodeFacts facts)
 
 Director::~Director() {
   // Reverse order of start: stop diverting, stop answering, restore the node.
-  if (rules_installed_) {
-    try {
-      nfq::remove(table_);
-      spdlog::info("nft table '{}' removed", table_);
-    } catch (const std::exception& e) {
-      spdlog::error("cannot remove nft table '{}': {}; remove it by hand: nft delete table ip {}; nft delete table ip6 {}",
-                    table_, e.what(), table_, table_);
-    }
-  }
+  if (rules_installed_) remove_tables_logged(table_);
   metrics_.reset();
   control_.reset();
   if (data_plane_) data_plane_->stop();

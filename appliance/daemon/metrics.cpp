@@ -60,15 +60,15 @@ std::string service_label(const control::ServiceStatus& s) {
   return std::string(s.protocol == Protocol::tcp ? "TCP " : "UDP ") + s.address.to_string();
 }
 
-// Counters and rates shared by services and reals: {field, metric suffix}.
-constexpr std::pair<std::uint64_t control::Traffic::*, const char*> kTraffic[] = {
-    {&control::Traffic::conns, "connections_total"},    {&control::Traffic::inpkts, "in_packets_total"},
-    {&control::Traffic::outpkts, "out_packets_total"},  {&control::Traffic::inbytes, "in_bytes_total"},
-    {&control::Traffic::outbytes, "out_bytes_total"}};
-constexpr std::pair<std::uint64_t control::Rates::*, const char*> kRates[] = {
-    {&control::Rates::cps, "connections_per_second"},  {&control::Rates::inpps, "in_packets_per_second"},
-    {&control::Rates::outpps, "out_packets_per_second"}, {&control::Rates::inbps, "in_bytes_per_second"},
-    {&control::Rates::outbps, "out_bytes_per_second"}};
+// Counters and rates shared by services and reals: metric suffixes in the
+// order of control::kTrafficFields and kRateFields.
+constexpr const char* kTraffic[] = {"connections_total", "in_packets_total", "out_packets_total",
+                                    "in_bytes_total", "out_bytes_total"};
+constexpr const char* kRates[] = {"connections_per_second", "in_packets_per_second",
+                                  "out_packets_per_second", "in_bytes_per_second",
+                                  "out_bytes_per_second"};
+static_assert(std::size(kTraffic) == std::size(control::kTrafficFields));
+static_assert(std::size(kRates) == std::size(control::kRateFields));
 constexpr const char* kTrafficHelp[] = {
     "Connections scheduled.", "Packets from clients.", "Packets to clients.",
     "Bytes from clients.", "Bytes to clients."};
@@ -79,17 +79,19 @@ constexpr const char* kRateHelp[] = {
 
 void declare_traffic(Exposition& e, const std::string& prefix, const char* who) {
   for (std::size_t i = 0; i < std::size(kTraffic); ++i)
-    e.family(prefix + kTraffic[i].second, "counter",
+    e.family(prefix + kTraffic[i], "counter",
              (std::string(kTrafficHelp[i]) + " Per " + who + ".").c_str());
   for (std::size_t i = 0; i < std::size(kRates); ++i)
-    e.family(prefix + kRates[i].second, "gauge",
+    e.family(prefix + kRates[i], "gauge",
              (std::string(kRateHelp[i]) + " Per " + who + ".").c_str());
 }
 
 void traffic(Exposition& e, const std::string& prefix, const Labels& l, const control::Traffic& stats,
              const control::Rates& rates) {
-  for (const auto& [value, suffix] : kTraffic) e.sample(prefix + suffix, l, stats.*value);
-  for (const auto& [value, suffix] : kRates) e.sample(prefix + suffix, l, rates.*value);
+  for (std::size_t i = 0; i < std::size(kTraffic); ++i)
+    e.sample(prefix + kTraffic[i], l, stats.*control::kTrafficFields[i].value);
+  for (std::size_t i = 0; i < std::size(kRates); ++i)
+    e.sample(prefix + kRates[i], l, rates.*control::kRateFields[i].value);
 }
 
 // Engine verdict counters without a label of their own: {counter name
@@ -127,29 +129,27 @@ constexpr const char* kDropReasons[] = {"no_connection", "no_destination", "tabl
                                         "key_collision", "no_route", "tun_too_big", "dr_too_big",
                                         "tun_ttl_expired", "tun_failed"};
 
-// Per NFQUEUE socket: {field, metric, type, help}.
-struct QueueField {
-  std::uint64_t control::QueueStatus::*value;
+// Per NFQUEUE socket, in the order of control::kQueueFields: {metric, type, help}.
+struct QueueMetric {
   const char* name;
   const char* type;
   const char* help;
 };
-constexpr QueueField kQueue[] = {
-    {&control::QueueStatus::received, "vsd_queue_received_packets_total", "counter", "Packets read from the queue."},
-    {&control::QueueStatus::batches, "vsd_queue_batches_total", "counter", "Receive batches read from the queue."},
-    {&control::QueueStatus::enobufs, "vsd_queue_enobufs_total", "counter",
+constexpr QueueMetric kQueue[] = {
+    {"vsd_queue_received_packets_total", "counter", "Packets read from the queue."},
+    {"vsd_queue_batches_total", "counter", "Receive batches read from the queue."},
+    {"vsd_queue_enobufs_total", "counter",
      "ENOBUFS on the queue socket: the kernel dropped packets for want of buffer."},
-    {&control::QueueStatus::recv_errors, "vsd_queue_recv_errors_total", "counter", "Receive errors on the queue socket."},
-    {&control::QueueStatus::verdict_errors, "vsd_queue_verdict_errors_total", "counter", "Verdicts the kernel refused."},
-    {&control::QueueStatus::send_errors, "vsd_queue_send_errors_total", "counter", "Send errors on the queue socket."},
-    {&control::QueueStatus::truncated, "vsd_queue_truncated_packets_total", "counter",
-     "Packets the kernel copied only in part."},
-    {&control::QueueStatus::kernel_queue_dropped, "vsd_queue_kernel_queue_dropped_total", "counter",
+    {"vsd_queue_recv_errors_total", "counter", "Receive errors on the queue socket."},
+    {"vsd_queue_verdict_errors_total", "counter", "Verdicts the kernel refused."},
+    {"vsd_queue_send_errors_total", "counter", "Send errors on the queue socket."},
+    {"vsd_queue_truncated_packets_total", "counter", "Packets the kernel copied only in part."},
+    {"vsd_queue_kernel_queue_dropped_total", "counter",
      "Packets the kernel dropped because the queue was full."},
-    {&control::QueueStatus::kernel_user_dropped, "vsd_queue_kernel_user_dropped_total", "counter",
+    {"vsd_queue_kernel_user_dropped_total", "counter",
      "Packets the kernel failed to send to vsd (netlink buffer full)."},
-    {&control::QueueStatus::kernel_waiting, "vsd_queue_kernel_waiting_packets", "gauge",
-     "Packets waiting in the kernel for a verdict."}};
+    {"vsd_queue_kernel_waiting_packets", "gauge", "Packets waiting in the kernel for a verdict."}};
+static_assert(std::size(kQueue) == std::size(control::kQueueFields));
 
 std::uint64_t counter(const control::Counters& c, std::string_view name) {
   for (const auto& f : control::kCounterFields)
@@ -183,7 +183,8 @@ void queue_metrics(Exposition& e, const control::Status& status) {
   for (const auto& f : kQueue) e.family(f.name, f.type, f.help);
   for (const auto& q : status.queues) {
     Labels l = {{"queue", std::to_string(q.queue)}};
-    for (const auto& f : kQueue) e.sample(f.name, l, q.*f.value);
+    for (std::size_t i = 0; i < std::size(kQueue); ++i)
+      e.sample(kQueue[i].name, l, q.*control::kQueueFields[i].value);
   }
 }
 

@@ -1,5 +1,7 @@
 #include "appliance/daemon/realserver.hpp"
 
+#include "appliance/daemon/ruleset_spec.hpp"
+
 #include <linux/netfilter.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -134,13 +136,7 @@ void RealServer::teardown() {
                  refusal_summary());
   }
   if (decap_table_) {
-    try {
-      nfq::remove(table_);
-      spdlog::info("nft tables ip/ip6 {} removed", table_);
-    } catch (const std::exception& e) {
-      spdlog::error("cannot remove nft table {}: {}; remove it by hand: nft delete table ip {}",
-                    table_, e.what(), table_);
-    }
+    remove_tables_logged(table_);
     decap_table_ = false;
   }
   queue_fd_.reset();

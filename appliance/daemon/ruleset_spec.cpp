@@ -1,5 +1,7 @@
 #include "appliance/daemon/ruleset_spec.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <set>
 #include <tuple>
 
@@ -70,6 +72,17 @@ nfq::RulesetSpec make_ruleset_spec(const Config& config, const std::string& tabl
     }
   }
   return spec;
+}
+
+void remove_tables_logged(const std::string& table) {
+  try {
+    nfq::remove(table);
+    spdlog::info("nft tables ip/ip6 {} removed", table);
+  } catch (const std::exception& e) {
+    spdlog::error("cannot remove nft tables ip/ip6 {}: {}; remove them by hand: nft delete table ip {}; "
+                  "nft delete table ip6 {}",
+                  table, e.what(), table, table);
+  }
 }
 
 }  // namespace vsd

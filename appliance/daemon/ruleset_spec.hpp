@@ -10,4 +10,8 @@ namespace vsd {
 
 nfq::RulesetSpec make_ruleset_spec(const Config& config, const std::string& table = "vsd");
 
+// Removes vsd's tables ip/ip6 `table` at exit and logs it; a failure is
+// logged with the commands that remove them by hand.
+void remove_tables_logged(const std::string& table);
+
 }  // namespace vsd

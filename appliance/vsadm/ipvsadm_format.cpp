@@ -140,6 +140,13 @@ std::string real_name(const Service& s, const Real& r, bool numeric, const NameR
   return d;
 }
 
+// The persistence netmask as ipvsadm spells it, unless it is the default
+// (/32, /128), which ipvsadm leaves out.
+std::optional<std::string> persistence_mask(const Service& s) {
+  if (!s.netmask || s.netmask == (s.ipv6 ? 128u : 32u)) return std::nullopt;
+  return netmask_to_string(static_cast<std::uint8_t>(s.netmask), s.ipv6);
+}
+
 std::string flag_names(const Service& s) {
   std::string out;
   for (const auto& f : sched_flag_names(s.sched, s.flag_bits)) out += (out.empty() ? "" : ",") + f;
@@ -193,9 +200,7 @@ void service_entry(std::string& out, const Service& s, const ListOptions& o,
     if (s.flag_bits) out += " (" + flag_names(s) + ")";
     if (s.persistent) {
       append(out, " persistent %u", s.persistent);
-      unsigned full = s.ipv6 ? 128 : 32;
-      if (s.netmask && s.netmask != full)
-        out += " mask " + netmask_to_string(static_cast<std::uint8_t>(s.netmask), s.ipv6);
+      if (auto mask = persistence_mask(s)) out += " mask " + *mask;
     }
     if (s.ops) out += " ops";
   }
@@ -278,9 +283,7 @@ std::string format_save(const control::Status& status, bool numeric, const NameR
     out += "-A " + svc + " -s " + s.sched;
     if (s.persistent) {
       append(out, " -p %u", s.persistent);
-      unsigned full = s.ipv6 ? 128 : 32;
-      if (s.netmask && s.netmask != full)
-        out += " -M " + netmask_to_string(static_cast<std::uint8_t>(s.netmask), s.ipv6);
+      if (auto mask = persistence_mask(s)) out += " -M " + *mask;
     }
     if (s.ops) out += " -o";
     if (s.flag_bits) out += " -b " + flag_names(s);
