@@ -93,7 +93,7 @@ void VerdictBatch::clear() {
 }
 
 void VerdictBatch::add(std::uint16_t queue_num, std::uint32_t id, std::uint32_t verdict,
-                       const std::uint8_t* payload, std::uint32_t payload_len) {
+                       std::uint32_t mark, const std::uint8_t* payload, std::uint32_t payload_len) {
   msg_first_[count_] = iov_count_;
   Header& h = headers_[count_++];
   std::memset(&h, 0, sizeof h);
@@ -110,6 +110,11 @@ void VerdictBatch::add(std::uint16_t queue_num, std::uint32_t id, std::uint32_t 
   h.verdict_attr.nla_type = NFQA_VERDICT_HDR;
   h.verdict.verdict = htonl(verdict);
   h.verdict.id = htonl(id);
+  // Always sent: the kernel fast path's decision travels in the mark, and
+  // for every other packet it is the packet's own mark again.
+  h.mark_attr.nla_len = sizeof(nlattr) + sizeof(std::uint32_t);
+  h.mark_attr.nla_type = NFQA_MARK;
+  h.mark = htonl(mark);
   iov_[iov_count_++] = iovec{&h, head_len};
   bytes_ += head_len;
   if (with_payload) {

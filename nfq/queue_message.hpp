@@ -42,9 +42,11 @@ class VerdictBatch {
   explicit VerdictBatch(std::size_t max_packets);
 
   void clear();
-  // verdict: NF_ACCEPT or NF_DROP. With payload, the kernel replaces the
-  // packet with `payload` (same length or shorter/longer).
-  void add(std::uint16_t queue_num, std::uint32_t id, std::uint32_t verdict,
+  // verdict: NF_ACCEPT or NF_DROP; `mark` becomes the packet's mark
+  // (NFQA_MARK: give the queued packet's own to leave it as it was). With
+  // payload, the kernel replaces the packet with `payload` (same length or
+  // shorter/longer).
+  void add(std::uint16_t queue_num, std::uint32_t id, std::uint32_t verdict, std::uint32_t mark,
            const std::uint8_t* payload, std::uint32_t payload_len);
   bool full() const { return count_ == headers_.size(); }
   std::size_t count() const { return count_; }
@@ -63,6 +65,8 @@ class VerdictBatch {
     nfgenmsg nfg;
     nlattr verdict_attr;
     nfqnl_msg_verdict_hdr verdict;
+    nlattr mark_attr;
+    std::uint32_t mark;  // network order
     nlattr payload_attr;
   };
   std::vector<Header> headers_;

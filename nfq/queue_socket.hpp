@@ -34,6 +34,7 @@ struct QueueCounters {
 struct Decision {
   std::uint32_t verdict = NF_ACCEPT;  // NF_ACCEPT / NF_DROP
   bool modified = false;              // send the (rewritten) packet back
+  std::uint32_t mark = 0;             // the packet's mark from now on
 };
 
 // The kernel's own per-queue counters (/proc/net/netfilter/nfnetlink_queue):
@@ -100,14 +101,14 @@ std::size_t QueueSocket::poll(Handler&& handle) {
     QueuedPacket pkt;
     if (!dispatch_message(i, pkt)) continue;
     ++handled;
-    Decision d;
+    Decision d{NF_ACCEPT, false, pkt.mark};
     if (pkt.truncated()) {
       // Never rewrite what we only saw part of: accept untouched.
       counters_.truncated.fetch_add(1, std::memory_order_relaxed);
     } else {
       d = handle(pkt);
     }
-    verdicts_.add(opts_.queue_num, pkt.id, d.verdict, d.modified ? pkt.data : nullptr, pkt.len);
+    verdicts_.add(opts_.queue_num, pkt.id, d.verdict, d.mark, d.modified ? pkt.data : nullptr, pkt.len);
   }
   counters_.received.fetch_add(handled, std::memory_order_relaxed);
   flush();

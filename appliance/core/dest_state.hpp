@@ -1,7 +1,8 @@
 // Per real server and per service run-time state that outlives a services
 // snapshot: counters survive a reload or a vsadm edit of an unchanged server.
-// One writer (the data-path thread) and many readers (control plane), so the
-// counters are relaxed atomics written with load+store (no locked RMW).
+// One writer at a time (the data path, under the engine's lock) and many
+// readers (control plane), so the counters are relaxed atomics written with
+// load+store (no locked RMW).
 #pragma once
 
 #include <array>

@@ -192,7 +192,15 @@ void Engine::set_state(ConnEntry& e, TcpState s, std::uint32_t now) {
 }
 
 PacketResult Engine::process(std::uint8_t* data, std::size_t len, ChecksumState cs,
-                             std::uint32_t mark) {
+                             std::uint32_t mark, std::span<std::uint8_t> tx) {
+  tx_ = tx.empty() ? std::span<std::uint8_t>(tx_buf_.get(), kTxBufSize) : tx;
+  PacketResult r = classify(data, len, cs, mark);
+  r.mark = mark;
+  return r;
+}
+
+PacketResult Engine::classify(std::uint8_t* data, std::size_t len, ChecksumState cs,
+                              std::uint32_t mark) {
   counters_.packets.add(1);
   PacketView pkt;
   ParseStatus st = parse_packet(data, len, pkt);
@@ -318,7 +326,7 @@ PacketResult Engine::to_real_server(ForwardMethod fwd, const DestState* dest, co
 PacketResult Engine::send_ip(std::size_t len, const IpAddress& dst, bool v6) {
   PacketResult r{Verdict::drop, false};
   r.transmit = Transmit::ip;
-  r.tx_data = tx_buf_.get();
+  r.tx_data = tx_.data();
   r.tx_len = len;
   r.tx_dst = dst;
   r.tx_v6 = v6;
@@ -338,7 +346,7 @@ PacketResult Engine::tunnel(const DestEgress& eg, const IpAddress& rip, PacketVi
   tp.mtu = eg.mtu;
   // The kernel does not forward (and so does not decrement) what vsd sends.
   tp.decrement_inner_ttl = true;
-  std::span<std::uint8_t> out(tx_buf_.get(), kTxBufSize);
+  std::span<std::uint8_t> out = tx_;
   TunResult t = tun_encapsulate({pkt.data, pkt.len}, out, tp);
   IcmpBuildResult reply;
   switch (t.status) {
@@ -376,7 +384,7 @@ PacketResult Engine::direct_route(const DestEgress& eg, const IpAddress& rip, Pa
     counters_.dr_too_big.add(1);
     const bool df = pkt.v6() || (pkt.data[6] & 0x40) != 0;
     if (!df) return {Verdict::drop, false};
-    std::span<std::uint8_t> out(tx_buf_.get(), kTxBufSize);
+    std::span<std::uint8_t> out = tx_;
     IcmpBuildResult reply = icmp_build_too_big({pkt.data, pkt.len}, eg.mtu, out, {++ip_id_, 64});
     if (reply.status != IcmpBuildStatus::ok) return {Verdict::drop, false};
     return send_ip(reply.len, pkt.src, pkt.v6());

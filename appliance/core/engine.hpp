@@ -29,6 +29,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <span>
 
 #include "appliance/clock.hpp"
 #include "appliance/core/conn_table.hpp"
@@ -54,9 +55,10 @@ struct PacketResult {
   PacketResult(Verdict v, bool m) : verdict(v), modified(m) {}
   Verdict verdict = Verdict::accept;
   bool modified = false;  // the packet bytes changed: hand them back to the kernel
+  std::uint32_t mark = 0;  // the packet's mark from now on (the queued one's unless decided)
   Transmit transmit = Transmit::none;
-  // What to send, valid until the next process() call: the queued packet's
-  // own bytes (frame) or the engine's transmit buffer (ip).
+  // What to send, valid until the next process() call with the same
+  // buffer: the queued packet's own bytes (frame) or the transmit buffer (ip).
   const std::uint8_t* tx_data = nullptr;
   std::size_t tx_len = 0;
   bool tx_v6 = false;
@@ -103,8 +105,12 @@ class Engine {
   // call it once per receive batch.
   void begin_batch();
   // `mark` is the packet's firewall mark (fwmark services), 0 = none.
+  // `tx` is where a packet vsd sends itself is built (TUN, ICMP answers):
+  // each data thread has its own, of kTxBufSize bytes; empty = the
+  // engine's own (single-threaded callers, tests).
   PacketResult process(std::uint8_t* data, std::size_t len, ChecksumState cs,
-                       std::uint32_t mark = 0);
+                       std::uint32_t mark = 0, std::span<std::uint8_t> tx = {});
+  static constexpr std::size_t kTxBufSize = 0x10000 + 64;
   // Runs the timer wheel (also called by a periodic timer when idle).
   std::size_t expire_connections();
 
@@ -129,6 +135,7 @@ class Engine {
   PacketResult tunnel(const DestEgress& eg, const IpAddress& rip, PacketView& pkt,
                       ChecksumState cs);
   PacketResult direct_route(const DestEgress& eg, const IpAddress& rip, PacketView& pkt, ChecksumState cs);
+  PacketResult classify(std::uint8_t* data, std::size_t len, ChecksumState cs, std::uint32_t mark);
   PacketResult icmp(PacketView& pkt);
   PacketResult send_ip(std::size_t len, const IpAddress& dst, bool v6);
   // The real server for a new connection of a persistent service: the one
@@ -144,12 +151,13 @@ class Engine {
   const Clock& clock_;
   ConnTable conns_;
   std::atomic<std::shared_ptr<const ServiceSnapshot>> published_;
-  std::shared_ptr<const ServiceSnapshot> current_;  // data-path thread's copy
+  std::shared_ptr<const ServiceSnapshot> current_;  // the data path's copy
   EngineCounters counters_;
   std::atomic<std::uint32_t> conn_count_{0};
-  // Where TUN packets and ICMP answers are built: one buffer, reused.
+  // Where TUN packets and ICMP answers are built: the caller's buffer for
+  // this process() call, or tx_buf_.
   std::unique_ptr<std::uint8_t[]> tx_buf_;
-  static constexpr std::size_t kTxBufSize = 0x10000 + 64;
+  std::span<std::uint8_t> tx_;
   std::uint16_t ip_id_ = 0;
   std::uint32_t last_full_log_ = 0;
   std::uint64_t full_since_log_ = 0;

@@ -1,6 +1,7 @@
 // One interface for every IPVS scheduler. A scheduler instance belongs to
-// one service in one snapshot; only the data-path thread calls schedule(),
-// so per-service state (rr position, lblc table, twos RNG) needs no lock.
+// one service in one snapshot; only the data path calls schedule(), one
+// thread at a time (under the engine's lock), so per-service state (rr
+// position, lblc table, twos RNG) needs no lock of its own.
 #pragma once
 
 #include <cstdint>

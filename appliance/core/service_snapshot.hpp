@@ -25,7 +25,7 @@ struct ServiceView {
   std::string scheduler_name;
   std::vector<std::string> scheduler_flags;
   std::vector<DestView> dests;
-  std::unique_ptr<Scheduler> scheduler;  // position state: data-path thread only
+  std::unique_ptr<Scheduler> scheduler;  // position state: the data path only (engine lock)
   std::shared_ptr<ServiceState> state;
 
   std::uint8_t l4proto() const { return static_cast<std::uint8_t>(protocol); }

@@ -3,69 +3,86 @@
 #include <linux/netfilter.h>
 #include <unistd.h>
 
-#include <future>
-
 namespace vsd {
 
 namespace asio = boost::asio;
 
+DataPlane::Lane::Lane(nfq::QueueSocket& q)
+    : queue(q), fd(io, ::dup(q.fd())), timer(io) {}
+
 DataPlane::DataPlane(Engine& engine, std::vector<std::unique_ptr<nfq::QueueSocket>> queues,
                      nfq::Transmitter& tx)
-    : engine_(engine), tx_(tx), queues_(std::move(queues)), timer_(io_) {
-  for (auto& q : queues_)
-    fds_.push_back(std::make_unique<asio::posix::stream_descriptor>(io_, ::dup(q->fd())));
+    : engine_(engine), tx_(tx), queues_(std::move(queues)) {
+  for (auto& q : queues_) lanes_.push_back(std::make_unique<Lane>(*q));
 }
 
 DataPlane::~DataPlane() { stop(); }
 
 void DataPlane::start() {
-  for (std::size_t i = 0; i < queues_.size(); ++i) arm(i);
-  arm_timer();
-  thread_ = std::thread([this] { io_.run(); });
+  for (auto& lane : lanes_) {
+    arm(*lane);
+    arm_timer(*lane);
+    Lane* l = lane.get();
+    lane->thread = std::thread([l] { l->io.run(); });
+  }
 }
 
 void DataPlane::stop() {
-  if (!thread_.joinable()) return;
-  io_.stop();
-  thread_.join();
+  for (auto& lane : lanes_) {
+    if (!lane->thread.joinable()) continue;
+    lane->io.stop();
+    lane->thread.join();
+  }
 }
 
-void DataPlane::arm(std::size_t i) {
-  fds_[i]->async_wait(asio::posix::descriptor::wait_read, [this, i](boost::system::error_code ec) {
+void DataPlane::arm(Lane& lane) {
+  lane.fd.async_wait(asio::posix::descriptor::wait_read, [this, &lane](boost::system::error_code ec) {
     if (ec) return;
-    on_readable(i);
-    arm(i);
+    on_readable(lane);
+    arm(lane);
   });
 }
 
-void DataPlane::on_readable(std::size_t i) {
-  // Drain a bounded number of batches, then yield to the other queues.
+void DataPlane::on_readable(Lane& lane) {
+  const std::span<std::uint8_t> tx_buf(lane.tx_buf.get(), Engine::kTxBufSize);
+  // Drain a bounded number of batches, then yield to the timer.
   for (int round = 0; round < 16; ++round) {
-    engine_.begin_batch();
-    std::size_t n = queues_[i]->poll([this](nfq::QueuedPacket& p) {
-      auto r = engine_.process(p.data, p.len,
-                               p.checksum_not_ready ? ChecksumState::not_ready
-                                                    : ChecksumState::complete,
-                               p.mark);
-      // Sent before the next packet: the engine reuses the bytes.
+    with_engine([this] {
+      engine_.begin_batch();
+      return 0;
+    });
+    std::size_t n = lane.queue.poll([&](nfq::QueuedPacket& p) {
+      PacketResult r;
+      {
+        std::lock_guard lock(engine_mutex_);
+        r = engine_.process(p.data, p.len,
+                            p.checksum_not_ready ? ChecksumState::not_ready : ChecksumState::complete,
+                            p.mark, tx_buf);
+      }
+      // Sent before this lane's next packet: the bytes are its own buffer
+      // or the queued packet itself.
       if (r.transmit == Transmit::ip)
         tx_.send_ip(r.tx_data, r.tx_len, r.tx_dst, r.tx_v6);
       else if (r.transmit == Transmit::frame)
         tx_.send_frame(r.tx_ifindex, r.tx_mac, r.tx_v6, r.tx_data, r.tx_len, r.tx_dst);
       return nfq::Decision{r.verdict == Verdict::accept ? static_cast<std::uint32_t>(NF_ACCEPT)
                                                         : static_cast<std::uint32_t>(NF_DROP),
-                           r.modified};
+                           r.modified, r.mark};
     });
     if (n == 0) break;
   }
 }
 
-void DataPlane::arm_timer() {
-  timer_.expires_after(std::chrono::seconds(1));
-  timer_.async_wait([this](boost::system::error_code ec) {
+void DataPlane::arm_timer(Lane& lane) {
+  lane.timer.expires_after(std::chrono::seconds(1));
+  lane.timer.async_wait([this, &lane](boost::system::error_code ec) {
     if (ec) return;
-    engine_.begin_batch();  // also picks up a new snapshot while idle
-    arm_timer();
+    // Also picks up a new snapshot and expires connections while idle.
+    with_engine([this] {
+      engine_.begin_batch();
+      return 0;
+    });
+    arm_timer(lane);
   });
 }
 

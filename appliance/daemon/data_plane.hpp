@@ -1,13 +1,18 @@
-// The data path's thread: one io_context that waits on every NFQUEUE
-// socket, hands each receive batch to the engine and flushes the verdicts.
-// All queues share this thread and therefore one connection table, so both
-// directions of a NAT flow meet the same entry whichever queue the kernel's
-// hash picked for them.
+// The data path's threads: one per NFQUEUE socket (`[director] queues`),
+// each with its own io_context, receive buffers and transmit buffer, all
+// sharing one engine. The kernel spreads flows over the queues; the engine
+// (connection table, schedulers, counters) is one, so both directions of a
+// flow meet one entry whichever queue the kernel hashed them to, and every
+// scheduler sees every connection. It is guarded by one mutex, taken per
+// packet for the decision only: receiving, verdicts and sends run in
+// parallel. With the kernel fast path only a flow's first packet comes up,
+// so the mutex is taken per new connection.
 #pragma once
 
 #include "appliance/asio.hpp"
 #include <future>
 #include <memory>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -25,34 +30,50 @@ class DataPlane {
   ~DataPlane();
 
   void start();
-  void stop();  // joins the thread
+  void stop();  // joins the threads
 
-  // Runs fn on the data-path thread and waits for it (for listings that
-  // read the connection table).
+  // Runs fn with the engine to itself (listings that read the connection
+  // table, zeroing counters), on the calling thread.
   template <class Fn>
-  auto run_on_data_thread(Fn&& fn) -> decltype(fn());
+  auto with_engine(Fn&& fn) -> decltype(fn()) {
+    std::lock_guard lock(engine_mutex_);
+    return fn();
+  }
+  // Runs fn on queue i's own thread and waits for it (socket settings that
+  // must not race that thread's receives).
+  template <class Fn>
+  auto run_on_queue_thread(std::size_t i, Fn&& fn) -> decltype(fn());
 
   const std::vector<std::unique_ptr<nfq::QueueSocket>>& queues() const { return queues_; }
 
  private:
-  void arm(std::size_t i);
-  void on_readable(std::size_t i);
-  void arm_timer();
+  struct Lane;  // one queue and its thread
+  void arm(Lane& lane);
+  void on_readable(Lane& lane);
+  void arm_timer(Lane& lane);
 
   Engine& engine_;
+  std::mutex engine_mutex_;
   nfq::Transmitter& tx_;
   std::vector<std::unique_ptr<nfq::QueueSocket>> queues_;
-  boost::asio::io_context io_;
-  std::vector<std::unique_ptr<boost::asio::posix::stream_descriptor>> fds_;
-  boost::asio::steady_timer timer_;
-  std::thread thread_;
+  std::vector<std::unique_ptr<Lane>> lanes_;
+};
+
+struct DataPlane::Lane {
+  Lane(nfq::QueueSocket& q);
+  nfq::QueueSocket& queue;
+  boost::asio::io_context io;
+  boost::asio::posix::stream_descriptor fd;
+  boost::asio::steady_timer timer;
+  std::unique_ptr<std::uint8_t[]> tx_buf{new std::uint8_t[Engine::kTxBufSize]};
+  std::thread thread;
 };
 
 template <class Fn>
-auto DataPlane::run_on_data_thread(Fn&& fn) -> decltype(fn()) {
+auto DataPlane::run_on_queue_thread(std::size_t i, Fn&& fn) -> decltype(fn()) {
   std::packaged_task<decltype(fn())()> task(std::forward<Fn>(fn));
   auto fut = task.get_future();
-  boost::asio::post(io_, [&task] { task(); });
+  boost::asio::post(lanes_.at(i)->io, [&task] { task(); });
   return fut.get();
 }
 

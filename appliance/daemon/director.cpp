@@ -86,7 +86,7 @@ void Director::open_queues_and_rules() {
 int Director::run() {
   spdlog::info("vsd {} starting: {} services, {} real servers, max_connections={}", kVersion,
                config_.services.size(), count_reals(config_), config_.director.max_connections);
-  // Runs on the data thread: a copy, not config_ (the control thread
+  // Runs on a data thread: a copy, not config_ (the control thread
   // replaces that; the size itself only changes with a restart).
   engine_.on_table_full = [max = config_.director.max_connections](std::uint64_t refused) {
     spdlog::warn("connection table full ({} entries): refused {} new flows; raise [director] "
@@ -191,9 +191,10 @@ control::Outcome Director::reload() {
 // packets too big to send.
 void Director::match_queue_gso() {
   if (!data_plane_ || !has_direct_forwarding(config_)) return;
-  data_plane_->run_on_data_thread([&] {
-    for (auto& q : data_plane_->queues()) {
-      if (!q->gso()) continue;
+  for (std::size_t i = 0; i < data_plane_->queues().size(); ++i)
+    data_plane_->run_on_queue_thread(i, [&] {
+      auto& q = data_plane_->queues()[i];
+      if (!q->gso()) return 0;
       if (int err = q->set_gso(false))
         spdlog::error("NFQUEUE {}: cannot turn GSO off: {}; DR/TUN packets above the MTU will "
                       "fail to send: restart vsd",
@@ -202,9 +203,8 @@ void Director::match_queue_gso() {
         spdlog::info("NFQUEUE {}: GSO off (DR/TUN real servers need wire-size packets; on "
                      "again only after a restart without them)",
                      q->queue_num());
-    }
-    return 0;
-  });
+      return 0;
+    });
 }
 
 bool Director::apply_config(Config next, const std::string& why, std::string* error) {
@@ -346,7 +346,7 @@ control::Outcome Director::zero(const std::optional<IpvsadmService>& key) {
     }
     return 0;
   };
-  if (data_plane_) data_plane_->run_on_data_thread(work); else work();
+  if (data_plane_) data_plane_->with_engine(work); else work();
   for (const auto* s : targets) {
     s->state->rates.reset();
     for (const auto& d : s->dests) d.state->rates.reset();
@@ -389,7 +389,7 @@ control::Status Director::status() {
 
 std::vector<control::ConnectionStatus> Director::connections() {
   const std::uint32_t now = clock_.now_s();
-  return data_plane_ ? data_plane_->run_on_data_thread(
+  return data_plane_ ? data_plane_->with_engine(
                            [&] { return connections_status(engine_.connections(), now); })
                      : connections_status(engine_.connections(), now);
 }

@@ -103,10 +103,10 @@ void RealServer::arm_queue() {
                                                r.inner_dst.is_unspecified() ? "?" : r.inner_dst.to_string(),
                                                refusal_summary());
                                 }
-                                return nfq::Decision{NF_DROP, false};
+                                return nfq::Decision{NF_DROP, false, p.mark};
                               }
                               p.len = static_cast<std::uint32_t>(r.len);
-                              return nfq::Decision{NF_ACCEPT, true};
+                              return nfq::Decision{NF_ACCEPT, true, p.mark};
                             });
                             if (n == 0) break;
                           }

@@ -23,7 +23,7 @@ std::vector<control::ServiceStatus> services_status(const ServiceSnapshot& snap,
                                                     const HealthPolicy& policy);
 
 // ipvsadm -L -c: every connection and persistence template. Reads the
-// table: call it on the data-path thread.
+// table: call it with the engine to itself (DataPlane::with_engine).
 std::vector<control::ConnectionStatus> connections_status(const ConnTable& table, std::uint32_t now);
 
 }  // namespace vsd

@@ -187,13 +187,13 @@ stop_vsd_on dir
 cfg3="$TOPO_DIR/vsd-empty.toml"
 printf '[control]\nsocket = "%s"\n[arp]\ngarp_repeat = 3\n' "$sock" >"$cfg3"
 start_vsd_on dir director "$cfg3"
-grep -q "gso=true" "$VSD_LOG" || fail "director without DR servers: expected its queues with GSO: $(grep NFQUEUE "$VSD_LOG")"
+wait_log "$VSD_LOG" "gso=true" || fail "director without DR servers: expected its queues with GSO: $(grep NFQUEUE "$VSD_LOG")"
 start_vsd_on rs1 realserver "$cfg"
 in_rs 1 socat TCP-LISTEN:9000,reuseaddr,fork SYSTEM:'wc -c' &
 echo $! >>"$TOPO_DIR/pids"
 vsadm -A -t "$V4:9000" -s rr
 vsadm -a -t "$V4:9000" -r "$(lb_rs_ip4 1)" -g
-grep -q "NFQUEUE 0: GSO off" "$VSD_LOG" || fail "vsadm added a DR server but the queue kept GSO: $(grep NFQUEUE "$VSD_LOG")"
+wait_log "$VSD_LOG" "NFQUEUE 0: GSO off" || fail "vsadm added a DR server but the queue kept GSO: $(grep NFQUEUE "$VSD_LOG")"
 echo "ok: the first DR server added by vsadm turned the queue's GSO off"
 for _ in $(seq 1 20); do in_rs 1 ss -ltn | grep -q ':9000 ' && break; sleep 0.1; done
 got=$(head -c 3000000 /dev/zero | in_client timeout 20 socat -t 10 - "TCP:$V4:9000" | tr -d ' ' || true)

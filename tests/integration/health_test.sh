@@ -110,9 +110,9 @@ stop_http 1
 wait_health 203.0.113.11:8000 down
 assert_eq "rs1=0 rs2=10 rs3=0 fail=0" "$(tally 10)" "rs1 down: every request served by rs2"
 vsadm -L -n | grep -q '203.0.113.11:8000 .*\[down\]' || fail "vsadm -L -n does not mark rs1 [down]"
-grep -q "health: TCP 192.0.2.10:80 -> 203.0.113.11:8000 is down" "$VSD_LOG" || fail "no log line for rs1 going down"
+wait_log "$VSD_LOG" "health: TCP 192.0.2.10:80 -> 203.0.113.11:8000 is down" || fail "no log line for rs1 going down"
 
-grep -q " down healthy weight 100" "$TOPO_DIR/quorum.log" || fail "quorum_down did not run: $(cat "$TOPO_DIR/quorum.log" 2>&1)"
+wait_log "$TOPO_DIR/quorum.log" " down healthy weight 100" || fail "quorum_down did not run: $(cat "$TOPO_DIR/quorum.log" 2>&1)"
 echo "ok: quorum lost with rs1 down; quorum_down ran"
 
 start_http 1
@@ -122,7 +122,7 @@ w=$(weight_of 203.0.113.11:8000)
 echo "ok: rs1 recovered with weight $w (slow start ramping to 100)"
 sleep 4.5
 assert_eq "100" "$(weight_of 203.0.113.11:8000)" "weight of rs1 after slow_start = 4 s"
-grep -q " up healthy weight" "$TOPO_DIR/quorum.log" || fail "quorum_up did not run: $(cat "$TOPO_DIR/quorum.log")"
+wait_log "$TOPO_DIR/quorum.log" " up healthy weight" || fail "quorum_up did not run: $(cat "$TOPO_DIR/quorum.log")"
 echo "ok: quorum regained during the ramp; quorum_up ran"
 t=$(tally 10)
 case "$t" in "rs1=5 rs2=5 rs3=0 fail=0") echo "ok: rs1 back after rise checks: $t" ;; *) fail "after rs1 recovered: $t" ;; esac
@@ -132,7 +132,7 @@ stop_http 2
 wait_health 203.0.113.11:8000 down
 wait_health 203.0.113.12:8000 down
 assert_eq "rs1=0 rs2=0 rs3=6 fail=0" "$(tally 6)" "no healthy real server: the sorry server answers"
-grep -q "sorry server 203.0.113.13:8000 takes new connections" "$VSD_LOG" || fail "no log line for the sorry server"
+wait_log "$VSD_LOG" "sorry server 203.0.113.13:8000 takes new connections" || fail "no log line for the sorry server"
 start_http 2
 wait_health 203.0.113.12:8000 up
 assert_eq "rs1=0 rs2=6 rs3=0 fail=0" "$(tally 6)" "rs2 healthy again: the sorry server takes no more"
@@ -153,7 +153,7 @@ for s in json.load(sys.stdin)["services"]:
     if s.get("address") == "192.0.2.10:81":
         print([r.get("health") for r in s["reals"] if r["address"] == "203.0.113.11:8000"][0])')
 assert_eq "down" "$h" "health of a real server whose check command hangs"
-grep -q "192.0.2.10:81 -> 203.0.113.11:8000 is down (.*tim" "$VSD_LOG" || fail "no timeout reason logged for the hanging check"
+wait_log "$VSD_LOG" "192.0.2.10:81 -> 203.0.113.11:8000 is down (.*tim" || fail "no timeout reason logged for the hanging check"
 
 stop_vsd
 sleep 0.2

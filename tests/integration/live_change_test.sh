@@ -74,7 +74,7 @@ assert_eq "rs1" "$(get http://192.0.2.10:8081/)" "a service added by reloading t
 printf '[[service]]\naddress = "192.0.2.10:8082"\nweigth = 3\n' >>"$cfg"
 kill -HUP "$VSD_PID"
 sleep 0.5
-grep -q "reload refused: $cfg:.*unknown key 'weigth'" "$VSD_LOG" || fail "a broken file's error was not logged with FILE:LINE:COL"
+wait_log "$VSD_LOG" "reload refused: $cfg:.*unknown key 'weigth'" || fail "a broken file's error was not logged with FILE:LINE:COL"
 assert_eq "rs1" "$(get http://192.0.2.10:8081/)" "after a refused reload the running configuration still serves"
 
 kill -0 "$dl" 2>/dev/null || fail "the download finished before the changes were done (too fast to prove anything)"

@@ -120,7 +120,7 @@ done
 kill -0 "$dl" 2>/dev/null || fail "the download ended before the quiesced server was checked (too fast to prove anything)"
 wait "$dl" || fail "the long download failed after its server was quiesced"
 assert_eq "$want" "$(sha256sum <"$TOPO_DIR/slow.bin" | cut -d' ' -f1)" "sha256 of the download that outlived weight 0"
-grep -q "real server $busy now nat weight 0" "$VSD_LOG" || fail "no log line for the weight change"
+wait_log "$VSD_LOG" "real server $busy now nat weight 0" || fail "no log line for the weight change"
 
 stop_vsd
 assert_eq "" "$(vsd_tables)" "nft tables named vsd after SIGTERM"

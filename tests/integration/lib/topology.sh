@@ -149,16 +149,30 @@ start_vsd() {
   sock=$(sed -n 's/^socket *= *"\(.*\)"/\1/p' "$cfg" | head -1)
   VSD_SOCKET=${sock:-/run/vsd/vsd.sock}
   export VSD_SOCKET VSD_LOG
+  # Emptied here, not by the background redirection: that may run after
+  # the first look below, which would find an earlier vsd's "ready".
+  : >"$VSD_LOG"
   # Not through in_director: $! must be vsd itself, not a subshell.
-  ip netns exec "$(ns dir)" "$VSD_BIN" -c "$cfg" >"$VSD_LOG" 2>&1 &
+  ip netns exec "$(ns dir)" "$VSD_BIN" -c "$cfg" >>"$VSD_LOG" 2>&1 &
   VSD_PID=$!
   echo "$VSD_PID" >"$TOPO_DIR/vsd.pid"
   for t in $(seq 1 100); do
-    grep -q "ready" "$VSD_LOG" 2>/dev/null && return 0
+    grep -q " info: ready$" "$VSD_LOG" 2>/dev/null && return 0
     kill -0 "$VSD_PID" 2>/dev/null || fail "vsd exited during start"
     sleep 0.1
   done
   fail "vsd did not become ready in 10 s"
+}
+
+# wait_log FILE PATTERN [SECONDS]: true once grep finds PATTERN in FILE,
+# false after SECONDS (default 5). A log line follows its event, not with it.
+wait_log() {
+  local file=$1 pattern=$2 secs=${3:-5} _
+  for _ in $(seq 1 $((secs * 10))); do
+    grep -q -- "$pattern" "$file" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  grep -q -- "$pattern" "$file" 2>/dev/null
 }
 
 # stop_vsd: SIGTERM, wait, and insist on a clean exit.
@@ -372,20 +386,22 @@ start_vsd_on() {
   sock=${sock:-/run/vsd/vsd.sock}
   dir=$(dirname "$sock")
   mkdir -p "$dir"
+  # Emptied here (see start_vsd), then appended to.
+  : >"$log"
   # Not through a subshell: $! must be vsd itself (ip, unshare and sh exec).
   if [ "$node" = dir ]; then
     VSD_SOCKET=$sock VSD_LOG=$log
     export VSD_SOCKET VSD_LOG
-    ip netns exec "$(ns "$node")" "$VSD_BIN" "${args[@]}" >"$log" 2>&1 &
+    ip netns exec "$(ns "$node")" "$VSD_BIN" "${args[@]}" >>"$log" 2>&1 &
   else
     ip netns exec "$(ns "$node")" unshare --mount --propagation private \
-      sh -c 'mount -t tmpfs vsd-node "$0" && exec "$@"' "$dir" "$VSD_BIN" "${args[@]}" >"$log" 2>&1 &
+      sh -c 'mount -t tmpfs vsd-node "$0" && exec "$@"' "$dir" "$VSD_BIN" "${args[@]}" >>"$log" 2>&1 &
   fi
   pid=$!
   VSD_NODE_PID[$node]=$pid
   echo "$pid" >"$TOPO_DIR/vsd-$node.pid"
   for _ in $(seq 1 100); do
-    grep -q "ready" "$log" 2>/dev/null && return 0
+    grep -q " info: ready$" "$log" 2>/dev/null && return 0
     kill -0 "$pid" 2>/dev/null || fail "vsd on $node exited during start"
     sleep 0.1
   done

@@ -86,7 +86,7 @@ TEST(HotPath, NoAllocationPerPacket) {
     auto r = engine.process(work[i].data(), work[i].size(),
                             i % 2 ? ChecksumState::not_ready : ChecksumState::complete);
     modified += r.modified;
-    verdicts.add(0, static_cast<std::uint32_t>(i), 1, r.modified ? work[i].data() : nullptr,
+    verdicts.add(0, static_cast<std::uint32_t>(i), 1, 0, r.modified ? work[i].data() : nullptr,
                  static_cast<std::uint32_t>(work[i].size()));
   }
   clock.advance_s(1000);

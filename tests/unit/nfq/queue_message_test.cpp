@@ -79,16 +79,16 @@ std::vector<std::uint8_t> flatten(VerdictBatch& b) {
 TEST(VerdictBatch, OneSendCarriesEveryVerdictWithAlignedPayloads) {
   VerdictBatch b(4);
   std::vector<std::uint8_t> pkt1(41, 0xab);  // odd length: needs padding
-  b.add(3, 100, NF_ACCEPT, pkt1.data(), static_cast<std::uint32_t>(pkt1.size()));
-  b.add(3, 101, NF_DROP, nullptr, 0);
+  b.add(3, 100, NF_ACCEPT, 0x10007, pkt1.data(), static_cast<std::uint32_t>(pkt1.size()));
+  b.add(3, 101, NF_DROP, 0, nullptr, 0);
   std::vector<std::uint8_t> pkt2(8, 0xcd);
-  b.add(3, 102, NF_ACCEPT, pkt2.data(), 8);
+  b.add(3, 102, NF_ACCEPT, 5, pkt2.data(), 8);
   EXPECT_EQ(b.count(), 3u);
   auto wire = flatten(b);
   EXPECT_EQ(wire.size(), b.bytes());
 
   // Walk the buffer with libmnl as the kernel's netlink_rcv_skb would.
-  std::vector<std::uint32_t> ids, verdicts, lens;
+  std::vector<std::uint32_t> ids, verdicts, lens, marks;
   const auto* nlh = reinterpret_cast<const nlmsghdr*>(wire.data());
   int remaining = static_cast<int>(wire.size());
   while (mnl_nlmsg_ok(nlh, remaining)) {
@@ -103,6 +103,8 @@ TEST(VerdictBatch, OneSendCarriesEveryVerdictWithAlignedPayloads) {
         const auto* vh = static_cast<const nfqnl_msg_verdict_hdr*>(mnl_attr_get_payload(a));
         ids.push_back(ntohl(vh->id));
         verdicts.push_back(ntohl(vh->verdict));
+      } else if (mnl_attr_get_type(a) == NFQA_MARK) {
+        marks.push_back(ntohl(mnl_attr_get_u32(a)));
       } else if (mnl_attr_get_type(a) == NFQA_PAYLOAD) {
         payload_len = mnl_attr_get_payload_len(a);
         EXPECT_EQ(static_cast<const std::uint8_t*>(mnl_attr_get_payload(a))[0], payload_len == 41 ? 0xab : 0xcd);
@@ -114,6 +116,7 @@ TEST(VerdictBatch, OneSendCarriesEveryVerdictWithAlignedPayloads) {
   EXPECT_EQ(ids, (std::vector<std::uint32_t>{100, 101, 102}));
   EXPECT_EQ(verdicts, (std::vector<std::uint32_t>{NF_ACCEPT, NF_DROP, NF_ACCEPT}));
   EXPECT_EQ(lens, (std::vector<std::uint32_t>{41, 0, 8}));
+  EXPECT_EQ(marks, (std::vector<std::uint32_t>{0x10007, 0, 5}));
   // Per-message iovec ranges, for the one-at-a-time fallback.
   EXPECT_EQ(b.message_iov_count(0), 3u);  // header, payload, padding
   EXPECT_EQ(b.message_iov_count(1), 1u);
