@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The test command: builds vsd twice — optimised (build/) and with
 # AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/) — and runs
-# every unit and netns integration test under both. Needs root for the
-# integration tests (network namespaces, nftables, NFQUEUE).
+# every unit and netns integration test under both; then builds the Debian
+# package and the appliance image and runs the VM tests (tests/vm/ci.sh).
+# Needs root for the integration tests (network namespaces, nftables,
+# NFQUEUE) and the image.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "tests/run.sh: run as root (integration tests build network namespaces)" >&2; exit 1; }
@@ -27,5 +29,11 @@ for variant in build build-asan; do
     status=1
   fi
 done
-if [ "$status" = 0 ]; then echo "tests/run.sh: all tests passed (build and build-asan)"; else echo "tests/run.sh: FAILURES (see above)"; fi
+# The appliance: the Debian package, the image, and the VM tests on Debian's
+# own kernel (native nft queue, ipip). VSD_SKIP_VM=1 leaves them out.
+if [ "$status" = 0 ] && [ "${VSD_SKIP_VM:-0}" != 1 ]; then
+  echo "=== appliance: package, image, VM tests"
+  bash tests/vm/ci.sh || status=1
+fi
+if [ "$status" = 0 ]; then echo "tests/run.sh: all tests passed (build, build-asan, appliance VM)"; else echo "tests/run.sh: FAILURES (see above)"; fi
 exit "$status"
