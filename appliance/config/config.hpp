@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -21,6 +23,14 @@ struct SourceLocation {
   int line = 0, column = 0;
 };
 
+// Where parse_config found each key of a table, by key name ("weight"; in
+// Config, "director" for the table and "director.queue" for its keys; array
+// elements it stored as "members[1]"), so that validate() can place its
+// errors. A service or real server built in code has none. Code that changes
+// a value read from a file may leave its old place here: places only
+// position messages.
+using KeyLocations = std::map<std::string, SourceLocation, std::less<>>;
+
 struct RealServerConfig {
   Endpoint address;  // port 0: the service's port
   std::uint32_t weight = 1;
@@ -33,7 +43,8 @@ struct RealServerConfig {
   // Its health check: the service's [service.check] with this server's
   // [service.real.check] keys on top; nullopt = no check (always up).
   std::optional<health::CheckConfig> check;
-  SourceLocation where;
+  SourceLocation where;     // its [[service.real]] table; line 0: built in code
+  KeyLocations locations;
 };
 
 struct ServiceConfig {
@@ -65,7 +76,8 @@ struct ServiceConfig {
   // [service.check]: the defaults a real server added later (vsadm -a) gets.
   std::optional<health::CheckOverrides> check_defaults;
   std::vector<RealServerConfig> reals;
-  SourceLocation where;
+  SourceLocation where;     // its [[service]] table; line 0: built in code
+  KeyLocations locations;
 
   bool is_fwmark() const { return fwmark != 0; }
 };
@@ -124,12 +136,17 @@ struct Config {
   ArpConfig arp;
   LogConfig log;
   std::vector<ServiceConfig> services;
+  KeyLocations locations;  // the sections and their keys
 };
 
 struct ConfigError {
-  SourceLocation where;
+  SourceLocation where;  // empty: about a value built in code
   std::string reason;
-  std::string to_string() const;  // "FILE:LINE:COL: reason"
+  // What the error is about when it has no position: "TCP 192.0.2.10:80",
+  // "TCP 192.0.2.10:80 -> 203.0.113.11:8000"; empty for the sections.
+  std::string subject = {};
+  // "FILE:LINE:COL: reason"; without a position "SUBJECT: reason".
+  std::string to_string() const;
 };
 
 struct ConfigResult {
@@ -137,6 +154,9 @@ struct ConfigResult {
   std::vector<ConfigError> errors;
 };
 
+// Reads every key through the key table (config_keys.hpp), then runs
+// validate() (config_validate.hpp) on what it read: one pass reports every
+// error, in file order.
 ConfigResult parse_config(std::string_view text, std::string_view file_name);
 // How logs and errors name a service and a real server, ipvsadm's way:
 // "TCP 192.0.2.10:80" / "FWM 7", and RIP:PORT with the service's port

@@ -10,10 +10,17 @@
 
 namespace vsd {
 
-// Every [director] / [timeouts] / [control] / [log] key is written; the
-// optional service and real-server keys (fwmark, members, scheduler_flags,
-// persistent, persistence_netmask, ops, thresholds) only when set. A real
-// server whose port is 0 (the service's port) is written without a port.
+// Walks the key table (config_keys.hpp): the main settings are written
+// always ([director]'s queue, queues, fail_open and max_connections, the
+// [timeouts], the control socket, the log level, a service's address,
+// protocol and scheduler, a real server's address, weight and forward),
+// every other key when it differs from its default, and a section only when
+// it has a key to show. A real server whose port is 0 (the service's port)
+// is written without a port. A service's [service.check] is written as its
+// table set it; a real server's check as what it changes from that (no
+// [service.real.check] when it is exactly the service's), so a reload gives
+// back the same effective checks. A real server without a check in a
+// service with [service.check] gets that check back, as vsadm -a gives it.
 std::string write_config_toml(const Config& cfg);
 
 }  // namespace vsd

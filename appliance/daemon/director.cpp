@@ -7,6 +7,7 @@
 #include <set>
 #include <thread>
 
+#include "appliance/config/config_validate.hpp"
 #include "appliance/config/config_writer.hpp"
 #include "appliance/control/server.hpp"
 #include "appliance/daemon/config_diff.hpp"
@@ -303,10 +304,9 @@ control::Outcome Director::edit(const std::vector<IpvsadmCommand>& commands) {
   Config next = config_;
   if (auto err = apply_ipvsadm_commands(next, commands)) return control::Outcome::refused(*err);
   // The edited configuration must pass the same checks as a file would.
-  auto checked = parse_config(write_config_toml(next), "vsadm edit");
-  if (!checked.config) {
+  if (auto errors = validate(next); !errors.empty()) {
     std::string msg;
-    for (const auto& e : checked.errors) msg += (msg.empty() ? "" : "; ") + e.reason;
+    for (const auto& e : errors) msg += (msg.empty() ? "" : "; ") + e.reason;
     spdlog::warn("vsadm edit refused: {}", msg);
     return control::Outcome::refused(msg);
   }

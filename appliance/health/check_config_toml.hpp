@@ -1,26 +1,10 @@
-// Reads health checks from vsd.toml: a service's [service.check] table gives
-// the defaults, a real server's [service.real.check] table overrides them key
-// by key. Errors carry the line and column of the offending node; the caller
-// (config.cpp) adds the file name.
-//
-//   [service.check]                 # every key is optional except type
-//   type = "http"                   # tcp | http | https | udp | icmp | misc
-//   interval = 5                    # seconds between checks (fractions allowed)
-//   timeout = 3                     # seconds for one whole check
-//   rise = 2                        # consecutive passes to go up
-//   fall = 3                        # consecutive failures to go down
-//   connect_to = "203.0.113.9:8080" # or "203.0.113.9", ":8080", "[2001:db8::9]:8080"
-//   path = "/healthz"               # http/https
-//   status = [200, 204]             # http/https; default any 2xx
-//   digest = "<32 or 64 hex>"       # http/https; MD5 (keepalived) or SHA-256 of the body
-//   payload = "ping\n"              # udp: datagram sent
-//   expect = "pong"                 # udp: reply must start with this (default any reply)
-//   command = "/usr/local/bin/ok"   # misc: /bin/sh -c, exit 0 = up
-//   warmup = 10                     # random 0..warmup seconds before the first check
-//   alpha = false                   # true: start down until a check passes
-//   on_failure = "remove"           # or "quiesce" (weight 0, keepalived inhibit_on_failure)
-//   slow_start = 30                 # seconds of weight ramp after recovery
-//   notify = "/usr/local/bin/alert" # run on each transition: SERVICE REAL up|down REASON
+// Health checks in vsd.toml: a service's [service.check] table gives the
+// defaults, a real server's [service.real.check] table overrides them key
+// by key. Its keys are one table of rows (check_config_toml.cpp, in the
+// style of the config's key table: how each is read, written and checked,
+// and the check types it applies to); etc/vsd.toml documents every one.
+// Errors carry the line and column of the offending node; the caller
+// (the config reader) adds the file name.
 #pragma once
 
 #include <optional>
@@ -78,8 +62,28 @@ struct CheckMergeResult {
 // server's table applies to the resulting type.
 CheckMergeResult merge_check(const CheckOverrides* service, const CheckOverrides* real);
 
-// The keys a check table may hold, and those that apply to one type.
+// The keys a check table may hold, and those that apply to one type, in
+// the table's order.
 const std::vector<std::string_view>& check_keys();
 std::vector<std::string_view> check_keys_for(CheckType type);
+
+// The keys a table sets, as TOML lines ("interval = 2.500\n"), in the
+// table's order: the body of a [service.check] the writer saves.
+std::string write_check_keys(const CheckOverrides& table);
+
+// What a real server's [service.real.check] must hold so that merging it
+// over its service's `service` table (null: none) gives back `check`: the
+// keys of check's type whose value differs from the inherited one, and the
+// type when the service's table does not give it. Keys that do not apply to
+// the type are left out (they come back as the service's), and so are
+// values TOML cannot set back (no digest, connect_to or status over a
+// service that has one); parse_config never produces such a check.
+CheckOverrides check_overrides(const CheckOverrides* service, const CheckConfig& check);
+
+// What parse_check_table / merge_check would refuse in a check built in
+// code (ranges, formats, a misc check without a command), one reason each.
+// A table or check that came from a file has none.
+std::vector<std::string> check_problems(const CheckOverrides& table);
+std::vector<std::string> check_problems(const CheckConfig& check);
 
 }  // namespace vsd::health

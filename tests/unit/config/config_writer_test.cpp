@@ -6,6 +6,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "config/config_compare.hpp"
+
 namespace vsd {
 namespace {
 
@@ -13,46 +15,6 @@ Config parse_ok(const std::string& text) {
   auto r = parse_config(text, "written.toml");
   EXPECT_TRUE(r.config) << (r.errors.empty() ? "" : r.errors[0].to_string()) << "\n" << text;
   return r.config.value_or(Config{});
-}
-
-// Field by field, leaving out the source locations.
-void expect_same(const Config& a, const Config& b) {
-  EXPECT_EQ(a.director.queue, b.director.queue);
-  EXPECT_EQ(a.director.queues, b.director.queues);
-  EXPECT_EQ(a.director.fail_open, b.director.fail_open);
-  EXPECT_EQ(a.director.max_connections, b.director.max_connections);
-  EXPECT_EQ(a.director.expire_nodest_conn, b.director.expire_nodest_conn);
-  EXPECT_EQ(a.director.expire_quiescent_template, b.director.expire_quiescent_template);
-  EXPECT_EQ(a.timeouts.tcp, b.timeouts.tcp);
-  EXPECT_EQ(a.timeouts.tcpfin, b.timeouts.tcpfin);
-  EXPECT_EQ(a.timeouts.udp, b.timeouts.udp);
-  EXPECT_EQ(a.control.socket, b.control.socket);
-  EXPECT_EQ(a.log.level, b.log.level);
-  EXPECT_EQ(a.arp.garp_repeat, b.arp.garp_repeat);
-  EXPECT_EQ(a.arp.garp_interval_ms, b.arp.garp_interval_ms);
-  EXPECT_EQ(a.arp.hiding, b.arp.hiding);
-  ASSERT_EQ(a.services.size(), b.services.size());
-  for (std::size_t i = 0; i < a.services.size(); ++i) {
-    const auto &s = a.services[i], &t = b.services[i];
-    EXPECT_EQ(s.address, t.address) << i;
-    EXPECT_EQ(s.fwmark, t.fwmark) << i;
-    EXPECT_EQ(s.members, t.members) << i;
-    EXPECT_EQ(s.protocol, t.protocol) << i;
-    EXPECT_EQ(s.scheduler, t.scheduler) << i;
-    EXPECT_EQ(s.scheduler_flags, t.scheduler_flags) << i;
-    EXPECT_EQ(s.persistent, t.persistent) << i;
-    EXPECT_EQ(s.persistence_netmask, t.persistence_netmask) << i;
-    EXPECT_EQ(s.ops, t.ops) << i;
-    EXPECT_EQ(s.tunnel_source, t.tunnel_source) << i;
-    ASSERT_EQ(s.reals.size(), t.reals.size()) << i;
-    for (std::size_t j = 0; j < s.reals.size(); ++j) {
-      EXPECT_EQ(s.reals[j].address, t.reals[j].address) << i << "/" << j;
-      EXPECT_EQ(s.reals[j].weight, t.reals[j].weight) << i << "/" << j;
-      EXPECT_EQ(s.reals[j].forward, t.reals[j].forward) << i << "/" << j;
-      EXPECT_EQ(s.reals[j].upper_threshold, t.reals[j].upper_threshold) << i << "/" << j;
-      EXPECT_EQ(s.reals[j].lower_threshold, t.reals[j].lower_threshold) << i << "/" << j;
-    }
-  }
 }
 
 void expect_round_trip(const Config& cfg) {

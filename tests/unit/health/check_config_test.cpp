@@ -239,5 +239,87 @@ TEST(CheckConfig, MergeNeedsATypeAndMiscACommand) {
   EXPECT_EQ(m.errors[0].reason, "a misc check needs a command, e.g. command = \"/usr/local/bin/check\"");
 }
 
+TEST(CheckConfig, WriteKeysGivesBackTheTable) {
+  toml::table doc = toml::parse(R"([check]
+type = "http"
+interval = 2.5
+timeout = 0.25
+rise = 2
+connect_to = "[2001:db8::9]:8080"
+path = "/q\"x\""
+status = [200, 204]
+digest = "5D41402ABC4B2A76B9719D911017C592"
+alpha = false
+notify = ""
+)");
+  auto r = read(doc, "check");
+  ASSERT_TRUE(r.errors.empty());
+  const std::string text = write_check_keys(r.overrides);
+  EXPECT_EQ(text,
+            "type = \"http\"\ninterval = 2.500\ntimeout = 0.250\nrise = 2\nalpha = false\nnotify = \"\"\n"
+            "connect_to = \"[2001:db8::9]:8080\"\npath = \"/q\\\"x\\\"\"\nstatus = [200, 204]\n"
+            "digest = \"5d41402abc4b2a76b9719d911017c592\"\n");
+  toml::table again = toml::parse("[check]\n" + text);
+  auto back = read(again, "check");
+  ASSERT_TRUE(back.errors.empty()) << back.errors[0].reason;
+  EXPECT_EQ(write_check_keys(back.overrides), text);
+  EXPECT_EQ(merge_check(&back.overrides, nullptr).config, merge_check(&r.overrides, nullptr).config);
+  EXPECT_EQ(write_check_keys(CheckOverrides{}), "");
+}
+
+TEST(CheckConfig, OverridesAreWhatDiffersFromTheService) {
+  toml::table doc = toml::parse(service_and_reals);
+  auto svc = read(doc, "service[0].check");
+  ASSERT_TRUE(svc.errors.empty());
+  for (const char* real : {"service[0].real[1].check", "service[0].real[2].check"}) {
+    auto own = read(doc, real);
+    auto merged = merge_check(&svc.overrides, &own.overrides);
+    ASSERT_TRUE(merged.config) << real;
+    CheckOverrides written = check_overrides(&svc.overrides, *merged.config);
+    EXPECT_EQ(merge_check(&svc.overrides, &written).config, merged.config) << real;
+  }
+  auto same = merge_check(&svc.overrides, nullptr).config;
+  EXPECT_EQ(write_check_keys(check_overrides(&svc.overrides, *same)), "") << "the service's own check";
+  auto own = read(doc, "service[0].real[1].check");
+  EXPECT_EQ(write_check_keys(check_overrides(&svc.overrides, *merge_check(&svc.overrides, &own.overrides).config)),
+            "rise = 5\npath = \"/other\"\n");
+  // Without a service table, or one without a type, the type is written.
+  CheckConfig plain;
+  EXPECT_EQ(write_check_keys(check_overrides(nullptr, plain)), "type = \"tcp\"\n");
+  CheckOverrides no_type;
+  no_type.interval_ms = 1000;
+  plain.interval_ms = 1000;
+  EXPECT_EQ(write_check_keys(check_overrides(&no_type, plain)), "type = \"tcp\"\n");
+}
+
+TEST(CheckConfig, ProblemsOfChecksBuiltInCode) {
+  CheckConfig c;
+  EXPECT_TRUE(check_problems(c).empty());
+  c.interval_ms = 0;
+  c.rise = 0;
+  c.path = "x";  // not an http check: path is not its key
+  EXPECT_EQ(check_problems(c), (std::vector<std::string>{"check.interval must be from 0.01 to 86400 seconds, got 0",
+                                                         "check.rise must be from 1 to 1000, got 0"}));
+  c = {};
+  c.type = CheckType::http;
+  c.path = "x";
+  c.status = {99};
+  c.connect_to.port = 0;
+  EXPECT_EQ(check_problems(c),
+            (std::vector<std::string>{"check.connect_to port must be from 1 to 65535, got 0",
+                                      "check.path must start with '/' and hold no spaces or line breaks, got \"x\"",
+                                      "check.status entries must be HTTP status codes from 100 to 599"}));
+  c = {};
+  c.type = CheckType::misc;
+  EXPECT_EQ(check_problems(c),
+            (std::vector<std::string>{"a misc check needs a command, e.g. command = \"/usr/local/bin/check\""}));
+  CheckOverrides table;
+  table.timeout_ms = 3600001;
+  table.command = " ";
+  EXPECT_EQ(check_problems(table),
+            (std::vector<std::string>{"check.timeout must be from 0.01 to 3600 seconds, got 3600.001",
+                                      "check.command must not be empty"}));
+}
+
 }  // namespace
 }  // namespace vsd::health

@@ -1,0 +1,149 @@
+// The key table's top level and its sections; [[service]] and
+// [[service.real]] are in service_keys.cpp.
+#include "appliance/config/config_keys.hpp"
+
+#include "appliance/config/key_makers.hpp"
+#include "appliance/config/service_keys.hpp"
+
+namespace vsd {
+namespace {
+
+using namespace keys;
+
+const ConfigKey<DirectorConfig> director_keys[] = {
+    integer_key<&DirectorConfig::queue, 0, 65535>("queue", Save::always),
+    integer_key<&DirectorConfig::queues, 1, 64>("queues", Save::always),
+    boolean_key<&DirectorConfig::fail_open>("fail_open", Save::always),
+    integer_key<&DirectorConfig::max_connections, 1, 1 << 26>("max_connections", Save::always),
+    boolean_key<&DirectorConfig::expire_nodest_conn>("expire_nodest_conn"),
+    boolean_key<&DirectorConfig::expire_quiescent_template>("expire_quiescent_template"),
+};
+
+constexpr std::int64_t thirty_days = 86400 * 30;
+const ConfigKey<TimeoutConfig> timeouts_keys[] = {
+    integer_key<&TimeoutConfig::tcp, 1, thirty_days>("tcp", Save::always),
+    integer_key<&TimeoutConfig::tcpfin, 1, thirty_days>("tcpfin", Save::always),
+    integer_key<&TimeoutConfig::udp, 1, thirty_days>("udp", Save::always),
+};
+
+std::optional<std::string> socket_problem(const std::string& path) {
+  if (path.empty() || path.front() != '/') return "control.socket must be an absolute path, got \"" + path + "\"";
+  return std::nullopt;
+}
+
+const ConfigKey<ControlConfig> control_keys[] = {
+    {"socket",
+     [](ConfigReader& r, const toml::node& n, ControlConfig& c) {
+       auto s = r.string(n);
+       if (!s) return false;
+       if (auto why = socket_problem(*s)) {
+         r.error(n, *why);
+         return false;
+       }
+       c.socket = *s;
+       return true;
+     },
+     write_string<&ControlConfig::socket>, unchanged<&ControlConfig::socket>, Save::always,
+     [](KeyChecker& k, const ControlConfig& c) {
+       if (auto why = socket_problem(c.socket)) k.error(*why);
+     }},
+};
+
+// "" is off; anything else must be an endpoint to listen on.
+std::optional<std::string> listen_problem(const std::string& listen) {
+  if (!listen.empty() && !Endpoint::parse(listen))
+    return "metrics.listen must be \"IP:PORT\" such as \"127.0.0.1:9100\" or \"[::1]:9100\", got \"" + listen + "\"";
+  return std::nullopt;
+}
+
+const ConfigKey<MetricsConfig> metrics_keys[] = {
+    {"listen",
+     [](ConfigReader& r, const toml::node& n, MetricsConfig& m) {
+       auto s = r.string(n);
+       if (!s) return false;
+       if (auto why = listen_problem(*s)) {
+         r.error(n, *why);
+         return false;
+       }
+       m.listen = *s;
+       return true;
+     },
+     write_string<&MetricsConfig::listen>, unchanged<&MetricsConfig::listen>, Save::if_changed,
+     [](KeyChecker& k, const MetricsConfig& m) {
+       if (auto why = listen_problem(m.listen)) k.error(*why);
+     }},
+};
+
+const Choice<std::string> log_levels[] = {
+    {"trace", "trace"}, {"debug", "debug"}, {"info", "info"}, {"warn", "warn"}, {"error", "error"}};
+const ConfigKey<LogConfig> log_keys[] = {
+    choice_key<&LogConfig::level, log_levels>("level", Save::always),
+};
+
+constexpr Choice<ArpHiding> hiding_names[] = {{"both", ArpHiding::both}, {"sysctl", ArpHiding::sysctl}};
+const ConfigKey<ArpConfig> arp_keys[] = {
+    integer_key<&ArpConfig::garp_repeat, 0, 100>("garp_repeat"),
+    integer_key<&ArpConfig::garp_interval_ms, 0, 60000>("garp_interval_ms"),
+    choice_key<&ArpConfig::hiding, hiding_names>("hiding"),
+};
+
+template <class T>
+std::vector<std::string_view> names_of(const KeyTable<T>& table) {
+  std::vector<std::string_view> names;
+  for (const auto& key : table.keys) names.push_back(key.name);
+  return names;
+}
+
+// "director" for "[director]", "service.real" for "[[service.real]]".
+std::string section_of(const TableNames& names) {
+  if (names.values.empty()) return "";
+  std::string s(names.table);
+  return s.substr(s.find_first_not_of('['), s.find(']') - s.find_first_not_of('['));
+}
+
+}  // namespace
+
+const KeyTable<DirectorConfig> director_table{{"[director]", "director", "director"}, director_keys};
+const KeyTable<TimeoutConfig> timeouts_table{{"[timeouts]", "timeouts", "timeouts"}, timeouts_keys};
+const KeyTable<ControlConfig> control_table{{"[control]", "control", "control"}, control_keys};
+const KeyTable<MetricsConfig> metrics_table{{"[metrics]", "metrics", "metrics"}, metrics_keys};
+const KeyTable<LogConfig> log_table{{"[log]", "log", "log"}, log_keys};
+const KeyTable<ArpConfig> arp_table{{"[arp]", "arp", "arp"}, arp_keys};
+
+namespace {
+
+// The top level's keys are the sections, in the order of etc/vsd.toml and
+// of the saved file.
+const ConfigKey<Config> top_level_keys[] = {
+    section_key<&Config::director, director_table>("director"),
+    section_key<&Config::timeouts, timeouts_table>("timeouts"),
+    section_key<&Config::control, control_table>("control"),
+    section_key<&Config::metrics, metrics_table>("metrics"),
+    section_key<&Config::log, log_table>("log"),
+    section_key<&Config::arp, arp_table>("arp"),
+    {"service", read_services, write_services, no_services, Save::if_changed, check_services},
+};
+
+}  // namespace
+
+const KeyTable<Config> top_level_table{{"the top level", "", ""}, top_level_keys};
+
+std::vector<SectionKeys> config_key_names() {
+  std::vector<SectionKeys> out;
+  auto add = [&](const auto& table) { out.push_back({section_of(table.names), names_of(table)}); };
+  add(top_level_table);
+  add(director_table);
+  add(timeouts_table);
+  add(control_table);
+  add(metrics_table);
+  add(log_table);
+  add(arp_table);
+  add(service_table);
+  add(real_table);
+  const auto& check = health::check_keys();
+  out.push_back({"service.check", check});
+  out.push_back({"service.real.check", check});
+  return out;
+}
+
+}  // namespace vsd

@@ -1,0 +1,179 @@
+// Row makers for the key table: one per kind of value, from the struct
+// member the key fills, so that a plain key is one line of its table. Each
+// gives its row a reader, a writer, a default test (the value of a
+// default-constructed struct) and, where read refuses some values of the
+// member's type, a check with the same words.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+#include "appliance/config/config_keys.hpp"
+#include "appliance/config/config_reader.hpp"
+#include "appliance/config/key_checker.hpp"
+#include "appliance/toml_text.hpp"
+
+namespace vsd::keys {
+
+// The struct and value type of a member pointer given as a template argument.
+template <auto M>
+struct member_of;
+template <class T, class V, V T::*M>
+struct member_of<M> {
+  using owner = T;
+  using value = V;
+};
+template <auto M>
+using owner_t = typename member_of<M>::owner;
+template <auto M>
+using value_t = typename member_of<M>::value;
+
+template <auto M>
+bool unchanged(const owner_t<M>& t) {
+  static const owner_t<M> defaults{};
+  return t.*M == defaults.*M;
+}
+
+// An integer from Min to Max.
+template <auto M, std::int64_t Min, std::int64_t Max>
+bool read_integer(ConfigReader& r, const toml::node& n, owner_t<M>& t) {
+  auto v = r.integer(n, Min, Max);
+  if (v) t.*M = static_cast<value_t<M>>(*v);
+  return v.has_value();
+}
+
+template <auto M>
+void write_number(TomlOut& out, std::string_view name, const owner_t<M>& t) {
+  out.key(name, std::to_string(t.*M));
+}
+
+template <auto M, std::int64_t Min, std::int64_t Max>
+void check_integer(KeyChecker& c, const owner_t<M>& t) {
+  const auto v = static_cast<std::int64_t>(t.*M);
+  if (v < Min || v > Max) c.error(range_reason(c.value_name(), Min, Max, v));
+}
+
+template <auto M, std::int64_t Min, std::int64_t Max>
+constexpr ConfigKey<owner_t<M>> integer_key(std::string_view name, Save save = Save::if_changed) {
+  return {name, read_integer<M, Min, Max>, write_number<M>, unchanged<M>, save, check_integer<M, Min, Max>};
+}
+
+// true or false.
+template <auto M>
+bool read_boolean(ConfigReader& r, const toml::node& n, owner_t<M>& t) {
+  auto v = r.boolean(n);
+  if (v) t.*M = *v;
+  return v.has_value();
+}
+
+template <auto M>
+void write_boolean(TomlOut& out, std::string_view name, const owner_t<M>& t) {
+  out.key(name, t.*M ? "true" : "false");
+}
+
+template <auto M>
+constexpr ConfigKey<owner_t<M>> boolean_key(std::string_view name, Save save = Save::if_changed) {
+  return {name, read_boolean<M>, write_boolean<M>, unchanged<M>, save};
+}
+
+// Any string.
+template <auto M>
+bool read_string(ConfigReader& r, const toml::node& n, owner_t<M>& t) {
+  auto v = r.string(n);
+  if (v) t.*M = *v;
+  return v.has_value();
+}
+
+template <auto M>
+void write_string(TomlOut& out, std::string_view name, const owner_t<M>& t) {
+  out.key(name, toml_quote(t.*M));
+}
+
+template <auto M>
+constexpr ConfigKey<owner_t<M>> string_key(std::string_view name, Save save = Save::if_changed) {
+  return {name, read_string<M>, write_string<M>, unchanged<M>, save};
+}
+
+// One of the words in Names, an array of Choice<value>.
+template <auto M, const auto& Names>
+bool read_choice(ConfigReader& r, const toml::node& n, owner_t<M>& t) {
+  auto v = r.choice(n, std::span<const Choice<value_t<M>>>(Names));
+  if (v) t.*M = *v;
+  return v.has_value();
+}
+
+// A string member is written as it is, even when it is none of the words
+// (set in code; the reader will say so).
+template <auto M, const auto& Names>
+void write_choice(TomlOut& out, std::string_view name, const owner_t<M>& t) {
+  if constexpr (std::is_convertible_v<value_t<M>, std::string_view>) {
+    out.key(name, toml_quote(t.*M));
+  } else {
+    for (const auto& c : Names)
+      if (c.value == t.*M) return out.key(name, toml_quote(c.name));
+  }
+}
+
+template <auto M, const auto& Names>
+void check_choice(KeyChecker& c, const owner_t<M>& t) {
+  for (const auto& choice : Names)
+    if (choice.value == t.*M) return;
+  std::vector<std::string_view> names;
+  for (const auto& choice : Names) names.push_back(choice.name);
+  std::string got;
+  if constexpr (std::is_convertible_v<value_t<M>, std::string_view>) got = ", got \"" + std::string(t.*M) + "\"";
+  c.error(c.value_name() + " must be " + join_names(names, " | ") + got);
+}
+
+template <auto M, const auto& Names>
+constexpr ConfigKey<owner_t<M>> choice_key(std::string_view name, Save save = Save::if_changed) {
+  return {name, read_choice<M, Names>, write_choice<M, Names>, unchanged<M>, save, check_choice<M, Names>};
+}
+
+// A section of the top level ([director], ...): a table read with its own
+// key table, located in Config::locations as "director" and "director.KEY".
+template <auto M, const auto& Table>
+bool read_section(ConfigReader& r, const toml::node& n, Config& cfg) {
+  const toml::table* t = n.as_table();
+  if (!t) {
+    r.error(n, std::string(Table.names.table) + " must be a table");
+    return false;
+  }
+  r.read_table(Table, *t, cfg.*M, cfg.locations, std::string(Table.names.values) + ".");
+  return true;
+}
+
+// Written when one of its keys is: a section with nothing to say is left out.
+template <auto M, const auto& Table>
+void write_section(TomlOut& out, std::string_view, const Config& cfg) {
+  TomlOut keys{"", out.service};
+  write_keys(keys, Table, cfg.*M);
+  if (!keys.text.empty()) out.text.append("\n").append(Table.names.table).append("\n").append(keys.text);
+}
+
+template <auto M, const auto& Table>
+bool section_at_default(const Config& cfg) {
+  for (const auto& key : Table.keys)
+    if (!key.at_default(cfg.*M)) return false;
+  return true;
+}
+
+template <auto M, const auto& Table>
+void check_section(KeyChecker& c, const Config& cfg) {
+  const std::string name(Table.names.values);
+  auto it = cfg.locations.find(name);
+  c.check_table(Table, cfg.*M,
+                {&cfg.locations, name + ".", it == cfg.locations.end() ? SourceLocation{} : it->second, ""});
+}
+
+template <auto M, const auto& Table>
+constexpr ConfigKey<Config> section_key(std::string_view name) {
+  return {name, read_section<M, Table>, write_section<M, Table>, section_at_default<M, Table>, Save::always,
+          check_section<M, Table>};
+}
+
+}  // namespace vsd::keys
