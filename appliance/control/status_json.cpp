@@ -5,7 +5,7 @@
 
 namespace vsd::control {
 
-const Field<Counters> kCounterFields[23] = {
+const Field<Counters> kCounterFields[25] = {
     {"packets", &Counters::packets},
     {"unsupported", &Counters::unsupported},
     {"no_connection", &Counters::no_connection},
@@ -29,6 +29,8 @@ const Field<Counters> kCounterFields[23] = {
     {"icmp_passed", &Counters::icmp_passed},
     {"transmit_sent", &Counters::transmit_sent},
     {"transmit_errors", &Counters::transmit_errors},
+    {"kernel_decided", &Counters::kernel_decided},
+    {"kernel_adopted", &Counters::kernel_adopted},
 };
 
 const char* to_string(Health h) {

@@ -41,6 +41,12 @@ struct ConnEntry {
   static constexpr std::uint8_t kTemplate = 0x02;   // a persistence template
   static constexpr std::uint8_t kClientKeyOnly = 0x04;  // no real-server-side key
   static constexpr std::uint8_t kUnhashed = 0x08;   // found by no key (invalidated template)
+  // The kernel carries the flow after its first packet (fast path); with
+  // kKernelHeld its end comes from the kernel alone (conntrack's DESTROY),
+  // not from vsd's timer (NAT: vsd sees none of its later packets).
+  static constexpr std::uint8_t kKernel = 0x10;
+  static constexpr std::uint8_t kKernelHeld = 0x20;
+  static constexpr std::uint8_t kKernelSeen = 0x40;  // found by the running resync
   static constexpr std::uint32_t kNoControl = 0xffffffffu;
   bool is_template() const { return flags & kTemplate; }
 };

@@ -46,6 +46,12 @@ struct TrafficCounters {
     outpkts.add(1);
     outbytes.add(bytes);
   }
+  TrafficSample sample() const {
+    return {conns.get(), inpkts.get(), outpkts.get(), inbytes.get(), outbytes.get()};
+  }
+  void reset() {
+    for (Counter* c : {&conns, &inpkts, &outpkts, &inbytes, &outbytes}) c->reset();
+  }
 };
 
 struct ServiceState {
@@ -83,6 +89,37 @@ struct DestState {
     traffic.conns.add(1);
     service->traffic.conns.add(1);
   }
+  // Packets the kernel carried (fast path), read from its counters by the
+  // control plane: the absolute values, minus what was there at the last
+  // `vsadm -Z` (kernel_zero).
+  struct KernelTraffic {
+    Counter inpkts, inbytes, outpkts, outbytes;
+  } kernel, kernel_zero;
+  // vsadm -Z: what the kernel has counted so far no longer shows.
+  void zero_kernel() {
+    kernel_zero.inpkts.value.store(kernel.inpkts.get(), std::memory_order_relaxed);
+    kernel_zero.inbytes.value.store(kernel.inbytes.get(), std::memory_order_relaxed);
+    kernel_zero.outpkts.value.store(kernel.outpkts.get(), std::memory_order_relaxed);
+    kernel_zero.outbytes.value.store(kernel.outbytes.get(), std::memory_order_relaxed);
+  }
+  // What the kernel carried since the last zeroing (no connections: vsd
+  // counts those itself).
+  TrafficSample kernel_sample() const {
+    auto since = [](const Counter& now, const Counter& zero) {
+      return now.get() >= zero.get() ? now.get() - zero.get() : 0;
+    };
+    return {0, since(kernel.inpkts, kernel_zero.inpkts), since(kernel.outpkts, kernel_zero.outpkts),
+            since(kernel.inbytes, kernel_zero.inbytes), since(kernel.outbytes, kernel_zero.outbytes)};
+  }
+  // Its whole traffic: what vsd forwarded and what the kernel carried.
+  TrafficSample totals() const {
+    TrafficSample t = traffic.sample(), k = kernel_sample();
+    for (std::size_t i = 0; i < t.size(); ++i) t[i] += k[i];
+    return t;
+  }
+  // The decision mark the kernel carries this real server's flows under
+  // (0 = none), copied from the snapshot by the data path.
+  std::uint32_t kernel_mark = 0;
   // The snapshot's DestEgress, copied by the data path when it adopts a
   // snapshot (it reads it per packet of a DR/TUN connection); data-path
   // thread only.

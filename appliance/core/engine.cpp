@@ -100,6 +100,7 @@ void Engine::adopt_snapshot(std::shared_ptr<const ServiceSnapshot> latest) {
       DestState& st = *d.state;
       st.removed.store(false, std::memory_order_relaxed);
       st.egress = d.egress;
+      st.kernel_mark = d.kernel_mark;
       // New thresholds: judge the overload afresh. Unchanged ones keep the
       // hysteresis state (snapshots also change for weights alone).
       if (st.upper_threshold.load(std::memory_order_relaxed) != d.upper_threshold ||
@@ -143,6 +144,11 @@ std::size_t Engine::expire_connections() {
     // invalidated (unhashed) one goes within a second of its last one.
     if (e.is_template() && e.control > 0) {
       e.expires = now + ((e.flags & ConnEntry::kUnhashed) ? 1 : e.timeout);
+      return false;
+    }
+    // A NAT flow the kernel carries ends when conntrack says so.
+    if (e.flags & ConnEntry::kKernelHeld) {
+      e.expires = now + std::max<std::uint32_t>(e.timeout, 1);
       return false;
     }
     forget(e);
@@ -195,7 +201,7 @@ PacketResult Engine::process(std::uint8_t* data, std::size_t len, ChecksumState 
                              std::uint32_t mark, std::span<std::uint8_t> tx) {
   tx_ = tx.empty() ? std::span<std::uint8_t>(tx_buf_.get(), kTxBufSize) : tx;
   PacketResult r = classify(data, len, cs, mark);
-  r.mark = mark;
+  r.mark = r.kernel_bits ? current_->marks.with(mark, r.kernel_bits) : mark;
   return r;
 }
 
@@ -227,7 +233,8 @@ PacketResult Engine::classify(std::uint8_t* data, std::size_t len, ChecksumState
     // port: schedule it afresh at once (no IPVS-style 1 s stall).
     bool reuse = pkt.l4proto == IPPROTO_TCP && is_syn(pkt) &&
                  (e.state == TcpState::time_wait || e.state == TcpState::close);
-    if (!reuse) return from_client(e, pkt, cs, now);
+    if (!reuse)
+      return (e.flags & ConnEntry::kKernel) ? kernel_carries(e, pkt, now) : from_client(e, pkt, cs, now);
     forget(e);
     conns_.erase(e);
     conn_count_.store(conns_.size(), std::memory_order_relaxed);
@@ -278,26 +285,33 @@ const DestView* Engine::persistent_dest(const ServiceView& svc, const PacketView
   int idx = svc.scheduler ? svc.scheduler->schedule(svc.dests, pkt) : -1;
   if (idx < 0) return nullptr;
   const DestView* d = &svc.dests[static_cast<std::size_t>(idx)];
+  *tmpl = new_template(svc, k.proto, k.caddr, k.vaddr, k.vport, *d, now);
+  return d;
+}
+
+ConnEntry* Engine::new_template(const ServiceView& svc, std::uint8_t proto, const IpAddress& caddr,
+                                const IpAddress& vaddr, std::uint16_t vport, const DestView& d,
+                                std::uint32_t now) {
   ConnEntry init;
-  init.proto = k.proto;
-  init.caddr = k.caddr;
-  init.vaddr = k.vaddr;
-  init.vport = k.vport;
-  init.daddr = d->addr.addr;
-  init.dport = d->addr.port;
-  init.fwd = static_cast<std::uint8_t>(d->forward);
+  init.proto = proto;
+  init.caddr = caddr;
+  init.vaddr = vaddr;
+  init.vport = vport;
+  init.daddr = d.addr.addr;
+  init.dport = d.addr.port;
+  init.fwd = static_cast<std::uint8_t>(d.forward);
   init.flags = ConnEntry::kTemplate | ConnEntry::kClientKeyOnly;
   init.control = 0;
   init.timeout = svc.persistent;
-  init.dest = d->state;
+  init.dest = d.state;
   // A full table leaves the connection without a template: it still works,
   // only the next one may go elsewhere.
-  if (ConnEntry* t = conns_.insert(init, now + svc.persistent)) {
-    d->state->persistent_conns.add(1);
+  ConnEntry* t = conns_.insert(init, now + svc.persistent);
+  if (t) {
+    d.state->persistent_conns.add(1);
     counters_.templates_created.add(1);
-    *tmpl = t;
   }
-  return d;
+  return t;
 }
 
 PacketResult Engine::from_client(ConnEntry& e, PacketView& pkt, ChecksumState cs,
@@ -478,16 +492,31 @@ PacketResult Engine::new_flow(const ServiceView& svc, PacketView& pkt, ChecksumS
     d.state->count_in(pkt.len);
     return to_real_server(d.forward, d.state.get(), d.addr.addr, dport, pkt, cs);
   }
+  ConnEntry* e = add_connection(d, pkt.l4proto, pkt.src, pkt.sport, pkt.dst, pkt.dport, dport, tmpl, now);
+  if (!e) return {Verdict::drop, false};
+  d.state->count_connection();
+  if (e->flags & ConnEntry::kKernel) return kernel_carries(*e, pkt, now);
+  return from_client(*e, pkt, cs, now);
+}
+
+ConnEntry* Engine::add_connection(const DestView& d, std::uint8_t proto, const IpAddress& client,
+                                  std::uint16_t cport, const IpAddress& vip, std::uint16_t vport,
+                                  std::uint16_t dport, ConnEntry* tmpl, std::uint32_t now) {
   ConnEntry init;
-  init.caddr = pkt.src;
-  init.cport = pkt.sport;
-  init.vaddr = pkt.dst;
-  init.vport = pkt.dport;
+  init.caddr = client;
+  init.cport = cport;
+  init.vaddr = vip;
+  init.vport = vport;
   init.daddr = d.addr.addr;
   init.dport = dport;
-  init.proto = pkt.l4proto;
+  init.proto = proto;
   init.fwd = static_cast<std::uint8_t>(d.forward);
   init.dest = d.state;
+  if (d.kernel_mark && current_->marks.enabled()) {
+    init.flags |= ConnEntry::kKernel;
+    // NAT: vsd sees none of the later packets; conntrack says when it ends.
+    if (d.forward == ForwardMethod::nat) init.flags |= ConnEntry::kKernelHeld;
+  }
   ConnEntry* e = conns_.insert(init, now + 1);
   if (!e) {
     if (conns_.size() >= conns_.capacity()) {
@@ -495,7 +524,7 @@ PacketResult Engine::new_flow(const ServiceView& svc, PacketView& pkt, ChecksumS
     } else {
       counters_.key_collision.add(1);
     }
-    return {Verdict::drop, false};
+    return nullptr;
   }
   if (tmpl) {
     e->control = conns_.index_of(*tmpl);
@@ -504,10 +533,34 @@ PacketResult Engine::new_flow(const ServiceView& svc, PacketView& pkt, ChecksumS
   // A new entry counts as inactive until it reaches ESTABLISHED.
   d.state->inactive_conns.add(1);
   check_overload_on_bind(*d.state);
-  d.state->count_connection();
   counters_.conns_created.add(1);
   conn_count_.store(conns_.size(), std::memory_order_relaxed);
-  return from_client(*e, pkt, cs, now);
+  return e;
+}
+
+std::uint32_t Engine::kernel_bits(const ConnEntry& e) const {
+  const MarkLayout& m = current_->marks;
+  const std::uint32_t id = e.dest ? e.dest->kernel_mark : 0;
+  if (static_cast<ForwardMethod>(e.fwd) == ForwardMethod::nat) return id;
+  // DR/TUN: the flow table forwards it; until ESTABLISHED vsd wants the
+  // next packet too (IPVS's input-only table moves on the client's ACK).
+  const bool pending = e.proto == IPPROTO_TCP && e.state != TcpState::established &&
+                       e.state != TcpState::fin_wait && e.state != TcpState::close &&
+                       e.state != TcpState::time_wait;
+  return m.direct | id | (pending ? m.pending : 0);
+}
+
+PacketResult Engine::kernel_carries(ConnEntry& e, const PacketView& pkt, std::uint32_t now) {
+  const auto fwd = static_cast<ForwardMethod>(e.fwd);
+  // The first packet, a packet that raced it, or (DR/TUN) the second
+  // packet and FIN/RST: vsd follows the state, the kernel forwards.
+  const TcpDirection dir = fwd == ForwardMethod::nat ? TcpDirection::input : TcpDirection::input_only;
+  if (e.proto == IPPROTO_TCP) set_state(e, tcp_next_state(e.state, dir, pkt.tcp_flags), now);
+  else set_state(e, e.state, now);
+  counters_.kernel_decided.add(1);
+  PacketResult r{Verdict::accept, false};
+  r.kernel_bits = kernel_bits(e);
+  return r;
 }
 
 void Engine::refused_table_full(std::uint32_t now) {
@@ -518,6 +571,94 @@ void Engine::refused_table_full(std::uint32_t now) {
     full_since_log_ = 0;
     last_full_log_ = now;
   }
+}
+
+// --- flows the kernel carries (fast path) ---
+
+const DestView* Engine::kernel_dest(std::uint32_t mark, const ServiceView** svc) const {
+  const std::uint32_t id = mark & current_->marks.id;
+  if (!id) return nullptr;
+  for (const auto& s : current_->services)
+    for (const auto& d : s.dests)
+      if (d.kernel_mark == id) {
+        *svc = &s;
+        return &d;
+      }
+  return nullptr;
+}
+
+void Engine::kernel_flow(KernelFlowEvent event, const KernelFlow& f) {
+  const std::uint32_t now = clock_.now_s();
+  auto hit = conns_.find(f.l4proto, f.client, f.cport, f.vip, f.vport);
+  ConnEntry* e = hit.entry && hit.side == ConnTable::Side::client && !hit.entry->is_template()
+                     ? hit.entry
+                     : nullptr;
+  if (event == KernelFlowEvent::gone) {
+    if (!e || !(e->flags & ConnEntry::kKernel)) return;
+    // A SYN on a closing flow's port: conntrack replaced the old flow and
+    // vsd has already scheduled the new one; the old one's end is not its.
+    if (e->state == TcpState::syn_recv && f.state != TcpState::syn_recv &&
+        f.state != TcpState::none)
+      return;
+    forget(*e);
+    conns_.erase(*e);
+    conn_count_.store(conns_.size(), std::memory_order_relaxed);
+    return;
+  }
+  if (!e) e = adopt(f, now);
+  if (!e || !(e->flags & ConnEntry::kKernel)) return;
+  e->flags |= ConnEntry::kKernelSeen;
+  if (f.state != TcpState::none && f.state != e->state) set_state(*e, f.state, now);
+  // The kernel's own expiry keeps the entry as long as the flow lives
+  // (DR/TUN: a busy flow's table entry is refreshed by every packet).
+  if (f.expires_s && (e->flags & ConnEntry::kKernelHeld) == 0 && e->state == TcpState::established)
+    conns_.set_expiry(*e, std::max(e->expires, now + f.expires_s));
+}
+
+ConnEntry* Engine::adopt(const KernelFlow& f, std::uint32_t now) {
+  const ServiceView* svc = nullptr;
+  const DestView* d = kernel_dest(f.mark, &svc);
+  if (!d) return nullptr;
+  // Persistence: the client's template names this real server from now on.
+  ConnEntry* tmpl = nullptr;
+  if (svc->persistent) {
+    PacketView view;  // what template_key reads of a packet
+    view.src = f.client;
+    view.dst = f.vip;
+    view.dport = f.vport;
+    view.l4proto = f.l4proto;
+    const TemplateKey k = template_key(*svc, view);
+    auto t = conns_.find(k.proto, k.caddr, 0, k.vaddr, k.vport);
+    if (t.entry && t.entry->is_template() && t.side == ConnTable::Side::client) {
+      tmpl = t.entry;
+      conns_.set_expiry(*tmpl, now + tmpl->timeout);
+    } else {
+      tmpl = new_template(*svc, k.proto, k.caddr, k.vaddr, k.vport, *d, now);
+    }
+  }
+  const std::uint16_t dport = d->addr.port ? d->addr.port : f.vport;
+  ConnEntry* e = add_connection(*d, f.l4proto, f.client, f.cport, f.vip, f.vport, dport, tmpl, now);
+  if (!e) return nullptr;
+  counters_.kernel_adopted.add(1);
+  set_state(*e, f.state != TcpState::none ? f.state
+                : f.l4proto == IPPROTO_TCP ? TcpState::established : TcpState::none, now);
+  return e;
+}
+
+void Engine::kernel_resync_begin() {
+  conns_.for_each_mutable([](ConnEntry& e) { e.flags &= ~ConnEntry::kKernelSeen; });
+}
+
+std::size_t Engine::kernel_resync_end() {
+  std::size_t n = 0;
+  conns_.for_each_mutable([&](ConnEntry& e) {
+    if ((e.flags & ConnEntry::kKernelHeld) == 0 || (e.flags & ConnEntry::kKernelSeen)) return;
+    forget(e);
+    conns_.erase(e);
+    ++n;
+  });
+  if (n) conn_count_.store(conns_.size(), std::memory_order_relaxed);
+  return n;
 }
 
 }  // namespace vsd

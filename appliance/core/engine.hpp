@@ -34,6 +34,7 @@
 #include "appliance/clock.hpp"
 #include "appliance/core/conn_table.hpp"
 #include "appliance/core/dest_state.hpp"
+#include "appliance/core/kernel_flow.hpp"
 #include "appliance/core/service_snapshot.hpp"
 #include "forwarders/nat_rewriter.hpp"
 #include "forwarders/packet_view.hpp"
@@ -56,6 +57,9 @@ struct PacketResult {
   Verdict verdict = Verdict::accept;
   bool modified = false;  // the packet bytes changed: hand them back to the kernel
   std::uint32_t mark = 0;  // the packet's mark from now on (the queued one's unless decided)
+  // The fast path's bits for the mark (decision, flags): the kernel
+  // carries the flow from here; 0 = the mark stays as it came.
+  std::uint32_t kernel_bits = 0;
   Transmit transmit = Transmit::none;
   // What to send, valid until the next process() call with the same
   // buffer: the queued packet's own bytes (frame) or the transmit buffer (ip).
@@ -91,6 +95,8 @@ struct EngineCounters {
   Counter no_route;             // TUN: no outer source yet / DR: MAC not resolved (dropped)
   Counter icmp_translated;      // ICMP errors about a connection, passed to its other side
   Counter icmp_passed;          // other ICMP (accepted untouched)
+  Counter kernel_decided;       // packets answered with a decision for the kernel fast path
+  Counter kernel_adopted;       // flows learnt from the kernel (restart, event loss, sync)
 };
 
 class Engine {
@@ -114,6 +120,16 @@ class Engine {
   // Runs the timer wheel (also called by a periodic timer when idle).
   std::size_t expire_connections();
 
+  // The kernel fast path's flows, as the kernel reports them (conntrack
+  // events, dumps, the DR/TUN flow tables): states follow, flows vsd does
+  // not know (a restart, lost events, a peer's sync) are adopted with their
+  // persistence template, and gone ones leave the table.
+  void kernel_flow(KernelFlowEvent event, const KernelFlow& flow);
+  // A full dump: begin, kernel_flow(seen) for every flow, end. The end
+  // drops the NAT flows the dump did not show; returns how many.
+  void kernel_resync_begin();
+  std::size_t kernel_resync_end();
+
   const EngineCounters& counters() const { return counters_; }
   const ConnTable& connections() const { return conns_; }
   std::uint32_t connection_count() const { return conn_count_.load(std::memory_order_relaxed); }
@@ -127,6 +143,22 @@ class Engine {
   PacketResult from_server(ConnEntry& e, PacketView& pkt, ChecksumState cs, std::uint32_t now);
   PacketResult new_flow(const ServiceView& svc, PacketView& pkt, ChecksumState cs,
                         std::uint32_t now, bool reused_port);
+  // A connection entry to `d` (counters, template control, overload);
+  // nullptr when the table is full or a key is taken (counted).
+  ConnEntry* add_connection(const DestView& d, std::uint8_t proto, const IpAddress& client,
+                            std::uint16_t cport, const IpAddress& vip, std::uint16_t vport,
+                            std::uint16_t dport, ConnEntry* tmpl, std::uint32_t now);
+  // The fast path: follow the state of a flow the kernel carries and
+  // answer with its decision.
+  PacketResult kernel_carries(ConnEntry& e, const PacketView& pkt, std::uint32_t now);
+  std::uint32_t kernel_bits(const ConnEntry& e) const;
+  ConnEntry* adopt(const KernelFlow& f, std::uint32_t now);
+  // A persistence template for the client (network) `caddr` of `svc`.
+  ConnEntry* new_template(const ServiceView& svc, std::uint8_t proto, const IpAddress& caddr,
+                          const IpAddress& vaddr, std::uint16_t vport, const DestView& d,
+                          std::uint32_t now);
+  // The real server whose decision mark `mark` carries, and its service.
+  const DestView* kernel_dest(std::uint32_t mark, const ServiceView** svc) const;
   PacketResult ops_reply(const OpsReply& r, PacketView& pkt, ChecksumState cs);
   // The packet toward real server `rip` by its forwarding method: NAT
   // rewrites the destination, TUN encapsulates, DR sends it to the MAC.

@@ -1,12 +1,8 @@
 #include "appliance/core/rate_estimator.hpp"
 
-#include "appliance/core/dest_state.hpp"
-
 namespace vsd {
 
-void RateEstimate::tick(const TrafficCounters& t, double elapsed_s) {
-  const std::array<std::uint64_t, 5> now{t.conns.get(), t.inpkts.get(), t.outpkts.get(),
-                                         t.inbytes.get(), t.outbytes.get()};
+void RateEstimate::tick(const TrafficSample& now, double elapsed_s) {
   if (primed_ && elapsed_s > 0) {
     for (std::size_t i = 0; i < now.size(); ++i) {
       // Counters zeroed (vsadm -Z) in between: start over from zero growth.

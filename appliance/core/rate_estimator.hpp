@@ -9,14 +9,16 @@
 
 namespace vsd {
 
-struct TrafficCounters;
+// The ipvsadm --stats columns at one moment: conns, inpkts, outpkts,
+// inbytes, outbytes.
+using TrafficSample = std::array<std::uint64_t, 5>;
 
 class RateEstimate {
  public:
   static constexpr double kIntervalS = 2.0;  // IPVS estimates every 2 s
 
   // Samples the counters; `elapsed_s` is the time since the last tick.
-  void tick(const TrafficCounters& t, double elapsed_s = kIntervalS);
+  void tick(const TrafficSample& now, double elapsed_s = kIntervalS);
   void reset() { *this = RateEstimate{}; }
 
   double cps() const { return avg_[0]; }

@@ -25,6 +25,7 @@ struct DestView {
   std::uint32_t weight = 1;
   ForwardMethod forward = ForwardMethod::nat;
   std::uint32_t upper_threshold = 0, lower_threshold = 0;  // 0 = none
+  std::uint32_t kernel_mark = 0;  // the fast path's decision mark; 0 = none
   std::shared_ptr<DestState> state;
 };
 

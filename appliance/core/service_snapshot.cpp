@@ -8,6 +8,15 @@ const DestView* ServiceView::dest(const IpAddress& addr, std::uint16_t port) con
   return nullptr;
 }
 
+TrafficSample ServiceView::totals() const {
+  TrafficSample t = state->traffic.sample();
+  for (const auto& d : dests) {
+    TrafficSample k = d.state->kernel_sample();
+    for (std::size_t i = 0; i < t.size(); ++i) t[i] += k[i];
+  }
+  return t;
+}
+
 const ServiceView* ServiceSnapshot::find(std::uint8_t l4proto, const IpAddress& vip,
                                          std::uint16_t port, std::uint32_t mark) const {
   if (mark)
@@ -57,6 +66,7 @@ std::shared_ptr<const ServiceSnapshot> build_snapshot(const SnapshotSpec& spec,
   snap->expire_nodest_conn = spec.expire_nodest_conn;
   snap->expire_quiescent_template = spec.expire_quiescent_template;
   snap->timeouts = spec.timeouts;
+  snap->marks = spec.marks;
   snap->services.reserve(spec.services.size());
   for (const auto& sc : spec.services) {
     const ServiceView* prev = find_same(previous, sc);
@@ -80,6 +90,7 @@ std::shared_ptr<const ServiceSnapshot> build_snapshot(const SnapshotSpec& spec,
       d.weight = ds.weight;
       d.forward = ds.forward;
       d.egress = ds.egress;
+      d.kernel_mark = ds.kernel_mark;
       d.upper_threshold = ds.upper_threshold;
       // IPVS: without a lower threshold the overload clears under 3/4 of the upper.
       d.lower_threshold = ds.lower_threshold;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "appliance/clock.hpp"
+#include "appliance/core/kernel_marks.hpp"
 #include "appliance/core/scheduler.hpp"
 #include "appliance/core/tcp_state.hpp"
 #include "appliance/types.hpp"
@@ -32,6 +33,9 @@ struct ServiceView {
   bool v6 = false;  // the service's family (fwmark services: from members or real servers)
   // The real server at `addr` (port as configured: 0 = the packet's port).
   const DestView* dest(const IpAddress& addr, std::uint16_t port) const;
+  // The service's traffic: what vsd forwarded and what the kernel carried
+  // for its real servers.
+  TrafficSample totals() const;
 };
 
 // Where a NAT reply from a real server goes back to when no connection entry
@@ -47,6 +51,7 @@ struct ServiceSnapshot {
   std::vector<ServiceView> services;
   std::vector<OpsReply> ops_replies;
   Timeouts timeouts;
+  MarkLayout marks;
   bool expire_nodest_conn = false;
   bool expire_quiescent_template = false;
 
@@ -69,6 +74,10 @@ struct DestSpec {
   ForwardMethod forward = ForwardMethod::nat;
   std::uint32_t upper_threshold = 0, lower_threshold = 0;  // ipvsadm -x / -y, 0 = none
   DestEgress egress;  // DR/TUN: how packets leave toward it
+  // The kernel fast path: the decision mark (id bits) under which the
+  // kernel carries this real server's flows after their first packet;
+  // 0 = every packet through vsd (fast path off, TUN without ipip, ...).
+  std::uint32_t kernel_mark = 0;
 };
 
 struct ServiceSpec {
@@ -87,6 +96,7 @@ struct ServiceSpec {
 struct SnapshotSpec {
   std::vector<ServiceSpec> services;
   Timeouts timeouts;
+  MarkLayout marks;  // the fast path's bits of the mark; disabled: none
   bool expire_nodest_conn = false;
   bool expire_quiescent_template = false;
 };

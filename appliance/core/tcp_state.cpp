@@ -1,5 +1,7 @@
 #include "appliance/core/tcp_state.hpp"
 
+#include "appliance/core/kernel_flow.hpp"
+
 namespace vsd {
 namespace {
 
@@ -64,6 +66,22 @@ TcpState tcp_next_state(TcpState current, TcpDirection dir, std::uint8_t flags) 
   auto idx = static_cast<std::size_t>(current);
   if (idx >= kTcpStateCount) return current;
   return kTable[static_cast<int>(dir)][event][idx];
+}
+
+TcpState ipvs_state(ConntrackTcpState s) {
+  switch (s) {
+    case ConntrackTcpState::syn_sent:
+    case ConntrackTcpState::syn_recv:
+    case ConntrackTcpState::syn_sent2: return TcpState::syn_recv;
+    case ConntrackTcpState::established: return TcpState::established;
+    case ConntrackTcpState::fin_wait: return TcpState::fin_wait;
+    case ConntrackTcpState::close_wait: return TcpState::close_wait;
+    case ConntrackTcpState::last_ack: return TcpState::last_ack;
+    case ConntrackTcpState::time_wait: return TcpState::time_wait;
+    case ConntrackTcpState::close: return TcpState::close;
+    case ConntrackTcpState::none: break;
+  }
+  return TcpState::none;
 }
 
 }  // namespace vsd

@@ -293,8 +293,8 @@ void Director::arm_estimator() {
     if (ec) return;
     auto snap = engine_.published();
     for (const auto& s : snap->services) {
-      s.state->rates.tick(s.state->traffic);
-      for (const auto& d : s.dests) d.state->rates.tick(d.state->traffic);
+      s.state->rates.tick(s.totals());
+      for (const auto& d : s.dests) d.state->rates.tick(d.state->totals());
     }
     arm_estimator();
   });
@@ -331,18 +331,15 @@ control::Outcome Director::zero(const std::optional<IpvsadmService>& key) {
     if (match) targets.push_back(&s);
   }
   if (key && targets.empty()) return control::Outcome::refused("No such service");
-  auto reset = [](TrafficCounters& t) {
-    t.conns.reset();
-    t.inpkts.reset();
-    t.outpkts.reset();
-    t.inbytes.reset();
-    t.outbytes.reset();
-  };
-  // The data path is the counters' only writer: zero them on its thread.
+  // The data path is the counters' only writer: zero them with the engine
+  // to ourselves.
   auto work = [&] {
     for (const auto* s : targets) {
-      reset(s->state->traffic);
-      for (const auto& d : s->dests) reset(d.state->traffic);
+      s->state->traffic.reset();
+      for (const auto& d : s->dests) {
+        d.state->traffic.reset();
+        d.state->zero_kernel();
+      }
     }
     return 0;
   };

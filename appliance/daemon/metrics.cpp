@@ -122,7 +122,11 @@ constexpr Plain kEngine[] = {
     {"transmit_sent", "vsd_transmit_sent_packets_total",
      "Packets vsd sent itself (TUN, DR, ICMP answers) instead of by queue verdict."},
     {"transmit_errors", "vsd_transmit_errors_total",
-     "Packets vsd failed to send itself (see the log for the errno)."}};
+     "Packets vsd failed to send itself (see the log for the errno)."},
+    {"kernel_decided", "vsd_kernel_decided_packets_total",
+     "Packets answered with a decision for the kernel fast path (the kernel carries the rest)."},
+    {"kernel_adopted", "vsd_kernel_adopted_flows_total",
+     "Flows learnt from the kernel (after a restart, lost events, or a peer's sync)."}};
 // tun_too_big / tun_ttl_expired / dr_too_big: dropped (with DF) after answering the client with ICMP.
 // no_route: DR MAC or TUN outer source not known yet.
 constexpr const char* kDropReasons[] = {"no_connection", "no_destination", "table_full",

@@ -5,9 +5,7 @@
 namespace vsd {
 namespace {
 
-control::Traffic traffic(const TrafficCounters& t) {
-  return {t.conns.get(), t.inpkts.get(), t.outpkts.get(), t.inbytes.get(), t.outbytes.get()};
-}
+control::Traffic traffic(const TrafficSample& t) { return {t[0], t[1], t[2], t[3], t[4]}; }
 
 control::Rates rates(const RateEstimate& r) {
   auto round = [](double v) { return static_cast<std::uint64_t>(v + 0.5); };
@@ -53,6 +51,8 @@ control::Counters counters_status(const EngineCounters& c) {
   out.no_route = c.no_route.get();
   out.icmp_translated = c.icmp_translated.get();
   out.icmp_passed = c.icmp_passed.get();
+  out.kernel_decided = c.kernel_decided.get();
+  out.kernel_adopted = c.kernel_adopted.get();
   return out;
 }
 
@@ -71,7 +71,7 @@ std::vector<control::ServiceStatus> services_status(const ServiceSnapshot& snap,
     st.persistent = s.persistent;
     // The default mask (/32, /128) is reported as 0, as ipvsadm leaves it out.
     st.netmask = s.persistent && s.netmask != (s.v6 ? 128 : 32) ? s.netmask : 0;
-    st.stats = traffic(s.state->traffic);
+    st.stats = traffic(s.totals());
     st.rates = rates(s.state->rates);
     for (const auto& d : s.dests) {
       control::RealStatus r;
@@ -84,7 +84,7 @@ std::vector<control::ServiceStatus> services_status(const ServiceSnapshot& snap,
       r.inactive_conns = d.state->inactive_conns.get();
       r.persistent_conns = d.state->persistent_conns.get();
       r.overloaded = d.state->overloaded.load(std::memory_order_relaxed);
-      r.stats = traffic(d.state->traffic);
+      r.stats = traffic(d.state->totals());
       r.rates = rates(d.state->rates);
       st.reals.push_back(r);
     }

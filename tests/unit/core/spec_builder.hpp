@@ -57,6 +57,8 @@ class ServiceBuilder {
     return *this;
   }
   ServiceBuilder& egress(const DestEgress& e) { spec_.dests.back().egress = e; return *this; }
+  // The kernel fast path carries the last real server's flows under `mark`.
+  ServiceBuilder& kernel(std::uint32_t mark) { spec_.dests.back().kernel_mark = mark; return *this; }
   operator ServiceSpec() const { return spec_; }
 
  private:

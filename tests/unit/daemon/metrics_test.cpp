@@ -121,6 +121,12 @@ vsd_transmit_sent_packets_total 52
 # HELP vsd_transmit_errors_total Packets vsd failed to send itself (see the log for the errno).
 # TYPE vsd_transmit_errors_total counter
 vsd_transmit_errors_total 1
+# HELP vsd_kernel_decided_packets_total Packets answered with a decision for the kernel fast path (the kernel carries the rest).
+# TYPE vsd_kernel_decided_packets_total counter
+vsd_kernel_decided_packets_total 0
+# HELP vsd_kernel_adopted_flows_total Flows learnt from the kernel (after a restart, lost events, or a peer's sync).
+# TYPE vsd_kernel_adopted_flows_total counter
+vsd_kernel_adopted_flows_total 0
 # HELP vsd_queue_received_packets_total Packets read from the queue.
 # TYPE vsd_queue_received_packets_total counter
 vsd_queue_received_packets_total{queue="0"} 100
