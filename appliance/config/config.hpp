@@ -91,6 +91,13 @@ struct DirectorConfig {
   // server at once; expire a persistence template whose server is quiesced.
   bool expire_nodest_conn = false;
   bool expire_quiescent_template = false;
+  // The kernel fast path: vsd decides each flow's first packet, the kernel
+  // carries the rest (README "The kernel fast path"); false: every packet
+  // through vsd.
+  bool fast_path = true;
+  // The bits of the packet and conntrack marks vsd may use for it
+  // (contiguous, at least 4); the operator's own marks keep the others.
+  std::uint32_t mark_mask = 0xffff0000;
 };
 
 struct TimeoutConfig {

@@ -2,13 +2,36 @@
 // [[service.real]] are in service_keys.cpp.
 #include "appliance/config/config_keys.hpp"
 
+#include <cstdio>
+
 #include "appliance/config/key_makers.hpp"
+#include "appliance/core/kernel_marks.hpp"
 #include "appliance/config/service_keys.hpp"
 
 namespace vsd {
 namespace {
 
 using namespace keys;
+
+// A contiguous run of at least 4 bits, written in hex as the docs show it.
+bool read_mark_mask(ConfigReader& r, const toml::node& n, DirectorConfig& d) {
+  auto v = r.integer(n, 0, 0xffffffffLL);
+  if (!v) return false;
+  std::string why;
+  if (*v == 0 || !MarkLayout::from_mask(static_cast<std::uint32_t>(*v), &why)) {
+    r.error(n, "director." + (why.empty() ? std::string("mark_mask must not be 0") : why) +
+                   "; the default 0xffff0000 leaves the low 16 bits to you");
+    return false;
+  }
+  d.mark_mask = static_cast<std::uint32_t>(*v);
+  return true;
+}
+
+void write_mark_mask(TomlOut& out, std::string_view name, const DirectorConfig& d) {
+  char text[16];
+  std::snprintf(text, sizeof text, "0x%08x", d.mark_mask);
+  out.key(name, text);
+}
 
 const ConfigKey<DirectorConfig> director_keys[] = {
     integer_key<&DirectorConfig::queue, 0, 65535>("queue", Save::always),
@@ -17,6 +40,12 @@ const ConfigKey<DirectorConfig> director_keys[] = {
     integer_key<&DirectorConfig::max_connections, 1, 1 << 26>("max_connections", Save::always),
     boolean_key<&DirectorConfig::expire_nodest_conn>("expire_nodest_conn"),
     boolean_key<&DirectorConfig::expire_quiescent_template>("expire_quiescent_template"),
+    boolean_key<&DirectorConfig::fast_path>("fast_path"),
+    {"mark_mask", read_mark_mask, write_mark_mask, unchanged<&DirectorConfig::mark_mask>, Save::if_changed,
+     [](KeyChecker& c, const DirectorConfig& d) {
+       std::string why;
+       if (!MarkLayout::from_mask(d.mark_mask, &why)) c.error("director." + why);
+     }},
 };
 
 constexpr std::int64_t thirty_days = 86400 * 30;

@@ -189,5 +189,22 @@ lower_threshold = 20
   EXPECT_EQ(ok.config->services[0].persistent, 360u) << "bare -p is 360 s";
 }
 
+TEST(ConfigFastPath, KeysAndTheirErrors) {
+  auto ok = parse_config("[director]\nfast_path = false\nmark_mask = 0x00ff0000\n", "t.toml");
+  ASSERT_TRUE(ok.config);
+  EXPECT_FALSE(ok.config->director.fast_path);
+  EXPECT_EQ(ok.config->director.mark_mask, 0x00ff0000u);
+  auto defaults = parse_config("", "t.toml");
+  EXPECT_TRUE(defaults.config->director.fast_path);
+  EXPECT_EQ(defaults.config->director.mark_mask, 0xffff0000u);
+  auto bad = parse_config("[director]\nmark_mask = 0xff00ff00\n", "t.toml");
+  ASSERT_EQ(bad.errors.size(), 1u);
+  EXPECT_EQ(bad.errors[0].to_string().rfind("t.toml:2:13: director.mark_mask 0xff00ff00 must be one run of bits", 0), 0u)
+      << bad.errors[0].to_string();
+  auto tiny = parse_config("[director]\nmark_mask = 3\n", "t.toml");
+  ASSERT_EQ(tiny.errors.size(), 1u);
+  EXPECT_NE(tiny.errors[0].reason.find("at least 4 bits"), std::string::npos) << tiny.errors[0].reason;
+}
+
 }  // namespace
 }  // namespace vsd
