@@ -7,8 +7,24 @@
 
 namespace vsd {
 
-nfq::RulesetSpec make_ruleset_spec(const Config& config, const std::string& table) {
+namespace {
+
+// What `nft list ruleset` says after a service's name.
+std::string path_note(nfq::Path path) {
+  switch (path) {
+    case nfq::Path::nat_kernel: return " (fast path: NAT in the kernel)";
+    case nfq::Path::direct_kernel: return " (fast path: DR/TUN flow table)";
+    case nfq::Path::userspace: break;
+  }
+  return "";
+}
+
+}  // namespace
+
+nfq::RulesetSpec make_ruleset_spec(const Config& config, const std::string& table,
+                                   const FastPathPlan& plan) {
   nfq::RulesetSpec spec;
+  spec.fast = plan.spec;
   spec.table = table;
   spec.queue_first = config.director.queue;
   spec.queue_count = config.director.queues;
@@ -21,6 +37,7 @@ nfq::RulesetSpec make_ruleset_spec(const Config& config, const std::string& tabl
   auto icmp_proto = [](const IpAddress& a) -> std::uint8_t { return a.is_v4() ? 1 : 58; };
   for (const auto& svc : config.services) {
     const auto proto = static_cast<std::uint8_t>(svc.protocol);
+    const nfq::Path path = plan.path(svc);
     std::string name;
     std::vector<std::uint8_t> protos{proto};
     if (svc.is_fwmark()) {
@@ -29,14 +46,18 @@ nfq::RulesetSpec make_ruleset_spec(const Config& config, const std::string& tabl
       nfq::MarkGroup g;
       g.mark = svc.fwmark;
       for (const auto& m : svc.members) g.members.emplace_back(m.addr, m.port);
-      g.comment = "vsd service " + name;
+      g.comment = "vsd service " + name + path_note(path);
+      g.path = path;
       spec.mark_groups.push_back(std::move(g));
       protos = {6, 17};
     } else {
       name = std::string(svc.protocol == Protocol::tcp ? "TCP " : "UDP ") + svc.address.to_string();
       spec.matches.push_back({nfq::DivertMatch::Side::destination, svc.address.addr, proto,
-                              svc.address.port, "vsd service " + name});
+                              svc.address.port, "vsd service " + name + path_note(path), path});
     }
+    // In the kernel, conntrack translates ICMP errors about NAT flows and
+    // no reply comes to vsd: the rest is the userspace path's.
+    if (path != nfq::Path::userspace) continue;
     std::vector<IpAddress> vips;
     if (svc.is_fwmark())
       for (const auto& m : svc.members) vips.push_back(m.addr);

@@ -8,8 +8,9 @@ bool service_is_v6(const ServiceConfig& s) {
   return !s.reals.empty() && !s.reals[0].address.addr.is_v4();
 }
 
-SnapshotSpec snapshot_spec(const Config& config, const EgressTable* egress) {
+SnapshotSpec snapshot_spec(const Config& config, const EgressTable* egress, const FastPathPlan* plan) {
   SnapshotSpec spec;
+  if (plan) spec.marks = plan->marks;
   spec.expire_nodest_conn = config.director.expire_nodest_conn;
   spec.expire_quiescent_template = config.director.expire_quiescent_template;
   spec.timeouts.set_tcp_established(config.timeouts.tcp);
@@ -34,6 +35,11 @@ SnapshotSpec snapshot_spec(const Config& config, const EgressTable* egress) {
       d.forward = rc.forward;
       d.upper_threshold = rc.upper_threshold;
       d.lower_threshold = rc.lower_threshold;
+      if (plan) {
+        Endpoint real = rc.address;
+        if (real.port == 0) real.port = sc.address.port;
+        d.kernel_mark = plan->kernel_mark(sc, real);
+      }
       if (d.forward != ForwardMethod::nat) {
         if (egress)
           if (auto it = egress->find(rc.address.addr); it != egress->end()) d.egress = it->second;

@@ -7,6 +7,7 @@
 
 #include "appliance/config/config.hpp"
 #include "appliance/core/service_snapshot.hpp"
+#include "appliance/daemon/fast_path_plan.hpp"
 
 namespace vsd {
 
@@ -16,7 +17,9 @@ using EgressTable = std::map<IpAddress, DestEgress>;
 
 // `egress` (may be null) gives DR/TUN real servers their way out; a
 // service's tunnel_source overrides the resolved outer source.
-SnapshotSpec snapshot_spec(const Config& config, const EgressTable* egress = nullptr);
+// `plan` gives the kernel fast path's marks (by decision_key); null: none.
+SnapshotSpec snapshot_spec(const Config& config, const EgressTable* egress = nullptr,
+                           const FastPathPlan* plan = nullptr);
 
 // The address family of a service: its VIP's, a fwmark service's members'
 // or else its first real server's (IPv4 when it has none).

@@ -1,0 +1,48 @@
+// Which services the kernel fast path carries and how (README "The kernel
+// fast path"): pure, from the configuration (never the health-applied
+// one: a service keeps its path while its servers come and go), the
+// decision numbers and what the node offers. Both the nft ruleset
+// (ruleset_spec) and the engine's snapshot (snapshot_spec) read it.
+//
+//   fast_path off, one-packet scheduling, NAT mixed with DR/TUN in one
+//   service, a NAT real server also in a userspace service   -> userspace
+//   every real server (and the sorry server) NAT             -> nat_kernel
+//   every real server DR or TUN                              -> direct_kernel
+//     (a DR server without a known device yet, and a TUN server where the
+//      kernel has no IP-in-IP, get no kernel mark: vsd forwards their flows
+//      packet by packet as before)
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "appliance/config/config.hpp"
+#include "appliance/core/kernel_marks.hpp"
+#include "appliance/daemon/decision_numbers.hpp"
+#include "nfq/ruleset.hpp"
+
+namespace vsd {
+
+struct NodeOffers {
+  // The interface toward each DR real server, as the egress watch found it.
+  std::map<IpAddress, std::string> dr_devices;
+  bool kernel_tunnels = false;  // ipip / ip6_tunnel for TUN in the kernel
+};
+
+struct FastPathPlan {
+  MarkLayout marks;  // disabled: no fast path at all
+  std::map<std::string, nfq::Path> paths;         // by service label
+  std::map<std::string, std::uint32_t> kernel;   // decision_key -> kernel mark
+  nfq::FastPathSpec spec;                        // the ruleset's objects
+
+  nfq::Path path(const ServiceConfig& s) const;
+  // The kernel mark for this service's real server at `real` (port filled
+  // in), 0 when vsd forwards its flows itself.
+  std::uint32_t kernel_mark(const ServiceConfig& s, const Endpoint& real) const;
+};
+
+FastPathPlan plan_fast_path(const Config& config, const DecisionNumbers& numbers,
+                            const NodeOffers& node);
+
+}  // namespace vsd

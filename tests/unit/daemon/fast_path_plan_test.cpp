@@ -1,0 +1,154 @@
+// Which services the kernel fast path carries, and the numbers their
+// decisions keep across reloads and restarts.
+#include "appliance/daemon/fast_path_plan.hpp"
+
+#include <gtest/gtest.h>
+
+#include "appliance/daemon/snapshot_spec.hpp"
+
+namespace vsd {
+namespace {
+
+Config parse(const std::string& text) {
+  auto r = parse_config(text, "t.toml");
+  EXPECT_TRUE(r.config) << (r.errors.empty() ? "" : r.errors[0].to_string());
+  return r.config.value_or(Config{});
+}
+
+const char* kMixed = R"(
+[[service]]
+address = "192.0.2.10:80"
+sorry_server = "203.0.113.99:8000"
+[[service.real]]
+address = "203.0.113.11:8000"
+[[service.real]]
+address = "203.0.113.12"
+[[service]]
+address = "198.51.100.100:80"
+[[service.real]]
+address = "198.51.100.21"
+forward = "dr"
+[[service.real]]
+address = "198.51.100.22"
+forward = "dr"
+[[service]]
+address = "192.0.2.30:53"
+protocol = "udp"
+ops = true
+[[service.real]]
+address = "203.0.113.31"
+[[service]]
+address = "192.0.2.40:80"
+[[service.real]]
+address = "203.0.113.41"
+[[service.real]]
+address = "198.51.100.23"
+forward = "dr"
+[[service]]
+fwmark = 7
+persistent = 60
+[[service.real]]
+address = "203.0.113.51"
+)";
+
+TEST(DecisionNumbers, StableAcrossChangesAndRestarts) {
+  Config c = parse(kMixed);
+  DecisionNumbers n(100);
+  ASSERT_TRUE(n.assign(c));
+  const auto a = n.number("TCP 192.0.2.10:80 -> 203.0.113.11:8000");
+  const auto sorry = n.number("TCP 192.0.2.10:80 -> 203.0.113.99:8000");
+  ASSERT_TRUE(a && sorry);
+  EXPECT_NE(*a, *sorry);
+  // Remove the first real server, add another: the others keep theirs and
+  // the removed one's number is not reused while others are free.
+  Config d = c;
+  d.services[0].reals.erase(d.services[0].reals.begin());
+  RealServerConfig extra;
+  extra.address = *Endpoint::parse("203.0.113.13:8000");
+  d.services[0].reals.push_back(extra);
+  ASSERT_TRUE(n.assign(d));
+  EXPECT_EQ(n.number("TCP 192.0.2.10:80 -> 203.0.113.99:8000"), sorry);
+  EXPECT_NE(n.number("TCP 192.0.2.10:80 -> 203.0.113.13:8000"), a);
+  // A restarted vsd reads the same numbers back.
+  DecisionNumbers again(100);
+  again.from_text(n.to_text() + "garbage line\n0 zero is not a number\n");
+  EXPECT_EQ(again.to_text(), n.to_text());
+}
+
+TEST(DecisionNumbers, RunningOutFreesNumbersOfPairsNoLongerConfigured) {
+  Config c = parse(kMixed);
+  DecisionNumbers n(9);  // exactly the 9 pairs of kMixed
+  ASSERT_TRUE(n.assign(c));
+  Config d = c;
+  d.services[0].reals[0].address = *Endpoint::parse("203.0.113.14:8000");
+  EXPECT_TRUE(n.assign(d)) << "the replaced pair's number is free again";
+  Config e = d;
+  RealServerConfig extra;
+  extra.address = *Endpoint::parse("203.0.113.15:8000");
+  e.services[0].reals.push_back(extra);
+  std::size_t missing = 0;
+  EXPECT_FALSE(n.assign(e, &missing));
+  EXPECT_EQ(missing, 1u);
+}
+
+TEST(FastPathPlan, PathsByForwardingMethod) {
+  Config c = parse(kMixed);
+  DecisionNumbers n(8191);
+  ASSERT_TRUE(n.assign(c));
+  NodeOffers node;
+  node.dr_devices[*IpAddress::parse("198.51.100.21")] = "eth0";  // .22: no route yet
+  FastPathPlan plan = plan_fast_path(c, n, node);
+  EXPECT_EQ(plan.path(c.services[0]), nfq::Path::nat_kernel) << "NAT with a NAT sorry server";
+  EXPECT_EQ(plan.path(c.services[1]), nfq::Path::direct_kernel);
+  EXPECT_EQ(plan.path(c.services[2]), nfq::Path::userspace) << "one-packet scheduling";
+  EXPECT_EQ(plan.path(c.services[3]), nfq::Path::userspace) << "NAT and DR in one service";
+  EXPECT_EQ(plan.path(c.services[4]), nfq::Path::nat_kernel) << "fwmark, NAT";
+  const MarkLayout& m = plan.marks;
+  EXPECT_EQ(m.mask, 0xffff0000u);
+  auto mark_of = [&](const char* key) { return plan.kernel.count(key) ? plan.kernel.at(key) : 0u; };
+  EXPECT_EQ(mark_of("TCP 192.0.2.10:80 -> 203.0.113.12:80"),
+            m.decision_mark(*n.number("TCP 192.0.2.10:80 -> 203.0.113.12:80")));
+  EXPECT_NE(mark_of("TCP 198.51.100.100:80 -> 198.51.100.21:80"), 0u);
+  EXPECT_EQ(mark_of("TCP 198.51.100.100:80 -> 198.51.100.22:80"), 0u) << "no device yet: vsd forwards";
+  EXPECT_EQ(mark_of("TCP 192.0.2.40:80 -> 203.0.113.41:80"), 0u) << "userspace service";
+  // The ruleset's objects: NAT destinations with their ports (port 0 for
+  // the fwmark service: the packet keeps its port), DR by device.
+  bool fwmark_port0 = false, sorry = false;
+  for (const auto& d : plan.spec.nat) {
+    fwmark_port0 |= d.rip.to_string() == "203.0.113.51:0";
+    sorry |= d.rip.to_string() == "203.0.113.99:8000";
+  }
+  EXPECT_TRUE(fwmark_port0);
+  EXPECT_TRUE(sorry);
+  ASSERT_EQ(plan.spec.direct.size(), 1u);
+  EXPECT_EQ(plan.spec.direct[0].device, "eth0");
+  EXPECT_EQ(plan.spec.counted.size(), plan.kernel.size());
+  EXPECT_EQ(plan.spec.timeouts.tcp_established, 900u);
+  // The snapshot gives the same marks to its real servers.
+  SnapshotSpec snap = snapshot_spec(c, nullptr, &plan);
+  EXPECT_EQ(snap.marks, plan.marks);
+  EXPECT_EQ(snap.services[0].dests[0].kernel_mark, mark_of("TCP 192.0.2.10:80 -> 203.0.113.11:8000"));
+}
+
+TEST(FastPathPlan, OffAndSharedReplyEndpointsStayInUserspace) {
+  Config c = parse(kMixed);
+  DecisionNumbers n(8191);
+  n.assign(c);
+  Config off = c;
+  off.director.fast_path = false;
+  FastPathPlan none = plan_fast_path(off, n, {});
+  EXPECT_FALSE(none.marks.enabled());
+  EXPECT_TRUE(none.kernel.empty());
+  EXPECT_EQ(none.path(c.services[0]), nfq::Path::userspace);
+  // 203.0.113.41:80 is a NAT real server of the userspace service 4; a
+  // kernel NAT service using it too would lose its replies to notrack.
+  Config shared = c;
+  RealServerConfig r;
+  r.address = *Endpoint::parse("203.0.113.41:80");
+  shared.services[0].reals.push_back(r);
+  n.assign(shared);
+  EXPECT_EQ(plan_fast_path(shared, n, {}).path(shared.services[0]), nfq::Path::userspace);
+}
+
+}  // namespace
+}  // namespace vsd
