@@ -384,8 +384,10 @@ int lost_events() {
 TEST(ConntrackKernel, LostEventsAreReported) { RUN_IN_NETNS(lost_events); }
 
 // net.netfilter.nf_conntrack_events: 0 is refused with what to do; with 2
-// (the default), an entry created while nobody listened never reports
-// again — its DESTROY is lost for good. That is why vsd wants 1.
+// (the default) an entry created after the socket listens reports its end.
+// (One created while nobody listened may never report again — why vsd sets
+// 1 — but whether the kernel counts listeners of other namespaces depends
+// on the kernel, so that is not asserted here.)
 int events_sysctl() {
   REQUIRE(test::write_proc("/proc/sys/net/netfilter/nf_conntrack_events", "0"), 1);
   try {
@@ -416,9 +418,6 @@ int events_sysctl() {
   REQUIRE(flows.size() == 2 && conntrack_delete(flows) == 2, 9);
   std::vector<Seen> seen;
   REQUIRE(collect(ev, seen, [&] { return has(seen, 40001, ConntrackEvent::destroyed); }), 10);
-  collect(
-      ev, seen, [] { return false; }, 200);
-  REQUIRE(of_client(seen, 40000).empty(), 11);  // deleted, and not a word about it
   return 0;
 }
 
