@@ -83,11 +83,15 @@ void Engine::publish(std::shared_ptr<const ServiceSnapshot> snapshot) {
 }
 
 void Engine::begin_batch() {
+  follow_published();
+  expire_connections();
+}
+
+void Engine::follow_published() {
   // Swapping a shared_ptr copy does not allocate; an old snapshot is freed
   // here only when the control plane replaced it (rare).
   auto latest = published_.load(std::memory_order_acquire);
   if (latest != current_) adopt_snapshot(std::move(latest));
-  expire_connections();
 }
 
 void Engine::adopt_snapshot(std::shared_ptr<const ServiceSnapshot> latest) {
@@ -513,7 +517,8 @@ ConnEntry* Engine::add_connection(const DestView& d, std::uint8_t proto, const I
   init.fwd = static_cast<std::uint8_t>(d.forward);
   init.dest = d.state;
   if (d.kernel_mark && current_->marks.enabled()) {
-    init.flags |= ConnEntry::kKernel;
+    // Seen: a resync running while it is made must not drop it.
+    init.flags |= ConnEntry::kKernel | ConnEntry::kKernelSeen;
     // NAT: vsd sees none of the later packets; conntrack says when it ends.
     if (d.forward == ForwardMethod::nat) init.flags |= ConnEntry::kKernelHeld;
   }
@@ -588,6 +593,7 @@ const DestView* Engine::kernel_dest(std::uint32_t mark, const ServiceView** svc)
 }
 
 void Engine::kernel_flow(KernelFlowEvent event, const KernelFlow& f) {
+  follow_published();  // the kernel's reports may come before any packet
   const std::uint32_t now = clock_.now_s();
   auto hit = conns_.find(f.l4proto, f.client, f.cport, f.vip, f.vport);
   ConnEntry* e = hit.entry && hit.side == ConnTable::Side::client && !hit.entry->is_template()
@@ -646,6 +652,7 @@ ConnEntry* Engine::adopt(const KernelFlow& f, std::uint32_t now) {
 }
 
 void Engine::kernel_resync_begin() {
+  follow_published();
   conns_.for_each_mutable([](ConnEntry& e) { e.flags &= ~ConnEntry::kKernelSeen; });
 }
 

@@ -125,8 +125,10 @@ class Engine {
   // not know (a restart, lost events, a peer's sync) are adopted with their
   // persistence template, and gone ones leave the table.
   void kernel_flow(KernelFlowEvent event, const KernelFlow& flow);
-  // A full dump: begin, kernel_flow(seen) for every flow, end. The end
-  // drops the NAT flows the dump did not show; returns how many.
+  // A full dump: begin, then the dump (the data path may go on meanwhile:
+  // flows it decides count as seen), kernel_flow(seen) for every flow, end.
+  // The end drops the NAT flows neither decided since nor dumped; returns
+  // how many.
   void kernel_resync_begin();
   std::size_t kernel_resync_end();
 
@@ -177,6 +179,7 @@ class Engine {
   void set_state(ConnEntry& e, TcpState s, std::uint32_t now);
   void forget(ConnEntry& e);  // connection counters down, before removal
   void adopt_snapshot(std::shared_ptr<const ServiceSnapshot> latest);
+  void follow_published();  // adopt the latest published snapshot, if new
   void flush_removed_dests();
   void refused_table_full(std::uint32_t now);
 

@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -101,6 +102,10 @@ void DecisionNumbers::load(const std::string& path) {
 }
 
 bool DecisionNumbers::save(const std::string& path, std::string* error) const {
+  // The directory of the control socket: the daemon may get here first.
+  std::error_code ec;
+  const auto dir = std::filesystem::path(path).parent_path();
+  if (!dir.empty() && !std::filesystem::exists(dir, ec)) std::filesystem::create_directories(dir, ec);
   const std::string tmp = path + ".new";
   {
     std::ofstream out(tmp, std::ios::trunc);

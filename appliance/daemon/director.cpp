@@ -77,11 +77,86 @@ void Director::open_queues_and_rules() {
   if (!transmitter_.open(&tx_error)) throw std::runtime_error(tx_error);
   data_plane_ = std::make_unique<DataPlane>(engine_, std::move(queues), transmitter_);
   data_plane_->start();
-  auto spec = make_ruleset_spec(config_, table_);
+  start_kernel_flows();
+  auto spec = make_ruleset_spec(config_, table_, plan_);
   nfq::install(spec, queue_form_);
   rules_installed_ = true;
   spdlog::info("nft table '{}' installed: {} rules ({} services); see `nft list ruleset` (tables ip {} and ip6 {})",
                table_, spec.matches.size(), config_.services.size(), table_, table_);
+}
+
+// The fast path's kernel side: before the rules, so that flows the kernel
+// already carries (a restart) are known before new ones are decided. When
+// the kernel cannot report flows, vsd says so and forwards every packet
+// itself: never a fast path that loses its states silently.
+void Director::start_kernel_flows() {
+  if (!plan_.marks.enabled()) {
+    spdlog::info("fast path: off ([director] fast_path = false): every packet goes through vsd");
+    return;
+  }
+  auto with_engine = [this](const std::function<void(Engine&)>& fn) {
+    data_plane_->with_engine([&] {
+      fn(engine_);
+      return 0;
+    });
+  };
+  try {
+    kernel_ = std::make_unique<KernelFlows>(io_, with_engine, table_, plan_.marks);
+    kernel_->start();
+  } catch (const std::exception& e) {
+    kernel_.reset();
+    spdlog::error("fast path: cannot follow the kernel's flows ({}); every packet goes through vsd "
+                  "instead; load nf_conntrack_netlink or set [director] fast_path = false to "
+                  "silence this",
+                  e.what());
+    kernel_unavailable_ = true;
+    replan();
+    publish_effective();
+    return;
+  }
+  log_plan();
+}
+
+void Director::log_plan() {
+  std::size_t nat = 0, direct = 0, user = 0;
+  for (const auto& s : config_.services) switch (plan_.path(s)) {
+      case nfq::Path::nat_kernel: ++nat; break;
+      case nfq::Path::direct_kernel: ++direct; break;
+      case nfq::Path::userspace: ++user; break;
+    }
+  spdlog::info("fast path: {} service(s) in the kernel after their first packet (NAT by conntrack: "
+               "{}, DR/TUN by the flow table: {}), {} through vsd; mark_mask {:#010x}",
+               nat + direct, nat, direct, user, plan_.marks.mask);
+}
+
+// Numbers for new (service, real server) pairs, and the plan from them.
+void Director::replan() {
+  std::size_t missing = 0;
+  if (!numbers_.assign(config_, &missing))
+    spdlog::warn("fast path: {} real server(s) got no decision number (mark_mask has room for {}); "
+                 "vsd forwards their flows itself: widen [director] mark_mask",
+                 missing, numbers_.capacity());
+  std::string err;
+  if (!numbers_.save(numbers_path(), &err)) spdlog::warn("fast path: {}; a restart will renumber", err);
+  plan_ = plan_fast_path(config_, numbers_, node_offers());
+}
+
+NodeOffers Director::node_offers() const {
+  NodeOffers node;
+  node.kernel_flows = !kernel_unavailable_;
+  node.dr_devices = dr_devices_;
+  return node;
+}
+
+std::string Director::numbers_path() const {
+  // Beside the control socket: /run/vsd/vsd.sock -> /run/vsd/vsd.decisions.
+  const std::string& sock = config_.control.socket;
+  const auto dot = sock.rfind('.');
+  const auto slash = sock.rfind('/');
+  const std::string stem = dot != std::string::npos && (slash == std::string::npos || dot > slash)
+                               ? sock.substr(0, dot)
+                               : sock;
+  return stem + ".decisions";
 }
 
 int Director::run() {
@@ -98,7 +173,9 @@ int Director::run() {
       [this](const std::string& id, bool up, const std::string& why) { on_health(id, up, why); });
   health_.set_log([](const std::string& line) { spdlog::warn("health: {}", line); });
   sync_health_targets();
-  engine_.publish(build_snapshot(snapshot_spec(policy_.effective(config_, clock_.now_ms()), &egress_),
+  numbers_.load(numbers_path());
+  replan();
+  engine_.publish(build_snapshot(snapshot_spec(policy_.effective(config_, clock_.now_ms()), &egress_, &plan_),
                                  nullptr, &clock_));
   for (const auto& s : config_.services)
     for (const auto& r : s.reals)
@@ -114,6 +191,8 @@ int Director::run() {
     for (int round = 0; refresh_egress() && round < 10; ++round)
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     open_queues_and_rules();
+    // Settings that exist once the rules loaded their modules (conntrack).
+    apply_node_settings();
     announce_vips({});
     control_ = std::make_unique<ControlServer>(
         io_, config_.control.socket,
@@ -210,8 +289,11 @@ void Director::match_queue_gso() {
 
 bool Director::apply_config(Config next, const std::string& why, std::string* error) {
   // The ruleset first: if the kernel refuses it, nothing changes anywhere.
+  std::size_t missing = 0;
+  numbers_.assign(next, &missing);
+  const FastPathPlan next_plan = plan_fast_path(next, numbers_, node_offers());
   try {
-    nfq::install(make_ruleset_spec(next, table_), queue_form_);
+    nfq::install(make_ruleset_spec(next, table_, next_plan), queue_form_);
   } catch (const std::exception& e) {
     *error = std::string("nft ruleset not installed (the running configuration is unchanged): ") + e.what();
     return false;
@@ -223,6 +305,7 @@ bool Director::apply_config(Config next, const std::string& why, std::string* er
   for (const auto& line : describe_changes(config_, next)) spdlog::info("{}: {}", why, line);
   Config before = std::move(config_);
   config_ = std::move(next);
+  replan();
   match_queue_gso();  // before a DR/TUN real server can be picked
   // A first NAT server needs ip_forward, a first DR/TUN one no redirects;
   // values already set (and the originals to restore) stay as they are.
@@ -283,7 +366,7 @@ void Director::publish_effective() {
       if (!ec) publish_effective();
     });
   }
-  engine_.publish(build_snapshot(snapshot_spec(eff, &egress_), engine_.published().get(), &clock_));
+  engine_.publish(build_snapshot(snapshot_spec(eff, &egress_, &plan_), engine_.published().get(), &clock_));
 }
 
 // Runs on the control thread every 2 s, like IPVS's estimator.
@@ -292,6 +375,7 @@ void Director::arm_estimator() {
   estimator_.async_wait([this](boost::system::error_code ec) {
     if (ec) return;
     auto snap = engine_.published();
+    if (kernel_) kernel_->read_counters(*snap);
     for (const auto& s : snap->services) {
       s.state->rates.tick(s.totals());
       for (const auto& d : s.dests) d.state->rates.tick(d.state->totals());
@@ -377,6 +461,7 @@ control::Status Director::status() {
     }
   }
   auto snap = engine_.published();
+  if (kernel_) kernel_->read_counters(*snap);  // exact at the moment it is asked
   st.timeouts = {snap->timeouts.for_state(TcpState::established),
                  snap->timeouts.for_state(TcpState::fin_wait), snap->timeouts.udp};
   st.services = services_status(*snap, config_, policy_);

@@ -18,7 +18,10 @@
 #include "appliance/health/notifier.hpp"
 #include "appliance/control/protocol.hpp"
 #include "appliance/daemon/egress_report.hpp"
+#include "appliance/daemon/decision_numbers.hpp"
+#include "appliance/daemon/fast_path_plan.hpp"
 #include "appliance/daemon/health_policy.hpp"
+#include "appliance/daemon/kernel_flows.hpp"
 #include "appliance/daemon/node_plan.hpp"
 #include "appliance/daemon/snapshot_spec.hpp"
 #include "appliance/daemon/sysctl_guard.hpp"
@@ -63,6 +66,14 @@ class Director : public control::Handler {
   void announce_added_vips(const Config& before);
 
   void open_queues_and_rules();
+  // The kernel fast path: its plan (which services, which marks), the
+  // decision numbers kept beside the control socket, and the adapter that
+  // follows the kernel's flows.
+  void start_kernel_flows();
+  void replan();
+  NodeOffers node_offers() const;
+  void log_plan();
+  std::string numbers_path() const;
   // Installs the ruleset for `next` and publishes its snapshot; on failure
   // nothing changes and *error says why.
   bool apply_config(Config next, const std::string& why, std::string* error);
@@ -78,6 +89,10 @@ class Director : public control::Handler {
   std::string config_path_;
   NodeFacts facts_;
   EgressTable egress_;                              // DR/TUN real servers' way out
+  std::map<IpAddress, std::string> dr_devices_;     // DR real server -> interface (fast path)
+  DecisionNumbers numbers_{MarkLayout::from_mask(config_.director.mark_mask).value_or(MarkLayout{}).capacity()};
+  FastPathPlan plan_;
+  bool kernel_unavailable_ = false;  // conntrack could not be followed: no fast path
   std::map<IpAddress, EgressReport> egress_report_;  // last logged per real server
   std::map<IpAddress, unsigned> unresolved_rounds_;  // DR real server -> rounds without a MAC
   SteadyClock clock_;
@@ -99,6 +114,7 @@ class Director : public control::Handler {
   std::unique_ptr<arp::Announcer> announcer_;
   nfq::Transmitter transmitter_;  // before data_plane_: it outlives the data thread
   std::unique_ptr<DataPlane> data_plane_;
+  std::unique_ptr<KernelFlows> kernel_;  // after data_plane_: it reaches the engine through it
   std::unique_ptr<ControlServer> control_;
   std::unique_ptr<MetricsServer> metrics_;
 };

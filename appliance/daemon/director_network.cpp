@@ -8,6 +8,7 @@
 #include <set>
 
 #include "appliance/daemon/director.hpp"
+#include "appliance/daemon/ruleset_spec.hpp"
 #include "arp/announcer.hpp"
 #include "nfq/rtnl_socket.hpp"
 
@@ -45,6 +46,7 @@ void Director::apply_node_settings() {
 
 bool Director::refresh_egress() {
   EgressTable next;
+  std::map<IpAddress, std::string> next_devices;
   bool unresolved = false;  // worth asking again soon (no route, MAC being resolved)
   bool missing = false;     // some DR/TUN real server has no MAC / outer source now
   std::set<IpAddress> done;
@@ -107,6 +109,9 @@ bool Director::refresh_egress() {
                       fmt::format("DR real server {}: resolving its MAC on {}", rip.to_string(), ri.ifname)};
           unresolved = true;
         }
+        // The kernel fast path forwards this DR server's flows (`dup`) on
+        // the interface the route names; the kernel resolves its MAC.
+        if (r.forward == ForwardMethod::dr && !ri.has_gateway()) next_devices[rip] = ri.ifname;
       }
       if (egress_report_[rip] != report) {
         if (is_problem(report.state))
@@ -118,6 +123,18 @@ bool Director::refresh_egress() {
       missing |= r.forward == ForwardMethod::dr ? !e.mac_known : e.tunnel_source.is_unspecified();
       next[rip] = e;
     }
+  if (next_devices != dr_devices_) {
+    dr_devices_ = std::move(next_devices);
+    replan();
+    if (rules_installed_) {
+      try {
+        nfq::install(make_ruleset_spec(config_, table_, plan_), queue_form_);
+      } catch (const std::exception& e) {
+        spdlog::error("fast path: cannot update the DR devices in nft table '{}': {}", table_, e.what());
+      }
+    }
+    egress_.clear();  // publish below
+  }
   if (next != egress_) {
     egress_ = std::move(next);
     publish_effective();

@@ -47,7 +47,7 @@ std::set<RealKey> nat_replies(const ServiceConfig& s) {
 FastPathPlan plan_fast_path(const Config& config, const DecisionNumbers& numbers,
                             const NodeOffers& node) {
   FastPathPlan plan;
-  if (!config.director.fast_path) return plan;
+  if (!config.director.fast_path || !node.kernel_flows) return plan;
   plan.marks = MarkLayout::from_mask(config.director.mark_mask).value_or(MarkLayout{});
   if (!plan.marks.enabled()) return plan;
   for (const auto& s : config.services) plan.paths[service_label(s)] = path_by_methods(s);

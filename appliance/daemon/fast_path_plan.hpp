@@ -25,6 +25,9 @@
 namespace vsd {
 
 struct NodeOffers {
+  // vsd can follow the kernel's flows (conntrack events): without, no
+  // fast path at all.
+  bool kernel_flows = true;
   // The interface toward each DR real server, as the egress watch found it.
   std::map<IpAddress, std::string> dr_devices;
   bool kernel_tunnels = false;  // ipip / ip6_tunnel for TUN in the kernel

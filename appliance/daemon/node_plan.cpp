@@ -222,6 +222,12 @@ class Plan {
     want(key, path, value, why);
   }
 
+  // For a setting of a module that may not be loaded yet: planned once it
+  // exists (the daemon plans again after loading its rules).
+  void want_if_present(const std::string& key, const std::string& value, const std::string& why) {
+    if (current(key)) want(key, value, why);
+  }
+
   std::vector<SysctlChange> take() { return std::move(out_); }
 
  private:
@@ -246,6 +252,10 @@ void plan_director(const Config& c, const NodeFacts& f, Plan& plan) {
   if (v4_nat) plan.want("net.ipv4.ip_forward", "1", "NAT forwards IPv4 between clients and real servers");
   if (v6_nat)
     plan.want("net.ipv6.conf.all.forwarding", "1", "NAT forwards IPv6 between clients and real servers");
+  if (c.director.fast_path && (v4_nat || v6_nat))
+    plan.want_if_present("net.netfilter.nf_conntrack_events", "1",
+                         "fast path: conntrack reports every NAT flow's state to vsd (ActiveConn, "
+                         "the end of a flow), also flows that began while vsd was not listening");
   if (redirect_ifs.empty()) return;
   // The kernel sends a redirect when "all" or the interface says so, so all
   // of them go to 0; "default" covers interfaces created later.

@@ -42,7 +42,11 @@ done
 
 sock="$TOPO_DIR/ctl/vsd.sock"
 cfg="$TOPO_DIR/vsd.toml"
+# vsd forwards every packet itself here (MACs it resolves, frames it sends,
+# GSO switched off live); fastpath_dr_test covers the kernel's flow table.
 cat >"$cfg" <<TOML
+[director]
+fast_path = false
 [control]
 socket = "$sock"
 [arp]
