@@ -19,6 +19,9 @@
 include(GNUInstallDirs)
 
 install(TARGETS vsd vsadm RUNTIME DESTINATION ${CMAKE_INSTALL_SBINDIR})
+# vsadm-save / vsadm-restore: ipvsadm-save / ipvsadm-restore for vsd (sh scripts over vsadm).
+install(PROGRAMS ${PROJECT_SOURCE_DIR}/etc/vsadm-save ${PROJECT_SOURCE_DIR}/etc/vsadm-restore
+        DESTINATION ${CMAKE_INSTALL_SBINDIR})
 
 # /etc/vsd/vsd.toml for prefix /usr (GNUInstallDirs maps it to /etc), else <prefix>/etc/vsd.
 install(FILES ${PROJECT_SOURCE_DIR}/etc/vsd.toml DESTINATION ${CMAKE_INSTALL_FULL_SYSCONFDIR}/vsd)
@@ -78,6 +81,11 @@ endif()
 
 install(FILES ${PROJECT_SOURCE_DIR}/etc/bash_completion/vsadm
         DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions)
+# The same file completes vsadm-save and vsadm-restore; bash-completion loads it by command name.
+foreach(_vsd_script vsadm-save vsadm-restore)
+  install(FILES ${PROJECT_SOURCE_DIR}/etc/bash_completion/vsadm
+          DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions RENAME ${_vsd_script})
+endforeach()
 
 install(FILES ${PROJECT_SOURCE_DIR}/README.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
 file(GLOB _vsd_examples ${PROJECT_SOURCE_DIR}/etc/*.toml)

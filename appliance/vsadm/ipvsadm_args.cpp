@@ -1,13 +1,13 @@
 #include "appliance/vsadm/ipvsadm_args.hpp"
 
 #include <arpa/inet.h>
+#include <popt.h>
 
-#include <algorithm>
-#include <cctype>
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
 #include <cstring>
+#include <iterator>
 
 namespace vsd {
 namespace {
@@ -20,6 +20,7 @@ constexpr std::uint32_t kDefaultPersistence = 6 * 60;    // IPVS_SVC_PERSISTENT_
 struct Fail {
   std::string message;
   int code;
+  bool popt = false;  // popt's own error: ipvsadm returns -1 rather than exiting
 };
 [[noreturn]] void fail(std::string message, int code = 2) { throw Fail{std::move(message), code}; }
 
@@ -29,7 +30,7 @@ enum Id : int {
   kTcp, kUdp, kFwmark, kScheduler, kPersistent, kNetmask, kReal, kMasq, kIpip, kGate, kWeight,
   kUThreshold, kLThreshold, kNumeric, kConnection, kTimeout, kDaemon, kStats, kRate, kThresholds,
   kPersistConn, kSort, kNoSort, kExact, kIpv6, kOps, kSchedFlags, kTunType,
-  kUnsupported, kJson, kSocket,
+  kUnsupported, kJson, kSocket, kRestoreMode, kReplace,
 };
 enum class Arg : std::uint8_t { none, required, optional };
 struct Spec {
@@ -106,103 +107,83 @@ constexpr Spec kSpecs[] = {
     {"garp", 0, Arg::none, kGarp},
     {"reload", 0, Arg::none, kReload},
     {"save-toml", 0, Arg::none, kSaveToml},
+    {"restore-mode", 0, Arg::required, kRestoreMode},
+    {"replace", 0, Arg::none, kReplace},
 };
 
-// popt's rules as ipvsadm uses them: "-Ln" clusters, "-t192.0.2.1:80" and
-// "-t 192.0.2.1:80", "--tcp-service=..", an optional argument (-p) taken
-// from the next word only when that word does not start with '-', and
-// non-option words collected as leftovers wherever they appear.
+// libpopt over ipvsadm's option table: popt's rules are ipvsadm's rules.
+// The table has no arg pointers: each option's value (its index in kSpecs
+// plus one) comes back from poptGetNextOpt and its argument from
+// poptGetOptArg, as ipvsadm's `optarg` would hold it.
+const poptOption* popt_table() {
+  static const std::vector<poptOption> table = [] {
+    std::vector<poptOption> t;
+    for (std::size_t i = 0; i < std::size(kSpecs); ++i) {
+      const Spec& s = kSpecs[i];
+      unsigned info = s.arg == Arg::none       ? POPT_ARG_NONE
+                      : s.arg == Arg::required ? POPT_ARG_STRING
+                                               : POPT_ARG_STRING | POPT_ARGFLAG_OPTIONAL;
+      t.push_back({s.name.data(), s.short_name, info, nullptr, static_cast<int>(i + 1), nullptr, nullptr});
+    }
+    t.push_back(POPT_TABLEEND);
+    return t;
+  }();
+  return table.data();
+}
+
 class Popt {
  public:
-  explicit Popt(const std::vector<std::string>& args) : args_(args) {}
+  Popt(const std::vector<std::string>& args, std::string_view program) : program_(program) {
+    argv_.push_back(program_.c_str());
+    for (const auto& a : args) argv_.push_back(a.c_str());
+    argv_.push_back(nullptr);
+    con_ = poptGetContext("vsadm", static_cast<int>(argv_.size() - 1), argv_.data(), popt_table(), 0);
+  }
+  ~Popt() { poptFreeContext(con_); }
+  Popt(const Popt&) = delete;
+  Popt& operator=(const Popt&) = delete;
 
-  // True with spec/arg set; false at the end or on an error (error() set).
+  // True with spec/arg set; false at the end or on a popt error (error() set).
   bool next(const Spec*& spec, std::optional<std::string>& arg) {
     arg.reset();
-    if (!cluster_.empty()) return short_option(spec, arg);
-    while (next_ < args_.size()) {
-      const std::string& word = args_[next_++];
-      if (only_args_ || word.size() < 2 || word[0] != '-') {
-        leftovers_.push_back(word);
-        continue;
-      }
-      if (word == "--") {
-        only_args_ = true;
-        continue;
-      }
-      token_ = word;
-      if (word[1] != '-') {
-        cluster_ = word.substr(1);
-        return short_option(spec, arg);
-      }
-      auto eq = word.find('=');
-      std::string name = word.substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
-      spec = nullptr;
-      for (const auto& s : kSpecs)
-        if (s.name == name) {
-          spec = &s;
-          break;
-        }
-      if (!spec) return error("unknown option");
-      if (eq != std::string::npos) {
-        if (spec->arg == Arg::none) return error("option does not take an argument");
-        arg = word.substr(eq + 1);
-        return true;
-      }
-      return take_argument(spec, arg);
+    if (done_) return false;
+    int rc = poptGetNextOpt(con_);
+    if (rc < 0) {
+      done_ = true;
+      if (rc < -1) error_ = bad_option() + ": " + poptStrerror(rc);
+      return false;
     }
-    return false;
-  }
-
-  const std::string& token() const { return token_; }
-  const std::string& error() const { return error_; }
-  const std::vector<std::string>& leftovers() const { return leftovers_; }
-
- private:
-  bool short_option(const Spec*& spec, std::optional<std::string>& arg) {
-    char c = cluster_[0];
-    cluster_.erase(0, 1);
-    spec = nullptr;
-    for (const auto& s : kSpecs)
-      if (s.short_name == c) {
-        spec = &s;
-        break;
-      }
-    if (!spec) {
-      cluster_.clear();
-      return error("unknown option");
+    spec = &kSpecs[rc - 1];
+    if (char* a = poptGetOptArg(con_)) {
+      arg = a;
+      std::free(a);
     }
-    if (spec->arg != Arg::none && !cluster_.empty()) {
-      arg = cluster_;
-      cluster_.clear();
-      return true;
-    }
-    return take_argument(spec, arg);
-  }
-
-  bool take_argument(const Spec* spec, std::optional<std::string>& arg) {
-    if (spec->arg == Arg::none) return true;
-    if (spec->arg == Arg::optional) {
-      if (next_ < args_.size() && !args_[next_].empty() && args_[next_][0] != '-')
-        arg = args_[next_++];
-      return true;
-    }
-    if (next_ >= args_.size()) return error("missing argument");
-    arg = args_[next_++];
     return true;
   }
 
-  bool error(const char* reason) {
-    error_ = token_ + ": " + reason;
-    return false;
+  // The word of the option last read (or of the error): ipvsadm's
+  // poptBadOption(context, POPT_BADOPTION_NOALIAS).
+  std::string bad_option() const {
+    const char* bad = poptBadOption(con_, POPT_BADOPTION_NOALIAS);
+    return bad ? bad : "";
+  }
+  const std::string& error() const { return error_; }
+  // The non-option words (poptGetArg), once options are read.
+  std::vector<std::string> leftovers() {
+    if (!leftovers_) {
+      leftovers_.emplace();
+      while (const char* a = poptGetArg(con_)) leftovers_->push_back(a);
+    }
+    return *leftovers_;
   }
 
-  const std::vector<std::string>& args_;
-  std::size_t next_ = 0;
-  std::string cluster_;
-  bool only_args_ = false;
-  std::string token_, error_;
-  std::vector<std::string> leftovers_;
+ private:
+  std::string program_;
+  std::vector<const char*> argv_;
+  poptContext con_ = nullptr;
+  bool done_ = false;
+  std::string error_;
+  std::optional<std::vector<std::string>> leftovers_;
 };
 
 // Columns of ipvsadm's legal-options table, in its order (its names are
@@ -319,31 +300,36 @@ class Parser {
   explicit Parser(const NameResolver& names) : names_(names) {}
 
   IpvsadmCommand parse(const std::vector<std::string>& args, std::string_view program) {
-    Popt popt(args);
+    Popt popt(args, program);
     const Spec* spec = nullptr;
     std::optional<std::string> arg;
-    // The command must be the first option (ipvsadm); --json and --socket
-    // may go anywhere. No command at all lists, as ipvsadm with no arguments.
+    // The command must be the first option (ipvsadm); vsd's --json,
+    // --socket, --restore-mode and --replace may go anywhere. No command at
+    // all lists, as ipvsadm with no arguments.
     bool have_command = false;
     while (popt.next(spec, arg)) {
-      if (spec->id == kJson || spec->id == kSocket) {
-        global(spec->id, arg);
-        continue;
-      }
-      if (spec->id == kUnsupported) fail("option `" + popt.token() + "' is not supported by vsd");
+      if (global(spec->id, arg)) continue;
+      if (spec->id == kUnsupported) unsupported(*spec);
       if (!command(spec->id)) try_help(program);
       have_command = true;
       break;
     }
     if (!have_command) {
       if (!popt.error().empty() || !popt.leftovers().empty()) try_help(program);
+      vsd_options();
       return cmd_;
     }
-    if (cmd_.op == IpvsadmOp::help || cmd_.op == IpvsadmOp::version) return cmd_;
+    if (cmd_.op == IpvsadmOp::help || cmd_.op == IpvsadmOp::version) {
+      // ipvsadm stops reading here; vsadm still takes --json and --socket,
+      // which -v uses to reach the daemon, and ignores everything else.
+      while (popt.next(spec, arg))
+        if (spec->id == kJson || spec->id == kSocket) global(spec->id, arg);
+      return cmd_;
+    }
 
-    while (popt.next(spec, arg)) option(*spec, arg, popt.token());
+    while (popt.next(spec, arg)) option(*spec, arg, popt);
     deferred();
-    if (!popt.error().empty()) fail(popt.error(), 255);
+    if (!popt.error().empty()) throw Fail{popt.error(), 255, true};
 
     std::vector<std::string> leftovers = popt.leftovers();
     if (cmd_.op == IpvsadmOp::set_timeouts) {
@@ -356,19 +342,48 @@ class Parser {
     if (!leftovers.empty()) fail("unexpected argument " + leftovers.front());
     if (flags_arg_) sched_flags(*flags_arg_);
     check_options();
+    vsd_options();
     semantics();
     return cmd_;
   }
 
+  RestoreMode restore_mode() const { return restore_mode_; }
+  bool restore_replace() const { return replace_; }
+
  private:
-  [[noreturn]] static void try_help(std::string_view program) {
-    std::string p(program);
-    fail("Try `" + p + " -h' or '" + p + " --help' for more information.", 255);
+  [[noreturn]] static void try_help(std::string_view program) { fail(ipvsadm_try_help(program), 255); }
+
+  [[noreturn]] static void unsupported(const Spec& spec) {
+    fail("option `--" + std::string(spec.name) + "' is not supported by vsd");
   }
 
-  void global(Id id, const std::optional<std::string>& arg) {
-    if (id == kJson) cmd_.json = true;
-    if (id == kSocket) cmd_.socket = *arg;
+  // vsd's own options that go anywhere on the line; false for any other.
+  bool global(Id id, const std::optional<std::string>& arg) {
+    switch (id) {
+      case kJson: cmd_.json = true; return true;
+      case kSocket: cmd_.socket = *arg; return true;
+      case kRestoreMode:
+        if (*arg == "atomic")
+          restore_mode_ = RestoreMode::atomic;
+        else if (*arg == "lines")
+          restore_mode_ = RestoreMode::lines;
+        else
+          fail("illegal restore mode `" + *arg + "' specified (atomic or lines)");
+        restore_options_ = true;
+        return true;
+      case kReplace:
+        replace_ = true;
+        restore_options_ = true;
+        return true;
+      default: return false;
+    }
+  }
+
+  // --restore-mode and --replace belong to -R.
+  void vsd_options() const {
+    if (restore_options_ && cmd_.op != IpvsadmOp::restore)
+      fail(std::string("Illegal '") + (replace_ ? "replace" : "restore-mode") + "' option with the '" +
+           ipvsadm_op_name(cmd_.op) + "' command");
   }
 
   bool command(Id id) {
@@ -397,10 +412,9 @@ class Parser {
   }
   bool has(Optc c) const { return options_ & (1ull << c); }
 
-  void option(const Spec& spec, const std::optional<std::string>& arg, const std::string& token) {
+  void option(const Spec& spec, const std::optional<std::string>& arg, const Popt& popt) {
+    if (global(spec.id, arg)) return;
     switch (spec.id) {
-      case kJson:
-      case kSocket: global(spec.id, arg); break;
       case kTcp:
       case kUdp: {
         set_option(c_service);
@@ -489,8 +503,8 @@ class Parser {
         if (*arg == "gue" || *arg == "gre") fail("tunnel type `" + *arg + "' is not supported by vsd");
         if (*arg != "ipip") fail("illegal tunnel type specified");
         break;
-      case kUnsupported: fail("option `" + token + "' is not supported by vsd");
-      default: fail("invalid option `" + token + "'");  // a second command, -h, -v
+      case kUnsupported: unsupported(spec);
+      default: fail("invalid option `" + popt.bad_option() + "'");  // a second command, -h, -v
     }
   }
 
@@ -615,18 +629,22 @@ class Parser {
   IpvsadmCommand cmd_;
   unsigned long long options_ = 0;
   std::optional<std::string> netmask_arg_, real_arg_, flags_arg_;
+  RestoreMode restore_mode_ = RestoreMode::atomic;
+  bool replace_ = false, restore_options_ = false;
 };
 
-std::vector<std::string> split_words(std::string_view line) {
-  std::vector<std::string> words;
-  std::size_t i = 0;
-  while (i < line.size()) {
-    while (i < line.size() && std::isspace(static_cast<unsigned char>(line[i]))) ++i;
-    std::size_t start = i;
-    while (i < line.size() && !std::isspace(static_cast<unsigned char>(line[i]))) ++i;
-    if (i > start) words.emplace_back(line.substr(start, i - start));
+bool restorable(IpvsadmOp op) {
+  switch (op) {
+    case IpvsadmOp::add_service: case IpvsadmOp::edit_service: case IpvsadmOp::delete_service:
+    case IpvsadmOp::clear: case IpvsadmOp::add_server: case IpvsadmOp::edit_server:
+    case IpvsadmOp::delete_server: case IpvsadmOp::set_timeouts:
+      return true;
+    default: return false;
   }
-  return words;
+}
+
+std::string plural(std::size_t n, const char* word) {
+  return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
 }
 
 }  // namespace
@@ -634,13 +652,33 @@ std::vector<std::string> split_words(std::string_view line) {
 IpvsadmParse parse_ipvsadm_args(const std::vector<std::string>& args, const NameResolver& names,
                                 std::string_view program) {
   IpvsadmParse result;
+  Parser parser(names);
   try {
-    result.command = Parser(names).parse(args, program);
+    result.command = parser.parse(args, program);
+    result.restore_mode = parser.restore_mode();
+    result.restore_replace = parser.restore_replace();
   } catch (const Fail& f) {
     result.error = f.message;
     result.exit_code = f.code;
+    result.popt_error = f.popt;
   }
   return result;
+}
+
+std::vector<std::string> ipvsadm_restore_words(std::string_view line) {
+  std::vector<std::string> words;
+  std::size_t i = 0;
+  auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+  while (i < line.size()) {
+    while (i < line.size() && space(line[i])) ++i;
+    std::size_t start = i;
+    while (i < line.size() && !space(line[i])) ++i;
+    std::string_view word = line.substr(start, i - start);
+    if (word.empty() || word == "ipvsadm" || word == "vsadm") continue;
+    if (words.empty() && word[0] == '#') break;
+    words.emplace_back(word);
+  }
+  return words;
 }
 
 IpvsadmRestore parse_ipvsadm_restore(std::string_view text, const NameResolver& names,
@@ -648,31 +686,74 @@ IpvsadmRestore parse_ipvsadm_restore(std::string_view text, const NameResolver& 
   IpvsadmRestore result;
   int line_no = 0;
   std::size_t pos = 0;
+  // What ipvsadm -R would have done instead, for the note.
+  enum class Instead { stop, go_on, run_it };
+  auto refuse = [&](const std::string& error, int code, Instead instead) {
+    std::size_t before = result.commands.size();
+    std::string note = "vsadm -R: nothing was applied: -R applies all of its input or none of it";
+    std::string line = "line " + std::to_string(line_no);
+    if (instead == Instead::stop && before > 0)
+      note += " (ipvsadm -R would have applied the " + plural(before, "command") + " before " + line +
+              " and stopped there, as --restore-mode=lines does)";
+    if (instead == Instead::go_on)
+      note += " (ipvsadm -R would have printed this error and gone on with the next line, as "
+              "--restore-mode=lines does)";
+    if (instead == Instead::run_it)
+      note += " (ipvsadm -R would have run it, as --restore-mode=lines does)";
+    IpvsadmRestore refused;
+    refused.error = line + ": " + error + "\n" + note;
+    refused.exit_code = code;
+    return refused;
+  };
   while (pos < text.size()) {
     auto nl = text.find('\n', pos);
     std::string_view line = text.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
     pos = nl == std::string_view::npos ? text.size() : nl + 1;
     ++line_no;
-    auto words = split_words(line);
-    if (words.empty() || words.front()[0] == '#') continue;
+    auto words = ipvsadm_restore_words(line);
+    if (words.empty()) continue;
     auto parsed = parse_ipvsadm_args(words, names, program);
-    std::string where = "line " + std::to_string(line_no) + ": ";
-    if (!parsed.command) {
-      result = {{}, where + parsed.error, parsed.exit_code};
-      return result;
-    }
-    switch (parsed.command->op) {
-      case IpvsadmOp::add_service: case IpvsadmOp::edit_service: case IpvsadmOp::delete_service:
-      case IpvsadmOp::clear: case IpvsadmOp::add_server: case IpvsadmOp::edit_server:
-      case IpvsadmOp::delete_server: case IpvsadmOp::set_timeouts:
-        result.commands.push_back(*parsed.command);
-        break;
-      default:
-        result = {{}, where + "only -A, -E, -D, -C, -a, -e, -d and --set can be restored", 2};
-        return result;
-    }
+    if (!parsed.command)
+      return refuse(parsed.error, parsed.exit_code, parsed.popt_error ? Instead::go_on : Instead::stop);
+    if (parsed.command->op == IpvsadmOp::restore)
+      return refuse(ipvsadm_try_help(program), 255, Instead::stop);
+    if (!restorable(parsed.command->op))
+      return refuse("only -A, -E, -D, -C, -a, -e, -d and --set can be restored", 2, Instead::run_it);
+    result.commands.push_back(*parsed.command);
+    result.lines.push_back(line_no);
   }
   return result;
+}
+
+std::string atomic_restore_refusal(const IpvsadmRestore& restore, std::string_view error) {
+  // With more than one command, vsd's refusal starts with the command's
+  // ipvsadm spelling (apply_ipvsadm_commands); identical lines cannot be
+  // told apart, so all of them are named.
+  std::vector<int> lines;
+  for (std::size_t i = 0; i < restore.commands.size(); ++i) {
+    std::string spelled = to_ipvsadm_args(restore.commands[i]) + ": ";
+    if (restore.commands.size() > 1 && error.substr(0, spelled.size()) != spelled) continue;
+    if (i < restore.lines.size() && restore.lines[i] > 0) lines.push_back(restore.lines[i]);
+    if (restore.commands.size() == 1) break;
+  }
+  std::string out;
+  if (lines.empty()) {
+    out = "vsd refused the input: " + std::string(error);
+  } else {
+    out = "line ";
+    for (std::size_t i = 0; i < lines.size(); ++i)
+      out += (i == 0 ? "" : i + 1 == lines.size() ? " or " : ", ") + std::to_string(lines[i]);
+    out += ": " + std::string(error);
+  }
+  return out +
+         "\nvsadm -R: nothing was applied: -R applies all of its input or none of it (ipvsadm -R "
+         "would have applied the other lines and only printed this error, as --restore-mode=lines "
+         "does)";
+}
+
+std::string ipvsadm_try_help(std::string_view program) {
+  std::string p(program);
+  return "Try `" + p + " -h' or '" + p + " --help' for more information.";
 }
 
 std::string ipvsadm_usage(std::string_view program) {
@@ -683,7 +764,7 @@ std::string ipvsadm_usage(std::string_view program) {
   out += "  " + p + " -A|E virtual-service [-s scheduler] [-p [timeout]] [-M netmask] [-b sched-flags] [-o]\n";
   out += "  " + p + " -D virtual-service\n";
   out += "  " + p + " -C\n";
-  out += "  " + p + " -R < rules\n";
+  out += "  " + p + " -R [--restore-mode=atomic|lines] [--replace] < rules\n";
   out += "  " + p + " -S [-n]\n";
   out += "  " + p + " -a|e virtual-service -r server-address [-g|-i|-m] [-w weight] [-x upper] [-y lower]\n";
   out += "  " + p + " -d virtual-service -r server-address\n";
@@ -698,6 +779,7 @@ std::string ipvsadm_usage(std::string_view program) {
          "  --delete-service  -D        remove a virtual service\n"
          "  --clear           -C        remove every virtual service\n"
          "  --restore         -R        apply -S style rules from stdin, all or nothing\n"
+         "                              (--restore-mode=lines: each line as read, as ipvsadm -R)\n"
          "  --save            -S        print the table as rules\n"
          "  --add-server      -a        add a real server to a service\n"
          "  --edit-server     -e        change a real server (unset options take defaults)\n"
@@ -708,7 +790,7 @@ std::string ipvsadm_usage(std::string_view program) {
          "  --garp                      announce the virtual addresses again\n"
          "  --reload                    re-read vsd's configuration file\n"
          "  --save-toml                 print the running configuration as TOML\n"
-         "  --version         -v        vsd's version, queue form and uptime\n"
+         "  --version         -v        vsadm's version; vsd's, its queue form and uptime\n"
          "  --help            -h        this text\n\n";
   out += "virtual-service:\n"
          "  --tcp-service|-t  host[:port]   TCP service; IPv6 as [address]:port\n"
@@ -735,7 +817,9 @@ std::string ipvsadm_usage(std::string_view program) {
          "  --nosort                      keep the daemon's order\n"
          "  --numeric      -n             no name lookups\n"
          "  --json                        print vsd's JSON instead\n"
-         "  --socket path                 control socket (default $VSD_SOCKET or /run/vsd/vsd.sock)\n";
+         "  --socket path                 control socket (default $VSD_SOCKET or /run/vsd/vsd.sock)\n"
+         "  --restore-mode atomic|lines   -R: all or nothing (default), or ipvsadm's line by line\n"
+         "  --replace                     -R: clear the table first, in the same batch (vsadm-restore)\n";
   return out;
 }
 

@@ -3,7 +3,11 @@
 // in ipvsadm's layouts (or as JSON with --json). Exit codes are ipvsadm's:
 // 0 done, 1 listing failed, 2 bad command line or vsd unreachable, 255 the
 // change was refused (and the popt-style errors).
+//
+// -R applies its input all or nothing by default (one edit request);
+// --restore-mode=lines is ipvsadm -R: one request per line as it is read.
 #include <cstdlib>
+#include <exception>
 #include <iostream>
 #include <iterator>
 #include <optional>
@@ -19,111 +23,194 @@
 namespace {
 
 using nlohmann::json;
+using Op = vsd::IpvsadmOp;
 
 constexpr int kRefused = 255;  // ipvsadm returns -1 when IPVS refuses a change
 
-// Sends the request; a reply without "ok": true is printed as ipvsadm
-// prints IPVS's refusals, and `code` returned.
-std::optional<json> request(const std::string& socket, const json& req, int code, int& exit_code) {
-  json reply = vsd::control_request(socket, req);
-  if (vsd::control::reply_ok(reply)) return reply;
-  std::cerr << vsd::control::reply_text(reply) << "\n";
-  exit_code = code;
-  return std::nullopt;
-}
+struct Vsadm {
+  std::string socket;
+  const char* program;
+  std::string where;  // "line N: " before messages while -R reads lines
 
-int edit(const std::string& socket, const std::vector<vsd::IpvsadmCommand>& cmds) {
-  int rc = 0;
-  request(socket, vsd::control::edit_request(cmds), kRefused, rc);
-  return rc;
-}
+  // Sends the request; a reply without "ok": true is printed as ipvsadm
+  // prints IPVS's refusals, and `code` returned.
+  std::optional<json> request(const json& req, int code, int& exit_code) const {
+    json reply = vsd::control_request(socket, req);
+    if (vsd::control::reply_ok(reply)) return reply;
+    std::cerr << where << vsd::control::reply_text(reply) << "\n";
+    exit_code = code;
+    return std::nullopt;
+  }
 
-int list(const std::string& socket, const vsd::IpvsadmCommand& cmd) {
-  const auto& names = vsd::system_resolver();
-  int rc = 0;
-  if (cmd.list.daemon) return 0;  // no connection-sync daemon in vsd: nothing to list
-  if (cmd.list.connections) {
-    auto reply = request(socket, vsd::control::simple_request(vsd::control::kConnections), 1, rc);
-    if (reply)
-      std::cout << (cmd.json ? reply->dump(2) + "\n"
-                             : vsd::format_connections(
-                                   vsd::control::connections_from_reply(*reply),
-                                   cmd.list, names));
+  int edit(const std::vector<vsd::IpvsadmCommand>& cmds) const {
+    int rc = 0;
+    request(vsd::control::edit_request(cmds), kRefused, rc);
     return rc;
   }
-  auto reply = request(socket, vsd::control::simple_request(vsd::control::kStatus), 1, rc);
-  if (!reply) return rc;
-  if (cmd.json) {
-    std::cout << reply->dump(2) << "\n";
-    return 0;
-  }
-  const vsd::control::Status status = vsd::control::status_from_json(*reply);
-  if (cmd.op == vsd::IpvsadmOp::save) {
-    std::cout << vsd::format_save(status, cmd.list.numeric, names);
-  } else if (cmd.list.timeout) {
-    std::cout << vsd::format_timeout(status);
-  } else if (cmd.service) {
-    auto text = vsd::format_list_service(status, *cmd.service, cmd.list, names);
-    if (!text) {
-      std::cerr << "No such service\n";
-      return 1;
-    }
-    std::cout << *text;
-  } else {
-    std::cout << vsd::format_list(status, cmd.list, names);
-  }
-  return 0;
-}
 
-int run(const std::string& socket, const vsd::IpvsadmCommand& cmd, const char* program) {
-  using Op = vsd::IpvsadmOp;
-  int rc = 0;
-  switch (cmd.op) {
-    case Op::list:
-    case Op::save: return list(socket, cmd);
-    case Op::restore: {
-      std::string text{std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>()};
-      auto parsed = vsd::parse_ipvsadm_restore(text, vsd::system_resolver(), program);
-      if (!parsed.error.empty()) {
-        std::cerr << parsed.error << "\n";
-        return parsed.exit_code;
-      }
-      return parsed.commands.empty() ? 0 : edit(socket, parsed.commands);
-    }
-    case Op::zero: {
-      request(socket, vsd::control::zero_request(cmd.service), kRefused, rc);
+  int list(const vsd::IpvsadmCommand& cmd) const {
+    const auto& names = vsd::system_resolver();
+    int rc = 0;
+    if (cmd.list.daemon) return 0;  // no connection-sync daemon in vsd: nothing to list
+    if (cmd.list.connections) {
+      auto reply = request(vsd::control::simple_request(vsd::control::kConnections), 1, rc);
+      if (reply)
+        std::cout << (cmd.json ? reply->dump(2) + "\n"
+                               : vsd::format_connections(vsd::control::connections_from_reply(*reply),
+                                                         cmd.list, names));
       return rc;
     }
-    case Op::version: {
-      auto st = request(socket, vsd::control::simple_request(vsd::control::kStatus), 1, rc);
-      if (!st) return rc;
-      if (cmd.json) {
-        std::cout << st->dump(2) << "\n";
-        return 0;
-      }
-      const auto status = vsd::control::status_from_json(*st);
-      std::cout << "vsadm " << vsd::kVersion << "\nvsd " << status.version
-                << "\nqueue form: " << status.queue_form << "\nuptime: " << status.uptime_s << "s\n";
+    auto reply = request(vsd::control::simple_request(vsd::control::kStatus), 1, rc);
+    if (!reply) return rc;
+    if (cmd.json) {
+      std::cout << reply->dump(2) << "\n";
       return 0;
     }
-    case Op::garp:
-    case Op::reload: {
-      json reply = vsd::control_request(
-          socket, vsd::control::simple_request(cmd.op == Op::garp ? vsd::control::kGarp : vsd::control::kReload));
-      bool ok = vsd::control::reply_ok(reply);
-      std::string text = vsd::control::reply_text(reply);
-      if (!text.empty()) (ok ? std::cout : std::cerr) << text << "\n";
-      return ok ? 0 : 1;
+    const vsd::control::Status status = vsd::control::status_from_json(*reply);
+    if (cmd.op == Op::save) {
+      std::cout << vsd::format_save(status, cmd.list.numeric, names);
+    } else if (cmd.list.timeout) {
+      std::cout << vsd::format_timeout(status);
+    } else if (cmd.service) {
+      auto text = vsd::format_list_service(status, *cmd.service, cmd.list, names);
+      if (!text) {
+        std::cerr << where << "No such service\n";
+        return 1;
+      }
+      std::cout << *text;
+    } else {
+      std::cout << vsd::format_list(status, cmd.list, names);
     }
-    case Op::save_toml: {
-      auto reply = request(socket, vsd::control::simple_request(vsd::control::kSaveToml), 1, rc);
-      if (reply) std::cout << vsd::control::toml_from_reply(*reply);
-      return rc;
-    }
-    case Op::help: std::cout << vsd::ipvsadm_usage(program); return 0;
-    default: return edit(socket, {cmd});  // -A -E -D -C -a -e -d --set
+    return 0;
   }
-}
+
+  // vsadm's own version always; vsd's when it answers, else a note. Exit 0
+  // either way: a version query needs no daemon.
+  int version(bool as_json) const {
+    std::optional<vsd::control::Status> status;
+    json reply;
+    std::string why;
+    try {
+      reply = vsd::control_request(socket, vsd::control::simple_request(vsd::control::kStatus));
+      if (vsd::control::reply_ok(reply))
+        status = vsd::control::status_from_json(reply);
+      else
+        why = "vsd refused the status request: " + vsd::control::reply_text(reply);
+    } catch (const std::exception& e) {
+      why = e.what();
+    }
+    if (as_json) {
+      json out = status ? reply : json::object();
+      out["vsadm_version"] = vsd::kVersion;
+      if (!status) out["error"] = why;
+      std::cout << out.dump(2) << "\n";
+      return 0;
+    }
+    std::cout << "vsadm " << vsd::kVersion << " (ipvsadm v1.31 command line, parsed with popt)\n";
+    if (status)
+      std::cout << "vsd " << status->version << "\nqueue form: " << status->queue_form
+                << "\nuptime: " << status->uptime_s << "s\n";
+    else
+      std::cout << "vsd: not reachable: " << why << "\n";
+    return 0;
+  }
+
+  // All or nothing: every line parsed first, then one edit request.
+  int restore_atomic(bool replace) const {
+    std::string text{std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>()};
+    auto parsed = vsd::parse_ipvsadm_restore(text, vsd::system_resolver(), program);
+    if (!parsed.error.empty()) {
+      std::cerr << parsed.error << "\n";
+      return parsed.exit_code;
+    }
+    if (replace) {  // vsadm-restore: the table is replaced in the same batch
+      vsd::IpvsadmCommand clear;
+      clear.op = Op::clear;
+      parsed.commands.insert(parsed.commands.begin(), clear);
+      parsed.lines.insert(parsed.lines.begin(), 0);
+    }
+    if (parsed.commands.empty()) return 0;
+    json reply = vsd::control_request(socket, vsd::control::edit_request(parsed.commands));
+    if (vsd::control::reply_ok(reply)) return 0;
+    std::cerr << vsd::atomic_restore_refusal(parsed, vsd::control::reply_text(reply)) << "\n";
+    return kRefused;
+  }
+
+  // ipvsadm -R: each line runs as it is read, as if it were a command line
+  // of its own. A bad line stops it (exit 2, or 255 for ipvsadm's "Try ..."),
+  // the lines before it staying applied; a popt error or a change vsd
+  // refuses is printed and the next line read; the exit code is then the
+  // last line's (255 refused, 0 done).
+  int restore_lines(bool replace) const {
+    int result = 0;
+    Vsadm line_ctx = *this;
+    if (replace) {  // ipvsadm-restore runs `ipvsadm -C` first
+      vsd::IpvsadmCommand clear;
+      clear.op = Op::clear;
+      result = edit({clear});
+    }
+    std::string line;
+    for (int no = 1; std::getline(std::cin, line); ++no) {
+      auto words = vsd::ipvsadm_restore_words(line);
+      if (words.empty()) continue;
+      line_ctx.where = "line " + std::to_string(no) + ": ";
+      auto parsed = vsd::parse_ipvsadm_args(words, vsd::system_resolver(), program);
+      if (!parsed.command) {
+        std::cerr << line_ctx.where << parsed.error << "\n";
+        if (!parsed.popt_error) return parsed.exit_code;
+        result = kRefused;
+        continue;
+      }
+      const auto& cmd = *parsed.command;
+      line_ctx.socket = cmd.socket ? *cmd.socket : socket;
+      switch (cmd.op) {
+        case Op::restore:  // no -R inside -R
+          std::cerr << line_ctx.where << vsd::ipvsadm_try_help(program) << "\n";
+          return kRefused;
+        case Op::help:
+        case Op::version: return line_ctx.run(parsed);  // ipvsadm exits 0 there
+        case Op::list:
+        case Op::save:
+          if (int rc = line_ctx.run(parsed)) return rc;  // ipvsadm exits 1 when a listing fails
+          result = 0;
+          break;
+        default: result = line_ctx.run(parsed);
+      }
+    }
+    return result;
+  }
+
+  int run(const vsd::IpvsadmParse& parsed) const {
+    const auto& cmd = *parsed.command;
+    int rc = 0;
+    switch (cmd.op) {
+      case Op::list:
+      case Op::save: return list(cmd);
+      case Op::restore:
+        return parsed.restore_mode == vsd::RestoreMode::lines ? restore_lines(parsed.restore_replace)
+                                                              : restore_atomic(parsed.restore_replace);
+      case Op::zero: request(vsd::control::zero_request(cmd.service), kRefused, rc); return rc;
+      case Op::version: return version(cmd.json);
+      case Op::garp:
+      case Op::reload: {
+        json reply = vsd::control_request(
+            socket, vsd::control::simple_request(cmd.op == Op::garp ? vsd::control::kGarp
+                                                                    : vsd::control::kReload));
+        bool ok = vsd::control::reply_ok(reply);
+        std::string text = vsd::control::reply_text(reply);
+        if (!text.empty()) (ok ? std::cout : std::cerr) << (ok ? "" : where) << text << "\n";
+        return ok ? 0 : 1;
+      }
+      case Op::save_toml: {
+        auto reply = request(vsd::control::simple_request(vsd::control::kSaveToml), 1, rc);
+        if (reply) std::cout << vsd::control::toml_from_reply(*reply);
+        return rc;
+      }
+      case Op::help: std::cout << vsd::ipvsadm_usage(program); return 0;
+      default: return edit({cmd});  // -A -E -D -C -a -e -d --set
+    }
+  }
+};
 
 }  // namespace
 
@@ -136,11 +223,12 @@ int main(int argc, char** argv) {
     return parsed.exit_code;
   }
   const auto& cmd = *parsed.command;
-  std::string socket = cmd.socket                ? *cmd.socket
-                       : std::getenv("VSD_SOCKET") ? std::getenv("VSD_SOCKET")
-                                                   : "/run/vsd/vsd.sock";
+  Vsadm vsadm{cmd.socket                ? *cmd.socket
+              : std::getenv("VSD_SOCKET") ? std::getenv("VSD_SOCKET")
+                                          : "/run/vsd/vsd.sock",
+              program, ""};
   try {
-    return run(socket, cmd, program);
+    return vsadm.run(parsed);
   } catch (const std::exception& e) {
     // ipvsadm exits 2 when it cannot reach IPVS at all.
     std::cerr << "vsadm: " << e.what() << "\n";

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <sstream>
 
 namespace vsd {
@@ -434,16 +435,226 @@ TEST(IpvsadmRestore, ParsesSaveOutputSkippingCommentsAndBlankLines) {
   EXPECT_EQ(r.commands[2].op, IpvsadmOp::set_timeouts);
 }
 
-TEST(IpvsadmRestore, ReportsTheLineOfTheFirstError) {
+TEST(IpvsadmRestore, ReportsTheLineOfTheFirstErrorAndThatNothingWasApplied) {
+  const std::string nothing = "vsadm -R: nothing was applied: -R applies all of its input or none of it";
   auto r = parse_ipvsadm_restore("-A -t 192.0.2.10:80\n-a -t 192.0.2.10:80 -r 203.0.113.11 -w x\n",
                                  names());
   EXPECT_TRUE(r.commands.empty());
-  EXPECT_EQ(r.error, "line 2: illegal weight specified");
+  EXPECT_EQ(r.error, "line 2: illegal weight specified\n" + nothing +
+                         " (ipvsadm -R would have applied the 1 command before line 2 and stopped "
+                         "there, as --restore-mode=lines does)");
   EXPECT_EQ(r.exit_code, 2);
+  r = parse_ipvsadm_restore("\n# two\n-A -t 192.0.2.10:80 -w 3\n", names());
+  EXPECT_EQ(r.error, "line 3: Illegal 'weight' option with the 'add-service' command\n" + nothing);
+  // A popt error: ipvsadm -R prints it and goes on.
+  r = parse_ipvsadm_restore("-A -t 192.0.2.10:80 --bogus\n", names());
+  EXPECT_EQ(r.error, "line 1: --bogus: unknown option\n" + nothing +
+                         " (ipvsadm -R would have printed this error and gone on with the next "
+                         "line, as --restore-mode=lines does)");
+  EXPECT_EQ(r.exit_code, 255);
   r = parse_ipvsadm_restore("-A -t 192.0.2.10:80\n-L -n\n", names());
-  EXPECT_EQ(r.error, "line 2: only -A, -E, -D, -C, -a, -e, -d and --set can be restored");
+  EXPECT_EQ(r.error, "line 2: only -A, -E, -D, -C, -a, -e, -d and --set can be restored\n" + nothing +
+                         " (ipvsadm -R would have run it, as --restore-mode=lines does)");
+  r = parse_ipvsadm_restore("-R\n", names());  // ipvsadm: no -R inside -R
+  EXPECT_EQ(r.error, "line 1: " + kTryHelp + "\n" + nothing);
+  EXPECT_EQ(r.exit_code, 255);
+  r = parse_ipvsadm_restore("--foo -A -t 192.0.2.10:80\n", names());
+  EXPECT_EQ(r.error, "line 1: " + kTryHelp + "\n" + nothing);
   EXPECT_TRUE(parse_ipvsadm_restore("", names()).commands.empty());
   EXPECT_TRUE(parse_ipvsadm_restore("", names()).error.empty());
+}
+
+TEST(IpvsadmRestore, WordsAsIpvsadmReadsThem) {
+  using W = std::vector<std::string>;
+  EXPECT_EQ(ipvsadm_restore_words("-A -t 192.0.2.10:80"), (W{"-A", "-t", "192.0.2.10:80"}));
+  // ipvsadm -R drops the word "ipvsadm" (a line copied from a shell script).
+  EXPECT_EQ(ipvsadm_restore_words("ipvsadm -A\t-t  192.0.2.10:80\r"), (W{"-A", "-t", "192.0.2.10:80"}));
+  EXPECT_EQ(ipvsadm_restore_words("vsadm -C"), (W{"-C"}));
+  EXPECT_EQ(ipvsadm_restore_words(""), W{});
+  EXPECT_EQ(ipvsadm_restore_words(" \t\r"), W{});
+  EXPECT_EQ(ipvsadm_restore_words("# -A -t 192.0.2.10:80"), W{});
+  EXPECT_EQ(ipvsadm_restore_words("  #-A"), W{});
+  // Only a whole line is a comment: a '#' later is a word (ipvsadm: "unexpected argument #").
+  EXPECT_EQ(ipvsadm_restore_words("-C # x"), (W{"-C", "#", "x"}));
+  auto r = parse_ipvsadm_restore(
+      "ipvsadm -A -t 192.0.2.10:80 -s rr\n\n# c\nipvsadm -a -t 192.0.2.10:80 -r 203.0.113.11 -m\n",
+      names());
+  ASSERT_TRUE(r.error.empty()) << r.error;
+  ASSERT_EQ(r.commands.size(), 2u);
+  EXPECT_EQ(r.lines, (std::vector<int>{1, 4}));
+  EXPECT_EQ(parse_ipvsadm_restore("-C # x\n", names()).error.substr(0, 34),
+            "line 1: unexpected argument #\nvsad");
+}
+
+TEST(IpvsadmRestore, AtomicRefusalNamesTheLine) {
+  auto r = parse_ipvsadm_restore(
+      "-A -t 192.0.2.10:80 -s rr\n"
+      "# the real servers\n"
+      "-a -t 192.0.2.10:80 -r 203.0.113.11 -m\n"
+      "-a -t 192.0.2.10:81 -r 203.0.113.12 -m\n",
+      names());
+  ASSERT_TRUE(r.error.empty()) << r.error;
+  const std::string nothing =
+      "\nvsadm -R: nothing was applied: -R applies all of its input or none of it (ipvsadm -R would "
+      "have applied the other lines and only printed this error, as --restore-mode=lines does)";
+  // vsd names the command it refused (apply_ipvsadm_commands) when there are several.
+  std::string refused = to_ipvsadm_args(r.commands[2]) + ": Service not defined";
+  EXPECT_EQ(refused, "-a -t 192.0.2.10:81 -r 203.0.113.12:81 -m -w 1: Service not defined");
+  EXPECT_EQ(atomic_restore_refusal(r, refused), "line 4: " + refused + nothing);
+  // A refusal of the whole result (the config checks) names no line.
+  EXPECT_EQ(atomic_restore_refusal(r, "VIP 192.0.2.10 is used twice"),
+            "vsd refused the input: VIP 192.0.2.10 is used twice" + nothing);
+  // One command: vsd's error is about it.
+  auto one = parse_ipvsadm_restore("\n-D -t 192.0.2.10:80\n", names());
+  EXPECT_EQ(atomic_restore_refusal(one, "No such service"), "line 2: No such service" + nothing);
+  // Identical lines cannot be told apart: all are named.
+  auto twice = parse_ipvsadm_restore("-A -t 192.0.2.10:80\n-C\n-A -t 192.0.2.10:80\n", names());
+  EXPECT_EQ(atomic_restore_refusal(twice, "-A -t 192.0.2.10:80 -s wlc: Service already exists"),
+            "line 1 or 3: -A -t 192.0.2.10:80 -s wlc: Service already exists" + nothing);
+}
+
+// Where vsadm's old hand-written parser and ipvsadm (libpopt 1.19) differed;
+// each line now parses as ipvsadm parses it.
+TEST(IpvsadmPopt, PersistentArgumentSpellings) {
+  for (const char* line : {"-A -t 192.0.2.10:0 -p 600", "-A -t 192.0.2.10:0 -p600",
+                           "-A -t 192.0.2.10:0 -p=600",  // the old parser read "=600"
+                           "-A -t 192.0.2.10:0 --persistent=600", "-A -t 192.0.2.10:0 --persistent 600",
+                           "-At192.0.2.10:0 -p=600", "-A -t=192.0.2.10:0 -p600", "-A -p600 -t 192.0.2.10:0"})
+    EXPECT_EQ(ok(line).persistent, 600u) << line;
+  EXPECT_EQ(ok("-A -t 192.0.2.10:0 --persistent").persistent, 360u);
+  EXPECT_EQ(ok("-A -t 192.0.2.10:0 -p -s rr").persistent, 360u);  // a dash word is not -p's
+  bad("-A -t 192.0.2.10:0 -p -- 600", "unexpected argument 600");  // "--" ends -p
+  bad("-A -t 192.0.2.10:0 -p=", "invalid timeout value `' specified");  // old: `='
+  bad("-A -t 192.0.2.10:0 -p=x", "invalid timeout value `x' specified");
+  bad("-A -t 192.0.2.10:0 -p -5", "-5: unknown option", 255);
+  // An empty word after -p is its argument (old parser: a leftover).
+  auto p = parse_ipvsadm_args({"-A", "-t", "192.0.2.10:0", "-p", ""}, names());
+  EXPECT_EQ(p.error, "invalid timeout value `' specified");
+  EXPECT_EQ(p.exit_code, 2);
+}
+
+TEST(IpvsadmPopt, ShortOptionWithEquals) {
+  // popt skips one '=' after a short option that takes an argument.
+  EXPECT_EQ(ok("-A -t=192.0.2.10:80").service->address, ep("192.0.2.10:80"));
+  EXPECT_EQ(ok("-a -t 192.0.2.10:80 -r=203.0.113.11 -w=3").weight, 3u);
+  EXPECT_EQ(ok("-A -t 192.0.2.10:80 -s=rr").scheduler, "rr");
+  // ... and refuses one after a flag (the old parser: "unknown option").
+  bad("-L -n=yes", "-n=yes: option does not take an argument", 255);
+  bad("-L -n=", "-n=: option does not take an argument", 255);
+  bad("-L --numeric=", "--numeric=: option does not take an argument", 255);
+}
+
+TEST(IpvsadmPopt, NoAbbreviations) {
+  // popt matches long names whole; ipvsadm offers no abbreviations.
+  bad("-L --num", "--num: unknown option", 255);
+  bad("-L --stat", "--stat: unknown option", 255);
+  bad("-A -t 192.0.2.10:0 --persist", "--persist: unknown option", 255);
+  bad("--add -t 192.0.2.10:80", kTryHelp, 255);
+  // A single dash is short options, clustered: -list is -l -i -s t.
+  bad("-list", "Illegal 'scheduler' option with the 'list' command");
+  bad("-L ---n", "---n: unknown option", 255);
+}
+
+TEST(IpvsadmPopt, OptionsAfterTheCommandAnywhere) {
+  auto c = ok("-L -t 192.0.2.10:80 -n --stats");
+  EXPECT_TRUE(c.list.numeric);
+  EXPECT_TRUE(c.list.stats);
+  EXPECT_EQ(ok("-L --numeric -c").list.connections, true);
+  // Non-option words may sit between options (popt permutes them)...
+  bad("-L junk -n", "unexpected argument junk");
+  bad("junk -L -n", "unexpected argument junk");  // the command is the first option, not word
+  c = ok("--set 900 -- 120 300");
+  EXPECT_EQ(c.tcpfin_timeout, 120u);
+  EXPECT_EQ(ok("--set 900 120 -- 300").udp_timeout, 300u);
+  bad("-L -- -n", "unexpected argument -n");
+  bad("-L -", "unexpected argument -");
+  // ... unless POSIXLY_CORRECT is set: then the first one ends the options.
+  bad("--set 1 2 3 -n", "Illegal 'numeric' option with the 'set' command");
+  ::setenv("POSIXLY_CORRECT", "1", 1);
+  auto p = parse("--set 1 2 3 -n");
+  ::unsetenv("POSIXLY_CORRECT");
+  EXPECT_EQ(p.error, "unexpected argument -n");
+  // A second command after the first, as ipvsadm words it.
+  bad("-L -n -Z", "invalid option `-Z'");
+  bad("-L -nZ", "invalid option `-nZ'");
+  bad("-L -v", "invalid option `-v'");
+}
+
+TEST(IpvsadmPopt, ExitCodes) {
+  // 0: parsed.
+  auto p = parse("-A -t 192.0.2.10:80");
+  EXPECT_TRUE(p.command);
+  EXPECT_EQ(p.exit_code, 0);
+  EXPECT_FALSE(p.popt_error);
+  // 2: ipvsadm's fail(2, ...): bad values, option rules, conflicts.
+  p = parse("-A -t 192.0.2.10:80 -s rr -s wrr");
+  EXPECT_EQ(p.error, "multiple 'scheduler' options specified");
+  EXPECT_EQ(p.exit_code, 2);
+  EXPECT_FALSE(p.popt_error);
+  // 255: no command first (ipvsadm's "Try ..." with -1).
+  for (const char* line : {"-n", "-n -L", "foo", "--bogus", "-q", "-t", "--persistent-c"}) {
+    p = parse(line);
+    EXPECT_EQ(p.error, kTryHelp) << line;
+    EXPECT_EQ(p.exit_code, 255) << line;
+    EXPECT_FALSE(p.popt_error) << line;
+  }
+  // 255: popt's error after the command (ipvsadm returns -1 without exiting).
+  for (const char* line : {"-L --foo", "-A -t", "-A -t 192.0.2.10:80 -s", "-L -nq"}) {
+    p = parse(line);
+    EXPECT_EQ(p.exit_code, 255) << line;
+    EXPECT_TRUE(p.popt_error) << line;
+  }
+  bad("-A -t 192.0.2.10:80 -s", "-s: missing argument", 255);
+  bad("-L -nq", "-nq: unknown option", 255);
+  // A bad value read before a popt error wins, as ipvsadm reads in order.
+  bad("-a -t 192.0.2.10:80 -w x --foo", "illegal weight specified");
+  bad("-a -t 192.0.2.10:80 --foo -w x", "--foo: unknown option", 255);
+}
+
+TEST(IpvsadmPopt, HelpAndVersionStopReadingButKeepSocket) {
+  EXPECT_EQ(ok("-v --bogus -A").op, IpvsadmOp::version);
+  auto c = ok("--version --socket /tmp/x.sock --json");
+  EXPECT_EQ(c.socket, "/tmp/x.sock");
+  EXPECT_TRUE(c.json);
+  EXPECT_EQ(ok("-vn").op, IpvsadmOp::version);  // ipvsadm: -v exits before -n is read
+  EXPECT_EQ(ok("-h -v").op, IpvsadmOp::help);
+}
+
+TEST(IpvsadmPopt, RestoreOptions) {
+  auto p = parse("-R");
+  ASSERT_TRUE(p.command);
+  EXPECT_EQ(p.restore_mode, RestoreMode::atomic);
+  EXPECT_FALSE(p.restore_replace);
+  for (const char* line : {"-R --restore-mode=lines", "-R --restore-mode lines",
+                           "--restore-mode=lines -R", "--socket /s -R --restore-mode=lines"}) {
+    p = parse(line);
+    ASSERT_TRUE(p.command) << line << " -> " << p.error;
+    EXPECT_EQ(p.restore_mode, RestoreMode::lines) << line;
+  }
+  p = parse("-R --replace --restore-mode=atomic");
+  ASSERT_TRUE(p.command);
+  EXPECT_EQ(p.restore_mode, RestoreMode::atomic);
+  EXPECT_TRUE(p.restore_replace);
+  bad("-R --restore-mode=bogus", "illegal restore mode `bogus' specified (atomic or lines)");
+  bad("-R --restore-mode", "--restore-mode: missing argument", 255);
+  bad("-L --restore-mode=lines", "Illegal 'restore-mode' option with the 'list' command");
+  bad("--restore-mode=lines", "Illegal 'restore-mode' option with the 'list' command");
+  bad("-C --replace", "Illegal 'replace' option with the 'flush' command");
+}
+
+TEST(IpvsadmPopt, UnsupportedOptionsByTheirLongName) {
+  bad("-A -t 192.0.2.10:80 --pe=sip", "option `--pe' is not supported by vsd");
+  bad("--sctp-service 192.0.2.10:80", "option `--sctp-service' is not supported by vsd");
+  bad("-L --tun-info", "option `--tun-info' is not supported by vsd");
+  bad("--stop-daemon=master", "option `--stop-daemon' is not supported by vsd");
+}
+
+TEST(IpvsadmPopt, UsageNamesVsdOptions) {
+  auto usage = ipvsadm_usage("vsadm");
+  for (const char* opt : {"--restore-mode", "--replace", "--json", "--socket", "--save-toml"})
+    EXPECT_NE(usage.find(opt), std::string::npos) << opt;
+  EXPECT_EQ(ipvsadm_try_help("/sbin/vsadm"),
+            "Try `/sbin/vsadm -h' or '/sbin/vsadm --help' for more information.");
 }
 
 }  // namespace
