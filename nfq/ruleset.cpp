@@ -20,8 +20,9 @@
 //                hook entry) for mark & (queue|direct) == direct:
 //                update @tcp_flows / @udp_flows {flow : meta mark} (adds the
 //                verdict's flow, refreshes its idle timeout), counter name
-//                meta mark & id map @in_counters, and per egress device
-//                dup to meta mark & id map @direct_<dev> device DEV drop.
+//                meta mark & id map @in_counters, per egress device
+//                dup to meta mark & id map @direct_<dev> device DEV drop,
+//                and a queue rule for a decision in none of those maps.
 //  NAT (Path::nat_kernel), conntrack on, the decision in the ct mark:
 //   nat_queue (-150, after conntrack) MATCH ct direction original
 //                ct mark & id == 0 counter queue
@@ -583,8 +584,7 @@ class TableBuilder {
       direct_forward_.push_back(std::move(r));
     }
     // dup to meta mark & id map @direct_<dev> device DEV drop: one rule per
-    // device; a mark in none of the maps goes on (vsd forwards such flows
-    // itself and never gives them the direct bit).
+    // device (a mark in none of the maps goes on to the next rule).
     for (const auto& dev : devices_) {
       const std::string map = direct_map_name(dev.name);
       RulePtr r = forwarded();
@@ -597,6 +597,13 @@ class TableBuilder {
       nftnl::set_comment(r.get(), "vsd: DR real servers on " + dev.name);
       direct_forward_.push_back(std::move(r));
     }
+    // A flow whose decision is in no map (its real server was removed, or
+    // its device changed) is queued: vsd forwards it itself or drops it.
+    RulePtr r = forwarded();
+    nftnl::plain(r.get(), "counter");
+    queue(r.get());
+    nftnl::set_comment(r.get(), "vsd: DR/TUN flows without a kernel destination");
+    direct_forward_.push_back(std::move(r));
   }
 
   // --- nat_decide and nat ---

@@ -237,8 +237,12 @@ PacketResult Engine::classify(std::uint8_t* data, std::size_t len, ChecksumState
     // port: schedule it afresh at once (no IPVS-style 1 s stall).
     bool reuse = pkt.l4proto == IPPROTO_TCP && is_syn(pkt) &&
                  (e.state == TcpState::time_wait || e.state == TcpState::close);
-    if (!reuse)
-      return (e.flags & ConnEntry::kKernel) ? kernel_carries(e, pkt, now) : from_client(e, pkt, cs, now);
+    // A kernel flow of a real server that went away (expire_nodest_conn
+    // off) lost its kernel destination: vsd forwards it itself, as IPVS
+    // keeps forwarding to a removed server's connections.
+    const bool kernel = (e.flags & ConnEntry::kKernel) && e.dest &&
+                        !e.dest->removed.load(std::memory_order_relaxed);
+    if (!reuse) return kernel ? kernel_carries(e, pkt, now) : from_client(e, pkt, cs, now);
     forget(e);
     conns_.erase(e);
     conn_count_.store(conns_.size(), std::memory_order_relaxed);

@@ -138,7 +138,7 @@ void Director::replan() {
                  missing, numbers_.capacity());
   std::string err;
   if (!numbers_.save(numbers_path(), &err)) spdlog::warn("fast path: {}; a restart will renumber", err);
-  plan_ = plan_fast_path(config_, numbers_, node_offers());
+  plan_ = plan_fast_path(config_, numbers_, node_offers(), &plan_);
 }
 
 NodeOffers Director::node_offers() const {
@@ -177,6 +177,7 @@ int Director::run() {
   replan();
   engine_.publish(build_snapshot(snapshot_spec(policy_.effective(config_, clock_.now_ms()), &egress_, &plan_),
                                  nullptr, &clock_));
+  end_removed_kernel_flows();  // records the first snapshot's decisions
   for (const auto& s : config_.services)
     for (const auto& r : s.reals)
       spdlog::info("service {} -> real server {} {} weight {}{}", service_label(s), real_label(s, r),
@@ -291,7 +292,7 @@ bool Director::apply_config(Config next, const std::string& why, std::string* er
   // The ruleset first: if the kernel refuses it, nothing changes anywhere.
   std::size_t missing = 0;
   numbers_.assign(next, &missing);
-  const FastPathPlan next_plan = plan_fast_path(next, numbers_, node_offers());
+  const FastPathPlan next_plan = plan_fast_path(next, numbers_, node_offers(), &plan_);
   try {
     nfq::install(make_ruleset_spec(next, table_, next_plan), queue_form_);
   } catch (const std::exception& e) {
@@ -367,6 +368,32 @@ void Director::publish_effective() {
     });
   }
   engine_.publish(build_snapshot(snapshot_spec(eff, &egress_, &plan_), engine_.published().get(), &clock_));
+  end_removed_kernel_flows();
+}
+
+// expire_nodest_conn for kernel-carried flows: the engine forgets a gone
+// real server's connections when it adopts the snapshot; the kernel's
+// conntrack entries and flow-table elements of that decision go here.
+// Without expire_nodest_conn they carry on, as IPVS's do.
+void Director::end_removed_kernel_flows() {
+  std::set<std::uint32_t> now;
+  for (const auto& s : engine_.published()->services)
+    for (const auto& d : s.dests)
+      if (d.kernel_mark) now.insert(d.kernel_mark);
+  std::vector<std::uint32_t> gone;
+  std::set_difference(kernel_marks_.begin(), kernel_marks_.end(), now.begin(), now.end(),
+                      std::back_inserter(gone));
+  kernel_marks_ = std::move(now);
+  if (gone.empty() || !kernel_ || !config_.director.expire_nodest_conn) return;
+  try {
+    if (std::size_t n = kernel_->end_flows(gone))
+      spdlog::info("expire_nodest_conn: ended {} kernel-carried flow(s) of {} removed real server(s)",
+                   n, gone.size());
+  } catch (const std::exception& e) {
+    spdlog::warn("expire_nodest_conn: cannot end the kernel's flows of removed real servers ({}); "
+                 "they run on until they close",
+                 e.what());
+  }
 }
 
 // Runs on the control thread every 2 s, like IPVS's estimator.

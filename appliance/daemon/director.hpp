@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <map>
+#include <set>
 #include <memory>
 #include <string>
 
@@ -84,6 +85,7 @@ class Director : public control::Handler {
   void sync_health_targets();
   void on_health(const std::string& id, bool up, const std::string& reason);
   void publish_effective();
+  void end_removed_kernel_flows();
 
   Config config_;
   std::string config_path_;
@@ -115,6 +117,7 @@ class Director : public control::Handler {
   nfq::Transmitter transmitter_;  // before data_plane_: it outlives the data thread
   std::unique_ptr<DataPlane> data_plane_;
   std::unique_ptr<KernelFlows> kernel_;  // after data_plane_: it reaches the engine through it
+  std::set<std::uint32_t> kernel_marks_;  // the published snapshot's kernel decisions
   std::unique_ptr<ControlServer> control_;
   std::unique_ptr<MetricsServer> metrics_;
 };

@@ -45,12 +45,21 @@ std::set<RealKey> nat_replies(const ServiceConfig& s) {
 }  // namespace
 
 FastPathPlan plan_fast_path(const Config& config, const DecisionNumbers& numbers,
-                            const NodeOffers& node) {
+                            const NodeOffers& node, const FastPathPlan* previous) {
   FastPathPlan plan;
   if (!config.director.fast_path || !node.kernel_flows) return plan;
   plan.marks = MarkLayout::from_mask(config.director.mark_mask).value_or(MarkLayout{});
   if (!plan.marks.enabled()) return plan;
-  for (const auto& s : config.services) plan.paths[service_label(s)] = path_by_methods(s);
+  for (const auto& s : config.services) {
+    const std::string label = service_label(s);
+    // A service whose last real server went keeps its path: its flows
+    // still run (expire_nodest_conn off), and a path change would move
+    // them between conntrack and the flow table mid-flow.
+    auto before = previous ? previous->paths.find(label) : plan.paths.end();
+    const bool empty = s.reals.empty() && !s.sorry_server;
+    plan.paths[label] = empty && previous && before != previous->paths.end() ? before->second
+                                                                             : path_by_methods(s);
+  }
   // A userspace service's NAT replies are `notrack`ed before conntrack; a
   // kernel NAT flow to the same real server endpoint needs conntrack to see
   // its replies. Such services stay in userspace too.

@@ -45,7 +45,9 @@ struct FastPathPlan {
   std::uint32_t kernel_mark(const ServiceConfig& s, const Endpoint& real) const;
 };
 
+// `previous`: the plan in force, whose paths services without any real
+// server keep.
 FastPathPlan plan_fast_path(const Config& config, const DecisionNumbers& numbers,
-                            const NodeOffers& node);
+                            const NodeOffers& node, const FastPathPlan* previous = nullptr);
 
 }  // namespace vsd

@@ -192,4 +192,23 @@ void KernelFlows::read_counters(const ServiceSnapshot& snap) {
     }
 }
 
+std::size_t KernelFlows::end_flows(const std::vector<std::uint32_t>& kernel_marks) {
+  std::size_t n = 0;
+  for (std::uint32_t mark : kernel_marks) {
+    const auto flows = kstate::conntrack_dump(kstate::MarkMatch{mark & marks_.id, marks_.id});
+    n += kstate::conntrack_delete(flows);
+  }
+  for (Family family : {Family::v4, Family::v6})
+    for (const auto& [map, proto] : kFlowMaps) {
+      std::vector<kstate::FlowKey> keys;
+      for (const auto& e : kstate::read_flow_map(family, table_, map))
+        for (std::uint32_t mark : kernel_marks)
+          if ((e.mark & marks_.id) == (mark & marks_.id)) keys.push_back(e.key());
+      if (keys.empty()) continue;
+      kstate::delete_flows(family, table_, map, keys);
+      n += keys.size();
+    }
+  return n;
+}
+
 }  // namespace vsd

@@ -56,6 +56,11 @@ class KernelFlows {
   Resync resync();
   // The per-decision counters (in_N, out_N) into the real servers of `snap`.
   void read_counters(const ServiceSnapshot& snap);
+  // expire_nodest_conn for the flows the kernel carries: deletes the
+  // conntrack entries and flow-table elements of these decisions (kernel
+  // marks), so their next packets come to vsd, which has no connection for
+  // them and drops them, as IPVS does. Returns how many were deleted.
+  std::size_t end_flows(const std::vector<std::uint32_t>& kernel_marks);
 
   const MarkLayout& marks() const { return marks_; }
 

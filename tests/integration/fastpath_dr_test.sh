@@ -6,7 +6,8 @@
 #    its second packet and its FIN, no more);
 #  - `nft list ruleset` shows the flow in the table `tcp_flows`;
 #  - ActiveConn is 1 while it runs and the upload's bytes are counted;
-#  - HTTP over both families still splits rr over both real servers.
+#  - HTTP over both families still splits rr over both real servers;
+#  - a removed real server's running upload goes on (through vsd).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 : "${TOPO_PREFIX:=vsdfpdr$$}"
@@ -63,9 +64,11 @@ chmod +x "$TOPO_DIR/sink.sh"
 in_rs 1 socat -u TCP-LISTEN:9000,reuseaddr,fork "SYSTEM:$TOPO_DIR/sink.sh" &
 echo $! >>"$TOPO_DIR/pids"
 for _ in $(seq 1 20); do in_rs 1 ss -ltn | grep -q ':9000 ' && break; sleep 0.1; done
-before=$(queued)
-# About 5 s (4 MiB/s), so the flow can be looked at while it runs.
-in_client timeout 60 python3 - "$TOPO_DIR/big.bin" "$V4" <<'PY' &
+# upload: the 20 MiB to VIP:9000 in about 5 s (4 MiB/s), so the flow can be
+# looked at while it runs; its pid in UP.
+upload() {
+  rm -f "$TOPO_DIR/upload.sha"
+  in_client timeout 60 python3 - "$TOPO_DIR/big.bin" "$V4" <<'PY' &
 import socket, sys, time
 data = open(sys.argv[1], "rb").read()
 s = socket.create_connection((sys.argv[2], 9000), timeout=10)
@@ -78,7 +81,10 @@ while sent < len(data):
 s.shutdown(socket.SHUT_WR)
 s.recv(1)
 PY
-up=$!
+  UP=$!
+}
+before=$(queued)
+upload; up=$UP
 # While it runs: the flow is in the kernel's table, and listed active.
 for _ in $(seq 1 100); do
   in_director nft list map ip vsd tcp_flows 2>/dev/null | grep -q "$V4 . 9000" && break
@@ -109,6 +115,23 @@ done
 [ "$in_bytes" -ge 20971520 ] || fail "vsadm --stats --exact shows InBytes $in_bytes for $V4:9000: $(vsadm -L -n --stats --exact)"
 echo "ok: vsadm -L -n --stats --exact counts the upload: InBytes $in_bytes"
 assert_eq 0 "$(vsd_counter transmit_errors)" "packets vsd failed to send (transmit_errors)"
+
+# A removed real server (expire_nodest_conn off, IPVS's default): its
+# running upload goes on to the end. Its decision left the kernel's maps,
+# so the flow's packets are queued and vsd forwards them itself.
+flows9000() { in_director nft list map ip vsd tcp_flows 2>/dev/null | grep -o "$V4 . 9000" | wc -l; }
+had=$(flows9000)
+upload; up=$UP
+for _ in $(seq 1 100); do [ "$(flows9000)" -gt "$had" ] && break; sleep 0.1; done
+[ "$(flows9000)" -gt "$had" ] || fail "the second upload is not in the flow table"
+before=$(queued)
+vsadm -d -t "$V4:9000" -r "$(lb_rs_ip4 1)"
+wait "$up" || fail "the upload failed after its real server was removed"
+for _ in $(seq 1 50); do [ -s "$TOPO_DIR/upload.sha" ] && break; sleep 0.1; done
+assert_eq "$(cat "$TOPO_DIR/big.sha256")" "$(cat "$TOPO_DIR/upload.sha" 2>/dev/null)" "sha256 of the upload that outlived its real server's removal"
+n=$(( $(queued) - before ))
+[ "$n" -gt 100 ] || fail "only $n packets were queued after the removal: who forwarded the rest?"
+echo "ok: vsd forwarded the removed server's flow itself ($n packets queued)"
 
 for node in rs1 rs2 dir; do stop_vsd_on "$node"; done
 assert_eq "" "$(vsd_tables)" "nft tables named vsd on the director after SIGTERM"

@@ -10,7 +10,9 @@
 #  - weight 0 lets a running download finish while new ones go elsewhere;
 #  - kill -9 of vsd and a restart: a running download completes intact and
 #    the restarted vsd lists it (ActiveConn 1);
-#  - queues = 2: clients from many addresses are served through both queues.
+#  - queues = 2: clients from many addresses are served through both queues;
+#  - a removed real server's download runs on, unless expire_nodest_conn,
+#    which ends it.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib/topology.sh"
@@ -206,6 +208,17 @@ wait "$dl" || fail "the download failed after its server was quiesced"
 assert_eq "$want" "$(sha256sum <"$TOPO_DIR/slow2.bin" | cut -d' ' -f1)" "sha256 of the download that outlived weight 0"
 vsadm -e -t 192.0.2.10:9100 -r "$busy" -m -w 1
 
+# 6b. A removed real server (expire_nodest_conn off, the IPVS default): its
+# running download goes on to the end, as IPVS's connections do.
+slow_download 192.0.2.10 "$TOPO_DIR/slow4.bin"; dl=$DL
+wait_active 192.0.2.10:9100 1
+busy=$(vsadm -L -n | awk '$1 ~ /^(TCP|UDP|FWM)$/ { on = ($2 == "192.0.2.10:9100") } on && $1 == "->" && $5 == 1 { print $2 }')
+[ -n "$busy" ] || fail "no real server shows the download: $(vsadm -L -n)"
+vsadm -d -t 192.0.2.10:9100 -r "$busy"
+wait "$dl" || fail "the download failed after its real server was removed (expire_nodest_conn off)"
+assert_eq "$want" "$(sha256sum <"$TOPO_DIR/slow4.bin" | cut -d' ' -f1)" "sha256 of the download that outlived its server's removal"
+vsadm -a -t 192.0.2.10:9100 -r "$busy" -m -w 1
+
 # 7. kill -9: the kernel carries the running download; a restarted vsd adopts it.
 slow_download 192.0.2.10 "$TOPO_DIR/slow3.bin"; dl=$DL
 wait_active 192.0.2.10:9100 1
@@ -238,5 +251,31 @@ d6=$(( $(in_director awk '$1 == 6 { print $8 }' /proc/net/netfilter/nfnetlink_qu
 d7=$(( $(in_director awk '$1 == 7 { print $8 }' /proc/net/netfilter/nfnetlink_queue) - q7 ))
 [ "$d6" -gt 0 ] && [ "$d7" -gt 0 ] || fail "queue 6 took $d6 and queue 7 took $d7 new flows: expected both"
 echo "ok: queue 6 took $d6 and queue 7 took $d7 of the 40 new flows"
+stop_vsd
+
+# 9. expire_nodest_conn: removing a real server ends its kernel-carried
+# flows (their conntrack entries go; the next packets reach vsd, which has
+# no connection for them): the download stalls short of its end.
+write_cfg "$cfg" 1
+sed -i 's/^queues = 1$/queues = 1\nexpire_nodest_conn = true/' "$cfg"
+start_vsd "$cfg"
+slow_download 192.0.2.10 "$TOPO_DIR/slow5.bin"; dl=$DL
+wait_active 192.0.2.10:9100 1
+busy=$(vsadm -L -n | awk '$1 ~ /^(TCP|UDP|FWM)$/ { on = ($2 == "192.0.2.10:9100") } on && $1 == "->" && $5 == 1 { print $2 }')
+[ -n "$busy" ] || fail "no real server shows the download: $(vsadm -L -n)"
+ct_flows() { in_director conntrack -L -p tcp --orig-dst 192.0.2.10 --dport 9100 2>/dev/null | grep -c ESTABLISHED || true; }
+assert_eq "1" "$(ct_flows)" "conntrack entries of the running download"
+vsadm -d -t 192.0.2.10:9100 -r "$busy"
+wait_log "$VSD_LOG" "expire_nodest_conn: ended" || fail "vsd does not log the flows it ended"
+for _ in $(seq 1 30); do [ "$(ct_flows)" = 0 ] && break; sleep 0.1; done
+assert_eq "0" "$(ct_flows)" "conntrack entries of the download after its server was removed"
+size=0
+for _ in $(seq 1 30); do  # bounded: stalled means no growth for 1 s
+  last=$size; sleep 1; size=$(stat -c %s "$TOPO_DIR/slow5.bin")
+  [ "$size" = "$last" ] && break
+done
+[ "$size" = "$last" ] && [ "$size" -lt 20971520 ] || fail "the download of a removed server went on (size $size) with expire_nodest_conn"
+echo "ok: expire_nodest_conn ended the removed server's download at $size bytes"
+kill "$dl" 2>/dev/null || true; wait "$dl" 2>/dev/null || true
 stop_vsd
 echo "PASS: fastpath_test"

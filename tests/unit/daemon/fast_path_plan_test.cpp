@@ -150,5 +150,21 @@ TEST(FastPathPlan, OffAndSharedReplyEndpointsStayInUserspace) {
   EXPECT_EQ(plan_fast_path(shared, n, {}).path(shared.services[0]), nfq::Path::userspace);
 }
 
+TEST(FastPathPlan, AServiceWithoutRealServersKeepsItsPath) {
+  Config c = parse(kMixed);
+  DecisionNumbers n(8191);
+  n.assign(c);
+  NodeOffers node;
+  node.dr_devices = {{*IpAddress::parse("198.51.100.21"), "eth0"}, {*IpAddress::parse("198.51.100.22"), "eth0"}};
+  const FastPathPlan before = plan_fast_path(c, n, node);
+  ASSERT_EQ(before.path(c.services[1]), nfq::Path::direct_kernel);
+  // Its last DR server removed: its running flows stay in the flow table.
+  Config emptied = c;
+  emptied.services[1].reals.clear();
+  EXPECT_EQ(plan_fast_path(emptied, n, node, &before).path(emptied.services[1]), nfq::Path::direct_kernel);
+  // Without a plan before it (a start), an empty service is planned as NAT.
+  EXPECT_EQ(plan_fast_path(emptied, n, node).path(emptied.services[1]), nfq::Path::nat_kernel);
+}
+
 }  // namespace
 }  // namespace vsd

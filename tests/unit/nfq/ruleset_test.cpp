@@ -602,7 +602,7 @@ TEST(RulesetFastPath, DirectFlowsRules) {
 TEST(RulesetFastPath, DirectForwardUpdatesCountsAndDupsPerDevice) {
   auto d = decode(build_install_batch(fast_sample(), QueueForm::native, 1));
   auto rules = d.chain("ip", "direct_forward");
-  ASSERT_EQ(rules.size(), 5u);  // tcp, udp, counter, eth0, eth1
+  ASSERT_EQ(rules.size(), 6u);  // tcp, udp, counter, eth0, eth1, no destination
   const std::vector<std::string> direct = {"[ meta load mark => reg 1 ]",
                                            "[ bitwise reg 1 = ( reg 1 & 0xa0000000 ) ^ 0x00000000 ]",
                                            "[ cmp eq reg 1 0x20000000 ]"};
@@ -632,6 +632,14 @@ TEST(RulesetFastPath, DirectForwardUpdatesCountsAndDupsPerDevice) {
   for (const auto& r : d.rule_list)
     if (r.family == "ip" && r.chain == "direct_forward") comments.push_back(r.comment);
   EXPECT_EQ(comments[3], "vsd: DR real servers on eth0");
+  // A decision in none of the maps (its real server removed) goes to vsd.
+  std::vector<std::string> fallback = direct;
+  fallback.push_back("[ counter pkts 0 bytes 0 ]");
+  const auto last = exprs(rules[5]);
+  ASSERT_GE(last.size(), 4u);
+  EXPECT_EQ(std::vector<std::string>(last.begin(), last.begin() + 4), fallback);
+  EXPECT_TRUE(has(rules[5], "[ queue num 0 ]")) << rules[5];
+  EXPECT_EQ(comments[5], "vsd: DR/TUN flows without a kernel destination");
   EXPECT_TRUE(has(d.chain("ip6", "direct_forward")[0], "sreg_data 18 ]"));
 }
 
