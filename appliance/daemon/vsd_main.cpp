@@ -12,6 +12,7 @@
 #include "appliance/daemon/node_facts.hpp"
 #include "appliance/daemon/node_plan.hpp"
 #include "appliance/daemon/realserver.hpp"
+#include "appliance/importer/importer.hpp"
 #include "appliance/version.hpp"
 
 namespace {
@@ -54,8 +55,9 @@ int check(const vsd::Config& config, const std::string& path, const vsd::RoleDec
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc >= 2 && std::string(argv[1]) == "import") return vsd::import_main(argc, argv);
   // CLI11 (Debian libcli11-dev) gives vsd the usual --help/-h and error
-  // messages; vsadm parses by hand because it must mimic ipvsadm's getopt.
+  // messages; vsadm uses libpopt because it must mimic ipvsadm exactly.
   CLI::App app{"vsd - userspace virtual-server director (LVS NAT/TUN/DR over NFQUEUE)"};
   std::string config_path = "/etc/vsd/vsd.toml";
   bool check_only = false;
