@@ -878,4 +878,41 @@ std::vector<std::uint8_t> build_probe_batch(QueueForm form, std::uint32_t seq) {
   return b.finish();
 }
 
+std::vector<std::uint8_t> build_fast_path_probe_batch(Path path, QueueForm form, std::uint32_t seq) {
+  RulesetSpec spec;
+  spec.table = "vsd-probe-" + std::to_string(::getpid());
+  // One service of each family on `path`, one destination each, counted:
+  // every object kind the real tables use (never matched: the table lives
+  // for no time). The bits are those of the default mark_mask.
+  spec.fast.bits = {0xffff0000, 0x80000000, 0x40000000, 0x20000000, 0x1fff0000};
+  const std::uint8_t vip4[4] = {192, 0, 2, 255}, rip4[4] = {203, 0, 113, 255};
+  std::uint8_t vip6[16] = {0x20, 0x01, 0x0d, 0xb8}, rip6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 2};
+  vip6[15] = rip6[15] = 0xff;
+  const IpAddress vips[] = {IpAddress::v4(vip4), IpAddress::v6(vip6)};
+  const IpAddress rips[] = {IpAddress::v4(rip4), IpAddress::v6(rip6)};
+  for (int i = 0; i < 2; ++i) {
+    const std::uint32_t mark = static_cast<std::uint32_t>(i + 1) << 16;
+    DivertMatch m;
+    m.addr = vips[i];
+    m.l4proto = IPPROTO_TCP;
+    m.port = 9;
+    m.path = path;
+    m.comment = "vsd fast path probe";
+    spec.matches.push_back(m);
+    if (path == Path::nat_kernel) spec.fast.nat.push_back({mark, Endpoint{rips[i], 9}});
+    if (path == Path::direct_kernel) spec.fast.direct.push_back({mark, rips[i], "lo", 1});
+    spec.fast.counted.push_back(mark);
+  }
+  check_spec(spec);
+  Batch b(seq);
+  std::uint32_t set_ids = 1;
+  for (std::uint16_t family : kFamilies) {
+    TableDef t = TableBuilder(spec, form, family, set_ids).build();
+    nftnl::table_msg(b, spec.table, family, NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_EXCL);
+    emit(b, spec.table, t, TableContents{});
+    nftnl::table_msg(b, spec.table, family, NFT_MSG_DELTABLE, 0);
+  }
+  return b.finish();
+}
+
 }  // namespace vsd::nfq

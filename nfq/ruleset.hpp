@@ -206,9 +206,17 @@ std::vector<std::uint8_t> build_delete_batch(const std::string& table, std::uint
 // batch: the kernel accepts it only if it knows the queue form.
 std::vector<std::uint8_t> build_probe_batch(QueueForm form, std::uint32_t seq);
 
+// A throwaway table with one IPv4 and one IPv6 service on `path`
+// (nat_kernel or direct_kernel) and every fast-path object that path uses
+// (maps, counters, ct timeouts, dup on lo), added and deleted in the same
+// batch: the kernel accepts it only if it has every module the path needs.
+std::vector<std::uint8_t> build_fast_path_probe_batch(Path path, QueueForm form, std::uint32_t seq);
+
 // Kernel adapters: send a batch on a NETLINK_NETFILTER socket and wait for
 // every ack. Errors are std::system_error with a message that says what to do.
 QueueForm probe_queue_form();
+// "" when the kernel takes `path`'s objects, else what it refused and why.
+std::string probe_fast_path(Path path, QueueForm form);
 // Reads what the tables hold (read_installed), commits the in-place update
 // batch; if the kernel refuses it while a table exists, retries once with
 // the replace batch (an incompatible layout left by an older vsd: a set of

@@ -252,6 +252,12 @@ QueueForm probe_queue_form() {
                               "xt_NFQUEUE (modprobe nft_queue)");
 }
 
+std::string probe_fast_path(Path path, QueueForm form) {
+  const CommitResult r = commit(build_fast_path_probe_batch(path, form, next_seq()));
+  if (!r.error) return {};
+  return std::string(std::strerror(r.error)) + " at " + r.where;
+}
+
 InstalledTables read_installed(const std::string& table) {
   return {read_family(table, NFPROTO_IPV4), read_family(table, NFPROTO_IPV6)};
 }

@@ -59,6 +59,7 @@ Director::~Director() {
 void Director::open_queues_and_rules() {
   queue_form_ = nfq::probe_queue_form();
   spdlog::info("kernel queue form: {}", nfq::to_string(queue_form_));
+  probe_fast_path();
   // Bind the queues before any rule diverts a packet to them.
   std::vector<std::unique_ptr<nfq::QueueSocket>> queues;
   for (unsigned i = 0; i < config_.director.queues; ++i) {
@@ -83,6 +84,28 @@ void Director::open_queues_and_rules() {
   rules_installed_ = true;
   spdlog::info("nft table '{}' installed: {} rules ({} services); see `nft list ruleset` (tables ip {} and ip6 {})",
                table_, spec.matches.size(), config_.services.size(), table_, table_);
+}
+
+// Each fast-path method whose nft objects the kernel refuses (a missing
+// module: nft_ct, nft_nat, nft_dup, nf_conntrack_timeout ...) falls back
+// to vsd forwarding every packet, with one line that says so.
+void Director::probe_fast_path() {
+  if (!plan_.marks.enabled()) return;
+  nat_refused_ = nfq::probe_fast_path(nfq::Path::nat_kernel, queue_form_);
+  direct_refused_ = nfq::probe_fast_path(nfq::Path::direct_kernel, queue_form_);
+  if (!nat_refused_.empty())
+    spdlog::error("fast path: the kernel refused the NAT objects (conntrack mark, dnat map, ct "
+                  "timeout: {}); NAT services go through vsd packet by packet; load nft_ct, "
+                  "nft_nat and nf_conntrack_timeout, or set [director] fast_path = false",
+                  nat_refused_);
+  if (!direct_refused_.empty())
+    spdlog::error("fast path: the kernel refused the DR/TUN flow table (dynamic maps, dup: {}); "
+                  "DR/TUN services go through vsd packet by packet; load nft_dup_ipv4 and "
+                  "nft_dup_ipv6, or set [director] fast_path = false",
+                  direct_refused_);
+  if (nat_refused_.empty() && direct_refused_.empty()) return;
+  replan();
+  publish_effective();
 }
 
 // The fast path's kernel side: before the rules, so that flows the kernel
@@ -144,6 +167,8 @@ void Director::replan() {
 NodeOffers Director::node_offers() const {
   NodeOffers node;
   node.kernel_flows = !kernel_unavailable_;
+  node.nat_kernel = nat_refused_.empty();
+  node.direct_kernel = direct_refused_.empty();
   node.dr_devices = dr_devices_;
   return node;
 }

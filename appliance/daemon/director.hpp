@@ -71,6 +71,7 @@ class Director : public control::Handler {
   // decision numbers kept beside the control socket, and the adapter that
   // follows the kernel's flows.
   void start_kernel_flows();
+  void probe_fast_path();
   void replan();
   NodeOffers node_offers() const;
   void log_plan();
@@ -95,6 +96,8 @@ class Director : public control::Handler {
   DecisionNumbers numbers_{MarkLayout::from_mask(config_.director.mark_mask).value_or(MarkLayout{}).capacity()};
   FastPathPlan plan_;
   bool kernel_unavailable_ = false;  // conntrack could not be followed: no fast path
+  // What the kernel refused of each fast-path method ("": it took them).
+  std::string nat_refused_, direct_refused_;
   std::map<IpAddress, EgressReport> egress_report_;  // last logged per real server
   std::map<IpAddress, unsigned> unresolved_rounds_;  // DR real server -> rounds without a MAC
   SteadyClock clock_;

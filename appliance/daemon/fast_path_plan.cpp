@@ -57,8 +57,12 @@ FastPathPlan plan_fast_path(const Config& config, const DecisionNumbers& numbers
     // them between conntrack and the flow table mid-flow.
     auto before = previous ? previous->paths.find(label) : plan.paths.end();
     const bool empty = s.reals.empty() && !s.sorry_server;
-    plan.paths[label] = empty && previous && before != previous->paths.end() ? before->second
-                                                                             : path_by_methods(s);
+    nfq::Path path = empty && previous && before != previous->paths.end() ? before->second
+                                                                          : path_by_methods(s);
+    if ((path == nfq::Path::nat_kernel && !node.nat_kernel) ||
+        (path == nfq::Path::direct_kernel && !node.direct_kernel))
+      path = nfq::Path::userspace;
+    plan.paths[label] = path;
   }
   // A userspace service's NAT replies are `notrack`ed before conntrack; a
   // kernel NAT flow to the same real server endpoint needs conntrack to see

@@ -28,6 +28,9 @@ struct NodeOffers {
   // vsd can follow the kernel's flows (conntrack events): without, no
   // fast path at all.
   bool kernel_flows = true;
+  // The kernel took the objects of each path (nfq::probe_fast_path):
+  // without, that method's services go through vsd.
+  bool nat_kernel = true, direct_kernel = true;
   // The interface toward each DR real server, as the egress watch found it.
   std::map<IpAddress, std::string> dr_devices;
   bool kernel_tunnels = false;  // ipip / ip6_tunnel for TUN in the kernel

@@ -5,10 +5,15 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <unistd.h>
+
 #include <iostream>
+#include <tuple>
 
 #include "appliance/config/config.hpp"
+#include "appliance/daemon/decision_numbers.hpp"
 #include "appliance/daemon/director.hpp"
+#include "appliance/daemon/fast_path_plan.hpp"
 #include "appliance/daemon/node_facts.hpp"
 #include "appliance/daemon/node_plan.hpp"
 #include "appliance/daemon/realserver.hpp"
@@ -16,6 +21,53 @@
 #include "appliance/version.hpp"
 
 namespace {
+
+// The fast path as the director would plan it, and (as root) whether this
+// kernel takes each method's nft objects: a throwaway table, added and
+// deleted in one batch, as vsd probes at start.
+void check_fast_path(const vsd::Config& config) {
+  if (!config.director.fast_path) {
+    std::cout << "fast path: off ([director] fast_path = false): every packet through vsd\n";
+    return;
+  }
+  vsd::NodeOffers node;
+  if (::geteuid() == 0) {
+    try {
+      const auto form = vsd::nfq::probe_queue_form();
+      for (auto [path, name, ok] : {std::tuple{vsd::nfq::Path::nat_kernel, "NAT (conntrack)", &node.nat_kernel},
+                                    std::tuple{vsd::nfq::Path::direct_kernel, "DR (flow table)", &node.direct_kernel}}) {
+        const std::string why = vsd::nfq::probe_fast_path(path, form);
+        *ok = why.empty();
+        std::cout << "fast path: kernel " << (*ok ? "takes " : "refuses ") << name << " objects"
+                  << (*ok ? "" : ": " + why + "; those services would go through vsd") << "\n";
+      }
+    } catch (const std::exception& e) {
+      std::cout << "fast path: kernel not probed: " << e.what() << "\n";
+    }
+  } else {
+    std::cout << "fast path: kernel support not probed (needs root)\n";
+  }
+  // Every DR server counted as routed: --check does not look up routes.
+  for (const auto& s : config.services)
+    for (const auto& r : s.reals)
+      if (r.forward == vsd::ForwardMethod::dr) node.dr_devices[r.address.addr] = "?";
+  const auto marks = vsd::MarkLayout::from_mask(config.director.mark_mask).value_or(vsd::MarkLayout{});
+  vsd::DecisionNumbers numbers(marks.capacity());
+  std::size_t missing = 0;
+  numbers.assign(config, &missing);
+  const vsd::FastPathPlan plan = vsd::plan_fast_path(config, numbers, node);
+  std::size_t nat = 0, direct = 0, user = 0;
+  for (const auto& s : config.services) switch (plan.path(s)) {
+      case vsd::nfq::Path::nat_kernel: ++nat; break;
+      case vsd::nfq::Path::direct_kernel: ++direct; break;
+      case vsd::nfq::Path::userspace: ++user; break;
+    }
+  std::cout << "fast path: " << nat << " service(s) NAT by conntrack, " << direct
+            << " DR/TUN by the flow table (TUN servers encapsulated by vsd), " << user
+            << " through vsd (one-packet scheduling, NAT mixed with DR/TUN, a refused method)\n";
+  if (missing)
+    std::cout << "fast path: " << missing << " real server(s) get no decision number: widen mark_mask\n";
+}
 
 // `vsd --check`: the file, this node's role in it, what cannot work, and
 // the node settings vsd would change. 0 = fine, 2 = errors.
@@ -32,6 +84,7 @@ int check(const vsd::Config& config, const std::string& path, const vsd::RoleDec
     std::cout << vsd::to_string(f) << "\n";
     errors |= f.severity == vsd::Finding::error;
   }
+  if (role.role == vsd::Role::director) check_fast_path(config);
   auto plan = vsd::plan_sysctls(config, role.role, facts);
   if (plan.empty()) std::cout << "node settings: nothing to change\n";
   for (const auto& c : plan)

@@ -85,8 +85,12 @@ for i in 1 2 3; do
 done
 cfg="$TOPO_DIR/vsd.toml"
 write_cfg "$cfg" 1
+check=$(in_director "$VSD_BIN" --check -c "$cfg" --role director 2>&1 || true)
+grep -q "fast path: kernel takes NAT (conntrack) objects" <<<"$check" || fail "vsd --check does not report the kernel's NAT fast path: $check"
+grep -q "fast path: 6 service(s) NAT by conntrack" <<<"$check" || fail "vsd --check does not plan 6 NAT services in the kernel: $check"
+echo "ok: vsd --check reports the fast path"
 start_vsd "$cfg"
-wait_log "$VSD_LOG" "fast path" || fail "vsd does not say it uses the fast path"
+wait_log "$VSD_LOG" "fast path: 6 service(s) in the kernel" || fail "vsd does not say it uses the fast path"
 
 # Packets the kernel ever queued to vsd's queues 6 and 7.
 queued() {

@@ -166,5 +166,23 @@ TEST(FastPathPlan, AServiceWithoutRealServersKeepsItsPath) {
   EXPECT_EQ(plan_fast_path(emptied, n, node).path(emptied.services[1]), nfq::Path::nat_kernel);
 }
 
+TEST(FastPathPlan, AMethodTheKernelRefusedGoesThroughVsd) {
+  Config c = parse(kMixed);
+  DecisionNumbers n(8191);
+  n.assign(c);
+  NodeOffers no_nat;
+  no_nat.nat_kernel = false;
+  FastPathPlan plan = plan_fast_path(c, n, no_nat);
+  EXPECT_EQ(plan.path(c.services[0]), nfq::Path::userspace);
+  EXPECT_EQ(plan.path(c.services[1]), nfq::Path::direct_kernel);
+  EXPECT_TRUE(plan.spec.nat.empty());
+  NodeOffers no_direct;
+  no_direct.direct_kernel = false;
+  plan = plan_fast_path(c, n, no_direct);
+  EXPECT_EQ(plan.path(c.services[0]), nfq::Path::nat_kernel);
+  EXPECT_EQ(plan.path(c.services[1]), nfq::Path::userspace);
+  EXPECT_TRUE(plan.spec.direct.empty());
+}
+
 }  // namespace
 }  // namespace vsd

@@ -281,5 +281,14 @@ TEST_F(RulesetFastPathKernel, AnIncompatibleOldTableIsReplacedWhole) {
   EXPECT_TRUE(has(table("ip"), "192.0.2.99 . 1234")) << table("ip");
 }
 
+// This kernel has conntrack, ct timeouts, nft maps and dup: both paths
+// probe fine, and the probe leaves no table behind.
+TEST_F(RulesetFastPathKernel, ProbesBothPathsAndLeavesNothing) {
+  const QueueForm form = probe_queue_form();
+  EXPECT_EQ(probe_fast_path(Path::nat_kernel, form), "");
+  EXPECT_EQ(probe_fast_path(Path::direct_kernel, form), "");
+  EXPECT_FALSE(has(sh("nft list tables 2>&1"), "vsd-probe")) << sh("nft list tables 2>&1");
+}
+
 }  // namespace
 }  // namespace vsd::nfq
