@@ -318,6 +318,8 @@ ConnEntry* Engine::new_template(const ServiceView& svc, std::uint8_t proto, cons
   if (t) {
     d.state->persistent_conns.add(1);
     counters_.templates_created.add(1);
+    // Counted now: the connection it is made for may yet be refused.
+    conn_count_.store(conns_.size(), std::memory_order_relaxed);
   }
   return t;
 }

@@ -117,7 +117,7 @@ TEST(ConnTable, ExpiryBeyondOneWheelTurnAndAfterLongPause) {
 TEST(ConnTable, EraseKeepsOtherKeysReachable) {
   // Many entries with colliding probes, random erase order: every remaining
   // key must stay reachable from both sides (backward-shift deletion).
-  ConnTable t(4096, 42);
+  ConnTable t(4096, SipKey{42, 7});
   std::vector<ConnEntry*> live;
   for (std::uint16_t p = 1; p <= 3000; ++p) live.push_back(t.insert(make("198.51.100.2", p), 5000));
   std::mt19937 rng(7);
@@ -145,6 +145,48 @@ TEST(ConnTable, IPv6Entries) {
   ASSERT_NE(t.insert(e, 10), nullptr);
   EXPECT_NE(t.find(IPPROTO_TCP, ip("2001:db8:2::11"), 8000, ip("2001:db8:1::2"), 5).entry, nullptr);
   EXPECT_NE(t.find(IPPROTO_TCP, ip("2001:db8:1::2"), 5, ip("2001:db8::10"), 80).entry, nullptr);
+}
+
+// The worst case the keyed hash exists to prevent, forced with a hash that
+// sends every key home to one slot: lookups get slow, but every answer stays
+// right, also across the wrap at the end of the slot array and after
+// backward-shift deletions.
+struct OneSlotHash {
+  std::uint64_t slot;
+  std::uint64_t operator()(const ConnTupleWords&) const { return slot; }
+};
+
+TEST(ConnTable, EveryKeyInOneProbeRunStaysCorrect) {
+  BasicConnTable<OneSlotHash> t(64, OneSlotHash{250});  // 256 slots: the run wraps past 255
+  std::vector<ConnEntry*> live;
+  for (std::uint16_t p = 1; p <= 64; ++p) live.push_back(t.insert(make("198.51.100.66", p), 100));
+  for (auto* e : live) ASSERT_NE(e, nullptr);
+  EXPECT_EQ(t.insert(make("198.51.100.66", 1), 100), nullptr) << "full";
+  std::mt19937 rng(3);
+  std::shuffle(live.begin(), live.end(), rng);
+  std::set<std::uint16_t> erased;
+  for (std::size_t i = 0; i < 40; ++i) {
+    erased.insert(live[i]->cport);
+    t.erase(*live[i]);
+  }
+  for (std::uint16_t p = 1; p <= 64; ++p) {
+    bool expect = !erased.count(p);
+    EXPECT_EQ(t.find(IPPROTO_TCP, ip("198.51.100.66"), p, ip("192.0.2.10"), 80).entry != nullptr, expect);
+    EXPECT_EQ(t.find(IPPROTO_TCP, ip("203.0.113.11"), 8000, ip("198.51.100.66"), p).entry != nullptr, expect);
+  }
+}
+
+// Same tuples, same key: the same table layout, so tests and benchmarks
+// with a fixed key are reproducible; the daemon's tables each draw a key.
+TEST(ConnTable, FixedKeyAndRandomKeyTablesBothWork) {
+  ConnTable fixed(16, SipKey{1, 2});
+  ConnTable keyed(16);
+  for (ConnTable* t : {&fixed, &keyed}) {
+    ConnEntry* e = t->insert(make("198.51.100.2", 40000), 100);
+    ASSERT_NE(e, nullptr);
+    EXPECT_EQ(t->find(IPPROTO_TCP, ip("198.51.100.2"), 40000, ip("192.0.2.10"), 80).entry, e);
+    EXPECT_EQ(t->find(IPPROTO_TCP, ip("203.0.113.11"), 8000, ip("198.51.100.2"), 40000).entry, e);
+  }
 }
 
 TEST(ConnTable, EntryStaysCompact) {
