@@ -1,6 +1,8 @@
 #include "appliance/control/ipvsadm_command.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 
 namespace vsd {
 namespace {
@@ -17,10 +19,31 @@ constexpr std::pair<IpvsadmOp, const char*> kEditOps[] = {
     {IpvsadmOp::add_server, "add-server"},     {IpvsadmOp::edit_server, "edit-server"},
     {IpvsadmOp::delete_server, "delete-server"}, {IpvsadmOp::set_timeouts, "set"}};
 
+// A JSON number that T holds: a float outside T converts with undefined
+// behaviour, an integer outside it wraps.
+template <class T>
+bool fits(const json& v) {
+  using L = std::numeric_limits<T>;
+  if (v.is_number_float()) {
+    const double d = v.get<double>(), top = std::ldexp(1.0, L::digits);
+    return L::is_signed ? d >= -top && d < top : d > -1.0 && d < top;
+  }
+  if (v.is_number_unsigned()) return v.get<std::uint64_t>() <= static_cast<std::uint64_t>(L::max());
+  if (v.is_number_integer()) {
+    const std::int64_t i = v.get<std::int64_t>();
+    return L::is_signed ? i >= static_cast<std::int64_t>(L::lowest()) && i <= static_cast<std::int64_t>(L::max())
+                        : i >= 0 && static_cast<std::uint64_t>(i) <= static_cast<std::uint64_t>(L::max());
+  }
+  return true;
+}
+
 template <class T>
 T get(const json& j, const char* key, T fallback) {
   auto it = j.find(key);
-  return it == j.end() || it->is_null() ? fallback : it->get<T>();
+  if (it == j.end() || it->is_null()) return fallback;
+  if constexpr (std::is_arithmetic_v<T> && !std::is_same_v<T, bool>)
+    if (!fits<T>(*it)) throw json::type_error::create(302, std::string(key) + " is out of range", nullptr);
+  return it->get<T>();
 }
 
 }  // namespace
@@ -186,7 +209,7 @@ std::optional<IpvsadmService> ipvsadm_service_from_json(const json& j, std::stri
     if (!j.is_object()) return bad("not an object");
     IpvsadmService s;
     if (j.contains("fwmark")) {
-      s.fwmark = j.at("fwmark").get<std::uint32_t>();
+      s.fwmark = get<std::uint32_t>(j, "fwmark", 0);
       if (s.fwmark == 0) return bad("fwmark must be greater than zero");
       s.ipv6 = get<bool>(j, "ipv6", false);
       return s;

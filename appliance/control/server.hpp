@@ -1,33 +1,71 @@
-// The daemon's end of the control socket (client.hpp is vsadm's): a
-// root-only unix stream socket on which vsadm sends one JSON request line
-// and reads one JSON reply line. Runs on the control plane's io_context,
-// never on the data path.
+// The daemon's end of the control socket (client.hpp is vsadm's): a unix
+// stream socket on which vsadm sends one JSON request line and reads one
+// JSON reply line. Runs on the control plane's io_context, never on the data
+// path.
+//
+// Who may talk to it, twice over:
+// - the file: created 0600 (0660 and group-owned with an allowed group)
+//   atomically — bound inside a private 0700 directory, its mode set there,
+//   then renamed into place — so it is never reachable with looser
+//   permissions, whatever the process umask. A missing parent directory is
+//   created 0755; an existing one is never changed (a 1777 /tmp keeps its
+//   sticky bit).
+// - the peer: SO_PEERCRED at accept. Root, the user vsd runs as, and, when
+//   given, one group (the peer's primary or supplementary groups) are
+//   served; anyone else gets one JSON error line and is closed.
+//
+// A session must send its request line within request_timeout and is
+// closed after session_timeout (not counting the time vsd spends answering),
+// so a silent or slow client cannot hold a descriptor. When accept fails
+// (EMFILE, ENFILE, ...) the server logs once and retries every
+// accept_backoff instead of spinning the control thread.
 #pragma once
 
-#include "appliance/asio.hpp"
+#include <sys/types.h>
+
+#include <chrono>
 #include <functional>
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
+#include "appliance/asio.hpp"
+
 namespace vsd {
+
+struct ControlServerOptions {
+  // Besides root and vsd's own user, members of this group may use the
+  // socket (it is then 0660, group-owned). The daemon will take it from a
+  // config key ([control] group) once appliance/config has one; until then
+  // nobody sets it and the socket is root-only.
+  std::optional<gid_t> allowed_gid;
+  std::chrono::milliseconds request_timeout{5000};   // to send the request line
+  std::chrono::milliseconds session_timeout{30000};  // the whole session
+  std::chrono::milliseconds accept_backoff{100};     // after a failed accept
+  // Refused peers and accept failures (each streak once). Default: stderr.
+  std::function<void(const std::string&)> log;
+};
 
 class ControlServer {
  public:
   using Handler = std::function<nlohmann::json(const nlohmann::json& request)>;
 
-  // Throws std::runtime_error with a clear reason (path in use, no permission).
-  ControlServer(boost::asio::io_context& io, std::string path, Handler handler);
+  // Throws std::runtime_error with a clear reason (path in use or not a
+  // socket, no permission, path too long).
+  ControlServer(boost::asio::io_context& io, std::string path, Handler handler,
+                ControlServerOptions options = {});
   ~ControlServer();
+  ControlServer(const ControlServer&) = delete;
+  ControlServer& operator=(const ControlServer&) = delete;
 
   const std::string& path() const { return path_; }
 
- private:
-  void accept();
+  struct Impl;  // shared with pending handlers and sessions
 
-  boost::asio::io_context& io_;
+ private:
   std::string path_;
-  Handler handler_;
-  boost::asio::local::stream_protocol::acceptor acceptor_;
+  std::shared_ptr<Impl> impl_;
 };
 
 }  // namespace vsd

@@ -1,4 +1,7 @@
 // The one place where the status's JSON keys are written and read.
+#include <cmath>
+#include <cstdint>
+#include <limits>
 #include <string_view>
 
 #include "appliance/control/status.hpp"
@@ -46,7 +49,26 @@ namespace {
 
 using nlohmann::json;
 
-// Lenient readers: absent or mistyped fields keep the default.
+// A JSON number that T holds: a float outside T converts with undefined
+// behaviour, an integer outside it wraps.
+template <class T>
+bool fits(const json& v) {
+  using L = std::numeric_limits<T>;
+  if (v.is_number_float()) {
+    const double d = v.get<double>(), top = std::ldexp(1.0, L::digits);
+    return L::is_signed ? d >= -top && d < top : d > -1.0 && d < top;
+  }
+  if (v.is_number_unsigned()) return v.get<std::uint64_t>() <= static_cast<std::uint64_t>(L::max());
+  if (v.is_number_integer()) {
+    const std::int64_t i = v.get<std::int64_t>();
+    return L::is_signed ? i >= static_cast<std::int64_t>(L::lowest()) && i <= static_cast<std::int64_t>(L::max())
+                        : i >= 0 && static_cast<std::uint64_t>(i) <= static_cast<std::uint64_t>(L::max());
+  }
+  return true;
+}
+
+// Lenient readers: absent or mistyped fields (numbers out of range too)
+// keep the default.
 template <class T>
 void get(const json& j, const char* key, T& out) {
   if (!j.is_object()) return;
@@ -57,7 +79,7 @@ void get(const json& j, const char* key, T& out) {
   } else if constexpr (std::is_same_v<T, std::string>) {
     if (it->is_string()) out = it->get<std::string>();
   } else {
-    if (it->is_number()) out = it->get<T>();
+    if (it->is_number() && fits<T>(*it)) out = it->get<T>();
   }
 }
 
