@@ -121,7 +121,14 @@ inline int make_veth_pair(PeerNetns& peer) {
       !sh("ip route add 203.0.113.0/24 via 192.0.2.2 mtu 1400") ||
       !sh("ip -6 route add 2001:db8:ffff::/48 via 2001:db8::2"))
     return 65;
-  return 0;
+  // IPv6 brings an address (and its local route) up only once the link
+  // has carrier, which linkwatch reports later, on a busy machine late:
+  // wait for it (bounded, 5 s).
+  for (int i = 0; i < 100; ++i) {
+    if (sh("ip -6 route show table local 2001:db8::1 | grep -q local")) return 0;
+    ::usleep(50 * 1000);
+  }
+  return 66;
 }
 
 }  // namespace vsd::test
