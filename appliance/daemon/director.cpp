@@ -11,6 +11,8 @@
 #include "appliance/config/config_writer.hpp"
 #include "appliance/control/server.hpp"
 #include "appliance/daemon/config_diff.hpp"
+#include "appliance/daemon/node_recovery.hpp"
+#include "appliance/daemon/stop_signals.hpp"
 #include "appliance/daemon/data_plane.hpp"
 #include "appliance/daemon/ipvsadm_apply.hpp"
 #include "appliance/daemon/metrics.hpp"
@@ -54,6 +56,17 @@ Director::~Director() {
   data_plane_.reset();
   announcer_.reset();
   for (const auto& k : sysctls_.restore_all()) spdlog::info("restored {}", k);
+  if (locked_) state_file_.remove();  // cleaned up: nothing for the next start to undo
+}
+
+// After every change to the node: what a vsd killed now leaves behind.
+void Director::save_node_state() {
+  NodeState st;
+  st.sysctls = sysctls_.saved();
+  if (rules_installed_) st.tables.push_back(table_);
+  std::string err;
+  if (!state_file_.save(st, &err))
+    spdlog::warn("{}; after a crash the next start cannot restore this node's settings", err);
 }
 
 void Director::open_queues_and_rules() {
@@ -174,14 +187,7 @@ NodeOffers Director::node_offers() const {
 }
 
 std::string Director::numbers_path() const {
-  // Beside the control socket: /run/vsd/vsd.sock -> /run/vsd/vsd.decisions.
-  const std::string& sock = config_.control.socket;
-  const auto dot = sock.rfind('.');
-  const auto slash = sock.rfind('/');
-  const std::string stem = dot != std::string::npos && (slash == std::string::npos || dot > slash)
-                               ? sock.substr(0, dot)
-                               : sock;
-  return stem + ".decisions";
+  return beside_control_socket(config_.control.socket, ".decisions");
 }
 
 int Director::run() {
@@ -208,6 +214,10 @@ int Director::run() {
       spdlog::info("service {} -> real server {} {} weight {}{}", service_label(s), real_label(s, r),
                    to_string(r.forward), r.weight, r.check ? " (health checked)" : "");
   try {
+    std::string lock_error;
+    if (!lock_.acquire(&lock_error)) throw std::runtime_error(lock_error);
+    locked_ = true;
+    recover_node(state_file_, Role::director, {}, sysctls_);
     apply_node_settings();
     // DR/TUN: routes and MACs before the first packet. A fresh director has
     // no MAC for its DR real servers yet: give ARP/ND up to a second, so the
@@ -246,6 +256,7 @@ int Director::run() {
         io_.stop();
       };
   signals.async_wait(on_signal);
+  deliver_stop_signals();  // those that came during the start are handled now
   arm_estimator();
   spdlog::info("ready");
   io_.run();
@@ -265,8 +276,15 @@ control::Outcome Director::reload() {
   if (next.director.queue != config_.director.queue ||
       next.director.queues != config_.director.queues ||
       next.director.max_connections != config_.director.max_connections ||
-      next.director.fail_open != config_.director.fail_open)
-    spdlog::warn("reload: [director] queue/queues/max_connections/fail_open changes need a restart; kept");
+      next.director.fail_open != config_.director.fail_open ||
+      next.director.fast_path != config_.director.fast_path ||
+      next.director.mark_mask != config_.director.mark_mask)
+    spdlog::warn("reload: [director] queue/queues/max_connections/fail_open/fast_path/mark_mask "
+                 "changes need a restart; kept");
+  // The fast path's marks are in every kernel-carried flow: they change
+  // only with a restart, which adopts the flows again.
+  next.director.fast_path = config_.director.fast_path;
+  next.director.mark_mask = config_.director.mark_mask;
   next.director.queue = config_.director.queue;
   next.director.queues = config_.director.queues;
   next.director.max_connections = config_.director.max_connections;

@@ -22,8 +22,10 @@
 #include "appliance/daemon/decision_numbers.hpp"
 #include "appliance/daemon/fast_path_plan.hpp"
 #include "appliance/daemon/health_policy.hpp"
+#include "appliance/daemon/instance_lock.hpp"
 #include "appliance/daemon/kernel_flows.hpp"
 #include "appliance/daemon/node_plan.hpp"
+#include "appliance/daemon/node_state.hpp"
 #include "appliance/daemon/snapshot_spec.hpp"
 #include "appliance/daemon/sysctl_guard.hpp"
 #include "nfq/ruleset.hpp"
@@ -87,6 +89,7 @@ class Director : public control::Handler {
   void on_health(const std::string& id, bool up, const std::string& reason);
   void publish_effective();
   void end_removed_kernel_flows();
+  void save_node_state();
 
   Config config_;
   std::string config_path_;
@@ -104,6 +107,9 @@ class Director : public control::Handler {
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   Engine engine_;
   SysctlGuard sysctls_;
+  InstanceLock lock_;
+  bool locked_ = false;
+  NodeStateFile state_file_{beside_control_socket(config_.control.socket, ".state")};
   nfq::QueueForm queue_form_ = nfq::QueueForm::native;
   bool rules_installed_ = false;
   std::string table_ = "vsd";

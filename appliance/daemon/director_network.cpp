@@ -42,6 +42,7 @@ void Director::apply_node_settings() {
       spdlog::info("set {}={} (was {}): {}; restored on exit", c.key, c.value,
                    c.current.empty() ? "?" : c.current, c.why);
   }
+  save_node_state();
 }
 
 bool Director::refresh_egress() {

@@ -1,5 +1,7 @@
 #include "appliance/daemon/realserver.hpp"
 
+#include "appliance/daemon/node_recovery.hpp"
+#include "appliance/daemon/stop_signals.hpp"
 #include "appliance/daemon/ruleset_spec.hpp"
 
 #include <linux/netfilter.h>
@@ -27,6 +29,12 @@ RealServer::RealServer(Config config, NodeFacts facts)
 RealServer::~RealServer() { teardown(); }
 
 void RealServer::setup() {
+  std::string lock_error;
+  if (!lock_.acquire(&lock_error)) throw std::runtime_error(lock_error);
+  locked_ = true;
+  // VIPs an earlier vsd put on lo and this configuration keeps: ours to
+  // remove at a clean stop, though address_add finds them there.
+  const std::vector<IpAddress> inherited = recover_node(state_file_, Role::realserver, vips_, sysctls_);
   for (const auto& c : plan_sysctls(config_, Role::realserver, facts_)) {
     bool changed = false;
     std::string err;
@@ -44,9 +52,11 @@ void RealServer::setup() {
     const std::uint8_t prefix = vip.is_v4() ? 32 : 128;
     if (!rtnl::address_add(lo_index_, vip, prefix, &existed, &err))
       throw std::runtime_error("cannot put VIP " + vip.to_string() + " on lo: " + err);
-    if (!existed) added_vips_.push_back(vip);
+    if (!existed || std::find(inherited.begin(), inherited.end(), vip) != inherited.end())
+      added_vips_.push_back(vip);
     spdlog::info("VIP {}/{} on lo{}", vip.to_string(), prefix, existed ? " (was there already)" : "");
   }
+  save_node_state();
   std::vector<IpAddress> v4;
   for (const auto& v : vips_)
     if (v.is_v4()) v4.push_back(v);
@@ -55,6 +65,7 @@ void RealServer::setup() {
     if (!arp::apply_nft_text(arp::arp_hiding_ruleset(vips_), &err))
       throw std::runtime_error("cannot install the ARP-hiding table arp " + table_ + ": " + err);
     arp_table_ = true;
+    save_node_state();
     spdlog::info("ARP hidden for {} VIP(s): nft table arp {} drops requests for them and "
                  "announcements from them; see `nft list table arp {}`",
                  v4.size(), table_, table_);
@@ -78,6 +89,7 @@ void RealServer::setup() {
     auto form = nfq::probe_queue_form();
     nfq::install(spec, form);
     decap_table_ = true;
+    save_node_state();
     for (const auto& a : tunnel_addrs_)
       spdlog::info("TUN: IP-in-IP to {} decapsulated by vsd (NFQUEUE {}, {} form; no ipip module "
                    "needed); see `nft list table {} {}`",
@@ -161,6 +173,18 @@ void RealServer::teardown() {
   }
   added_vips_.clear();
   for (const auto& key : sysctls_.restore_all()) spdlog::info("restored {}", key);
+  if (locked_) state_file_.remove();  // cleaned up: nothing for the next start to undo
+}
+
+// After every change to the node: what a vsd killed now leaves behind.
+void RealServer::save_node_state() {
+  NodeState st;
+  st.sysctls = sysctls_.saved();
+  st.lo_vips = added_vips_;
+  if (arp_table_ || decap_table_) st.tables.push_back(table_);
+  std::string err;
+  if (!state_file_.save(st, &err))
+    spdlog::warn("{}; after a crash the next start cannot restore this node's settings", err);
 }
 
 int RealServer::run() {
@@ -188,6 +212,7 @@ int RealServer::run() {
         io_.stop();
       };
   signals.async_wait(on_signal);
+  deliver_stop_signals();  // those that came during the start are handled now
   spdlog::info("ready");
   io_.run();
   teardown();

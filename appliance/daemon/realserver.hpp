@@ -21,6 +21,8 @@
 #include "appliance/config/config.hpp"
 #include "appliance/core/decapsulator.hpp"
 #include "appliance/daemon/node_plan.hpp"
+#include "appliance/daemon/instance_lock.hpp"
+#include "appliance/daemon/node_state.hpp"
 #include "appliance/daemon/sysctl_guard.hpp"
 #include "nfq/queue_socket.hpp"
 #include "nfq/ruleset.hpp"
@@ -44,6 +46,10 @@ class RealServer {
   std::vector<IpAddress> vips_;
   std::vector<IpAddress> tunnel_addrs_;  // this node's TUN real-server addresses
   SysctlGuard sysctls_;
+  InstanceLock lock_;
+  bool locked_ = false;
+  NodeStateFile state_file_{beside_control_socket(config_.control.socket, ".state")};
+  void save_node_state();
   std::vector<IpAddress> added_vips_;  // put on lo by us: removed on exit
   int lo_index_ = 0;
   bool arp_table_ = false, decap_table_ = false;

@@ -40,9 +40,23 @@ bool SysctlGuard::ensure(const std::string& key, const std::string& value, bool*
     if (error) *error = "cannot write " + path_of(key) + ": " + std::strerror(errno);
     return false;
   }
-  saved_.push_back({key, old});
+  if (!is_saved(key)) saved_.push_back({key, old});
   if (changed) *changed = true;
   return true;
+}
+
+bool SysctlGuard::is_saved(const std::string& key) const {
+  return std::any_of(saved_.begin(), saved_.end(), [&](const Saved& s) { return s.key == key; });
+}
+
+void SysctlGuard::adopt(const std::string& key, const std::string& original) {
+  if (!is_saved(key)) saved_.push_back({key, original});
+}
+
+std::vector<std::pair<std::string, std::string>> SysctlGuard::saved() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& s : saved_) out.emplace_back(s.key, s.old_value);
+  return out;
 }
 
 std::vector<std::string> SysctlGuard::restore_all() {

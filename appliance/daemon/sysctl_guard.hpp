@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace vsd {
@@ -28,9 +29,16 @@ class SysctlGuard {
   bool read(const std::string& key, std::string* value) const;
   // Restores every changed key, newest first; returns the keys restored.
   std::vector<std::string> restore_all();
+  // A key an earlier vsd changed and could not put back (its state file):
+  // `original` is what restore_all() writes, whatever ensure() finds now.
+  void adopt(const std::string& key, const std::string& original);
+  // key -> the value restore_all() writes, oldest change first (for the
+  // state file).
+  std::vector<std::pair<std::string, std::string>> saved() const;
 
  private:
   std::string path_of(const std::string& key) const;
+  bool is_saved(const std::string& key) const;
   struct Saved {
     std::string key, old_value;
   };

@@ -17,6 +17,7 @@
 #include "appliance/daemon/node_facts.hpp"
 #include "appliance/daemon/node_plan.hpp"
 #include "appliance/daemon/realserver.hpp"
+#include "appliance/daemon/stop_signals.hpp"
 #include "appliance/importer/importer.hpp"
 #include "appliance/version.hpp"
 
@@ -108,7 +109,11 @@ int check(const vsd::Config& config, const std::string& path, const vsd::RoleDec
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc >= 2 && std::string(argv[1]) == "import") return vsd::import_main(argc, argv);
+  vsd::defer_stop_signals();  // before anything: see stop_signals.hpp
+  if (argc >= 2 && std::string(argv[1]) == "import") {
+    vsd::default_stop_signals();
+    return vsd::import_main(argc, argv);
+  }
   // CLI11 (Debian libcli11-dev) gives vsd the usual --help/-h and error
   // messages; vsadm uses libpopt because it must mimic ipvsadm exactly.
   CLI::App app{"vsd - userspace virtual-server director (LVS NAT/TUN/DR over NFQUEUE)"};
@@ -150,7 +155,10 @@ int main(int argc, char** argv) {
     std::cerr << config_path << ": " << role.reason << "\n";
     return 2;
   }
-  if (check_only) return check(*result.config, config_path, role, facts);
+  if (check_only) {
+    vsd::default_stop_signals();
+    return check(*result.config, config_path, role, facts);
+  }
 
   auto logger = spdlog::stderr_color_mt("vsd");
   spdlog::set_default_logger(logger);

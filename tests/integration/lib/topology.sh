@@ -374,9 +374,11 @@ topo_tun_up() {
 # background, logging to $TOPO_DIR/vsd-NODE.log; waits for "ready" or fails
 # with the log. ROLE "" leaves --role out (vsd's default, auto). Each node is
 # its own machine sharing nothing but the config's contents: off the
-# director, the control socket's directory is a private tmpfs, so the nodes'
-# vsds never meet on one socket path. On the director, sets VSD_SOCKET (for
-# vsadm) and VSD_LOG. topo_down stops every one of them.
+# director, the control socket's directory is the node's own (a private
+# bind mount of $TOPO_DIR/run-NODE, kept across restarts like /run), so
+# the nodes' vsds never meet on one socket path or state file. On the
+# director, sets VSD_SOCKET (for vsadm) and VSD_LOG. topo_down stops every
+# one of them.
 start_vsd_on() {
   local node=$1 role=$2 cfg=$3 sock dir log pid
   local args=(-c "$cfg")
@@ -394,8 +396,11 @@ start_vsd_on() {
     export VSD_SOCKET VSD_LOG
     ip netns exec "$(ns "$node")" "$VSD_BIN" "${args[@]}" >>"$log" 2>&1 &
   else
+    # The node's own /run/vsd (socket, state file), kept across restarts
+    # as a real node's /run is: a private bind mount of a per-node directory.
+    mkdir -p "$TOPO_DIR/run-$node"
     ip netns exec "$(ns "$node")" unshare --mount --propagation private \
-      sh -c 'mount -t tmpfs vsd-node "$0" && exec "$@"' "$dir" "$VSD_BIN" "${args[@]}" >>"$log" 2>&1 &
+      sh -c 'mount --bind "$1" "$0" && shift && exec "$@"' "$dir" "$TOPO_DIR/run-$node" "$VSD_BIN" "${args[@]}" >>"$log" 2>&1 &
   fi
   pid=$!
   VSD_NODE_PID[$node]=$pid

@@ -58,5 +58,28 @@ TEST(SysctlGuard, SlashInKeyIsDotInInterfaceName) {
   fs::remove_all(root);
 }
 
+// An earlier vsd was killed with ip_forward changed (0 -> 1): its state
+// file says 0. This vsd finds 1, needs 1, and must still put back 0.
+TEST(SysctlGuard, AdoptedOriginalIsWhatGetsRestored) {
+  fs::path root = fs::temp_directory_path() / ("vsd-sysctl-adopt-" + std::to_string(::getpid()));
+  fs::create_directories(root / "net/ipv4");
+  std::ofstream(root / "net/ipv4/ip_forward") << "1\n";
+  std::ofstream(root / "net/ipv4/tcp_syncookies") << "1\n";
+  {
+    SysctlGuard g(root.string());
+    g.adopt("net.ipv4.ip_forward", "0");
+    g.adopt("net.ipv4.tcp_syncookies", "0");  // no longer needed by this run: restored too
+    bool changed = true;
+    std::string err;
+    ASSERT_TRUE(g.ensure("net.ipv4.ip_forward", "1", &changed, &err)) << err;
+    EXPECT_FALSE(changed);
+    using Saved = std::vector<std::pair<std::string, std::string>>;
+    EXPECT_EQ(g.saved(), (Saved{{"net.ipv4.ip_forward", "0"}, {"net.ipv4.tcp_syncookies", "0"}}));
+  }
+  EXPECT_EQ(slurp(root / "net/ipv4/ip_forward"), "0");
+  EXPECT_EQ(slurp(root / "net/ipv4/tcp_syncookies"), "0");
+  fs::remove_all(root);
+}
+
 }  // namespace
 }  // namespace vsd
