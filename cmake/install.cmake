@@ -23,6 +23,9 @@ install(TARGETS vsd vsadm RUNTIME DESTINATION ${CMAKE_INSTALL_SBINDIR})
 install(PROGRAMS ${PROJECT_SOURCE_DIR}/etc/vsadm-save ${PROJECT_SOURCE_DIR}/etc/vsadm-restore
         DESTINATION ${CMAKE_INSTALL_SBINDIR})
 
+# keepalived's notify command for a director pair (`vsd ha keepalived` names it).
+install(PROGRAMS ${PROJECT_SOURCE_DIR}/etc/vsd-ha-notify DESTINATION ${CMAKE_INSTALL_LIBEXECDIR}/vsd)
+
 # /etc/vsd/vsd.toml for prefix /usr (GNUInstallDirs maps it to /etc), else <prefix>/etc/vsd.
 install(FILES ${PROJECT_SOURCE_DIR}/etc/vsd.toml DESTINATION ${CMAKE_INSTALL_FULL_SYSCONFDIR}/vsd)
 

@@ -135,6 +135,31 @@ struct LogConfig {
   std::string level = "info";
 };
 
+// A director pair (README "A director pair"): keepalived moves the VIPs
+// (VRRP), conntrackd copies the NAT flows' conntrack entries, and vsd's own
+// sync copies its connection and persistence-template table from the
+// master to the backup. `vsd ha keepalived|conntrackd` prints the two
+// daemons' configurations for this node from these keys.
+struct HaConfig {
+  // Each director's own address on the link between them (vsd's sync and
+  // conntrackd run over it); a node is the director whose address it
+  // holds. The first is the preferred master (VRRP priority 150, the
+  // second 100). Empty: no pair.
+  std::vector<IpAddress> directors;
+  std::string interface;          // where keepalived holds the VIPs (VRRP adverts there)
+  // NAT: the real servers' gateway address(es), "203.0.113.1/24" (and an
+  // IPv6 one): a second VRRP instance in the same sync group.
+  std::vector<std::string> gateway;
+  std::string gateway_interface;  // where that address lives
+  std::uint32_t virtual_router_id = 51;  // the VIPs' VRRP instance; the gateway's is this + 1
+  std::uint32_t advert_ms = 1000;        // VRRP advertisement interval
+  bool preempt = true;                   // the preferred master takes over again when back (failback)
+  std::uint32_t sync_port = 8848;        // vsd's sync (UDP), between the directors' addresses
+  std::uint32_t conntrackd_port = 3780;  // conntrackd's FTFW sync (UDP)
+  std::uint32_t sync_id = 0;             // ipvsadm --syncid: both directors must agree
+  bool enabled() const { return !directors.empty(); }
+};
+
 struct Config {
   DirectorConfig director;
   TimeoutConfig timeouts;
@@ -142,6 +167,7 @@ struct Config {
   MetricsConfig metrics;
   ArpConfig arp;
   LogConfig log;
+  HaConfig ha;
   std::vector<ServiceConfig> services;
   KeyLocations locations;  // the sections and their keys
 };

@@ -150,6 +150,7 @@ const ConfigKey<Config> top_level_keys[] = {
     section_key<&Config::metrics, metrics_table>("metrics"),
     section_key<&Config::log, log_table>("log"),
     section_key<&Config::arp, arp_table>("arp"),
+    section_key<&Config::ha, ha_table>("ha"),
     {"service", read_services, write_services, no_services, Save::if_changed, check_services},
 };
 
@@ -167,6 +168,7 @@ std::vector<SectionKeys> config_key_names() {
   add(metrics_table);
   add(log_table);
   add(arp_table);
+  add(ha_table);
   add(service_table);
   add(real_table);
   const auto& check = health::check_keys();

@@ -14,24 +14,6 @@
 
 namespace vsd {
 
-namespace {
-
-std::vector<IpAddress> config_vips(const Config& c) {
-  std::vector<IpAddress> out;
-  std::set<IpAddress> seen;
-  for (const auto& s : c.services) {
-    if (s.is_fwmark()) {
-      for (const auto& m : s.members)
-        if (seen.insert(m.addr).second) out.push_back(m.addr);
-    } else if (seen.insert(s.address.addr).second) {
-      out.push_back(s.address.addr);
-    }
-  }
-  return out;
-}
-
-}  // namespace
-
 void Director::apply_node_settings() {
   for (const auto& c : plan_sysctls(config_, Role::director, facts_)) {
     bool changed = false;

@@ -8,6 +8,22 @@ namespace vsd {
 
 const char* to_string(Role r) { return r == Role::director ? "director" : "realserver"; }
 
+std::vector<IpAddress> service_vips(const ServiceConfig& s) {
+  std::vector<IpAddress> out;
+  if (!s.is_fwmark()) return {s.address.addr};
+  for (const auto& m : s.members)
+    if (std::find(out.begin(), out.end(), m.addr) == out.end()) out.push_back(m.addr);
+  return out;
+}
+
+std::vector<IpAddress> config_vips(const Config& c) {
+  std::vector<IpAddress> out;
+  for (const auto& s : c.services)
+    for (const auto& v : service_vips(s))
+      if (std::find(out.begin(), out.end(), v) == out.end()) out.push_back(v);
+  return out;
+}
+
 namespace {
 
 std::string line_of(const SourceLocation& w) { return w.file + ":" + std::to_string(w.line); }
@@ -30,19 +46,9 @@ bool is_loopback(const IpAddress& a) {
   return a == one;
 }
 
-// The addresses clients reach a service at: its VIP, or a fwmark service's
-// members (none when the operator marks packets with their own rules).
-std::vector<IpAddress> vips_of(const ServiceConfig& s) {
-  std::vector<IpAddress> out;
-  if (!s.is_fwmark()) return {s.address.addr};
-  for (const auto& m : s.members)
-    if (std::find(out.begin(), out.end(), m.addr) == out.end()) out.push_back(m.addr);
-  return out;
-}
-
 bool is_vip(const Config& c, const IpAddress& a) {
   for (const auto& s : c.services) {
-    auto v = vips_of(s);
+    auto v = service_vips(s);
     if (std::find(v.begin(), v.end(), a) != v.end()) return true;
   }
   return false;
@@ -143,6 +149,14 @@ RoleDecision decide_role(const Config& c, const NodeFacts& f, std::optional<Role
               false};
     return {Role::realserver, "--role realserver: " + describe(here), true};
   }
+  if (c.ha.enabled())
+    for (std::size_t i = 0; i < c.ha.directors.size(); ++i)
+      for (const auto& a : f.addresses)
+        if (a.addr == c.ha.directors[i])
+          return {Role::director,
+                  "director: it is " + a.addr.to_string() + " of [ha] directors (" +
+                      (i == 0 ? "the preferred master" : "the preferred backup") + ")",
+                  true};
   if (!here.empty() && !vips.empty())
     return {Role::director,
             "cannot tell this node's role: " + describe(here) + ", and it holds VIP " + join(vips) +
@@ -160,7 +174,7 @@ std::vector<IpAddress> realserver_vips(const Config& c, const NodeFacts& f) {
   std::vector<IpAddress> out;
   for (const auto& h : reals_here(c, f)) {
     if (!hides_vip(h.real->forward)) continue;  // NAT real servers never see the VIP
-    for (const auto& v : vips_of(*h.service))
+    for (const auto& v : service_vips(*h.service))
       if (std::find(out.begin(), out.end(), v) == out.end()) out.push_back(v);
   }
   return out;
@@ -282,7 +296,7 @@ void plan_realserver(const Config& c, const NodeFacts& f, Plan& plan) {
   bool v4_vip = false, v4_tun = false;
   for (const auto& h : reals_here(c, f)) {
     if (!hides_vip(h.real->forward)) continue;
-    for (const auto& v : vips_of(*h.service)) {
+    for (const auto& v : service_vips(*h.service)) {
       if (!v.is_v4()) continue;  // IPv6: no ARP, no rp_filter
       v4_vip = true;
       if (h.real->forward == ForwardMethod::tun) v4_tun = true;
@@ -335,8 +349,9 @@ void check_director(const Config& c, const NodeFacts& f, std::vector<Finding>& o
     const bool hidden = std::any_of(s.reals.begin(), s.reals.end(),
                                     [](const RealServerConfig& r) { return hides_vip(r.forward); });
     if (hidden)
-      for (const auto& vip : vips_of(s)) {
-        if (held(f, vip)) continue;
+      for (const auto& vip : service_vips(s)) {
+        // In a pair keepalived holds the VIPs on the master only.
+        if (held(f, vip) || c.ha.enabled()) continue;
         RouteFact rt = route_to(f, vip);
         std::string dev = rt.found && !rt.via_gateway() && !rt.ifname.empty() ? rt.ifname : "IF";
         out.push_back({Finding::warning, s.where,
@@ -381,7 +396,7 @@ void check_realserver(const Config& c, const NodeFacts& f, std::vector<Finding>&
     const ServiceConfig& s = *h.service;
     const std::string who = "this node is real server " + real_label(s, *h.real) + " (" +
                             forward_text(h.real->forward) + ") of service " + service_label(s);
-    for (const auto& vip : vips_of(s)) {
+    for (const auto& vip : service_vips(s)) {
       const std::string v = "VIP " + vip.to_string();
       if (hides_vip(h.real->forward)) {
         if (const NodeAddress* a = held_off_lo(f, vip))

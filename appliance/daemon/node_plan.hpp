@@ -45,6 +45,12 @@ struct NodeFacts {
   std::function<std::optional<std::string>(const std::string& key)> sysctl;
 };
 
+// The addresses clients reach a service at: its VIP, or a fwmark service's
+// members (none when the operator marks packets with their own rules); and
+// those of every service, each once, in file order.
+std::vector<IpAddress> service_vips(const ServiceConfig& s);
+std::vector<IpAddress> config_vips(const Config& c);
+
 enum class Role { director, realserver };
 const char* to_string(Role);  // "director" / "realserver"
 

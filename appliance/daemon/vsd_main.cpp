@@ -14,6 +14,7 @@
 #include "appliance/daemon/decision_numbers.hpp"
 #include "appliance/daemon/director.hpp"
 #include "appliance/daemon/fast_path_plan.hpp"
+#include "appliance/daemon/ha_main.hpp"
 #include "appliance/daemon/node_facts.hpp"
 #include "appliance/daemon/node_plan.hpp"
 #include "appliance/daemon/realserver.hpp"
@@ -113,6 +114,10 @@ int main(int argc, char** argv) {
   if (argc >= 2 && std::string(argv[1]) == "import") {
     vsd::default_stop_signals();
     return vsd::import_main(argc, argv);
+  }
+  if (argc >= 2 && std::string(argv[1]) == "ha") {
+    vsd::default_stop_signals();
+    return vsd::ha_main(argc, argv);
   }
   // CLI11 (Debian libcli11-dev) gives vsd the usual --help/-h and error
   // messages; vsadm uses libpopt because it must mimic ipvsadm exactly.
