@@ -60,6 +60,9 @@ struct ConnEntry {
   static constexpr std::uint8_t kKernel = 0x10;
   static constexpr std::uint8_t kKernelHeld = 0x20;
   static constexpr std::uint8_t kKernelSeen = 0x40;  // found by the running resync
+  // Copied from the pair's master (sync): it ends by its own timer until
+  // this node's kernel reports the flow.
+  static constexpr std::uint8_t kSynced = 0x80;
   static constexpr std::uint32_t kNoControl = 0xffffffffu;
   bool is_template() const { return flags & kTemplate; }
 };
@@ -110,6 +113,9 @@ class BasicConnTable {
   void unhash(ConnEntry& e);
 
   ConnEntry& at(std::uint32_t index) { return entries_[index]; }
+  // Whether entry `index` holds a connection (entries never move: a walk
+  // by index visits each entry that lives through it once).
+  bool in_use(std::uint32_t index) const { return entries_[index].wheel_prev != kFree; }
   std::uint32_t index_of(const ConnEntry& e) const {
     return static_cast<std::uint32_t>(&e - entries_.data());
   }

@@ -57,6 +57,9 @@ struct TrafficCounters {
 struct ServiceState {
   TrafficCounters traffic;
   RateEstimate rates;  // control-plane thread only
+  // The service's firewall mark (ipvsadm -f), 0 for a VIP:port service: a
+  // director pair's sync names the service of an entry with it.
+  std::uint32_t fwmark = 0;
 };
 
 struct DestState {

@@ -2,6 +2,7 @@
 
 #include <netinet/in.h>
 
+#include "appliance/core/template_key.hpp"
 #include "forwarders/icmp_builder.hpp"
 #include "forwarders/icmp_nat.hpp"
 #include "forwarders/tun_rewriter.hpp"
@@ -12,46 +13,6 @@ namespace {
 constexpr std::uint8_t kTcpSyn = 0x02, kTcpAck = 0x10;
 
 bool is_syn(const PacketView& p) { return (p.tcp_flags & (kTcpSyn | kTcpAck)) == kTcpSyn; }
-
-// Persistence templates live in the connection table under a protocol no
-// real packet carries (IPVS flags them IP_VS_CONN_F_TEMPLATE instead):
-// 0x80|proto for VIP services, 0 (IPVS's IPPROTO_IP) for fwmark services,
-// so one template spans TCP and UDP of a mark.
-struct TemplateKey {
-  std::uint8_t proto;
-  IpAddress caddr, vaddr;
-  std::uint16_t vport;
-};
-
-IpAddress masked(const IpAddress& a, std::uint8_t prefix) {
-  // v4-mapped: the prefix counts from the IPv4 address's first bit.
-  unsigned bits = a.is_v4() ? 96u + prefix : prefix;
-  IpAddress out = a;
-  for (unsigned i = 0; i < 16; ++i) {
-    unsigned keep = bits >= (i + 1) * 8 ? 8 : (bits > i * 8 ? bits - i * 8 : 0);
-    out.bytes[i] &= static_cast<std::uint8_t>(keep == 8 ? 0xff : (0xff00u >> keep) & 0xff);
-  }
-  return out;
-}
-
-TemplateKey template_key(const ServiceView& svc, const PacketView& pkt) {
-  TemplateKey k;
-  k.caddr = masked(pkt.src, svc.netmask);
-  if (svc.fwmark) {
-    const std::uint8_t m[4] = {static_cast<std::uint8_t>(svc.fwmark >> 24),
-                               static_cast<std::uint8_t>(svc.fwmark >> 16),
-                               static_cast<std::uint8_t>(svc.fwmark >> 8),
-                               static_cast<std::uint8_t>(svc.fwmark)};
-    k.proto = 0;
-    k.vaddr = IpAddress::v4(m);
-    k.vport = 0;
-  } else {
-    k.proto = static_cast<std::uint8_t>(0x80 | pkt.l4proto);
-    k.vaddr = pkt.dst;
-    k.vport = svc.vip.port == 0 ? 0 : pkt.dport;  // port-0 service: one template for all ports
-  }
-  return k;
-}
 
 std::uint64_t total_conns(const DestState& d) { return d.active_conns.get() + d.inactive_conns.get(); }
 
@@ -196,9 +157,11 @@ void Engine::set_state(ConnEntry& e, TcpState s, std::uint32_t now) {
     }
   }
   e.flags = active ? (e.flags | ConnEntry::kActive) : (e.flags & ~ConnEntry::kActive);
+  const bool changed = e.state != s;
   e.state = s;
   e.timeout = e.proto == IPPROTO_TCP ? current_->timeouts.for_state(s) : current_->timeouts.udp;
   conns_.set_expiry(e, now + e.timeout);
+  if (changed) sync_note(e, now);
 }
 
 PacketResult Engine::process(std::uint8_t* data, std::size_t len, ChecksumState cs,
@@ -318,6 +281,7 @@ ConnEntry* Engine::new_template(const ServiceView& svc, std::uint8_t proto, cons
   if (t) {
     d.state->persistent_conns.add(1);
     counters_.templates_created.add(1);
+    sync_note(*t, now);
     // Counted now: the connection it is made for may yet be refused.
     conn_count_.store(conns_.size(), std::memory_order_relaxed);
   }
@@ -543,6 +507,7 @@ ConnEntry* Engine::add_connection(const DestView& d, std::uint8_t proto, const I
   }
   // A new entry counts as inactive until it reaches ESTABLISHED.
   d.state->inactive_conns.add(1);
+  if (proto != IPPROTO_TCP) sync_note(*e, now);  // TCP: at its first state
   check_overload_on_bind(*d.state);
   counters_.conns_created.add(1);
   conn_count_.store(conns_.size(), std::memory_order_relaxed);
@@ -612,6 +577,7 @@ void Engine::kernel_flow(KernelFlowEvent event, const KernelFlow& f) {
     if (e->state == TcpState::syn_recv && f.state != TcpState::syn_recv &&
         f.state != TcpState::none)
       return;
+    sync_gone(*e);
     forget(*e);
     conns_.erase(*e);
     conn_count_.store(conns_.size(), std::memory_order_relaxed);
@@ -620,6 +586,12 @@ void Engine::kernel_flow(KernelFlowEvent event, const KernelFlow& f) {
   if (!e) e = adopt(f, now);
   if (!e || !(e->flags & ConnEntry::kKernel)) return;
   e->flags |= ConnEntry::kKernelSeen;
+  if (e->flags & ConnEntry::kSynced) {
+    // A flow the pair's master had, now in this node's kernel (conntrackd
+    // committed it at the takeover): its end is the kernel's again.
+    e->flags &= ~ConnEntry::kSynced;
+    if (static_cast<ForwardMethod>(e->fwd) == ForwardMethod::nat) e->flags |= ConnEntry::kKernelHeld;
+  }
   if (f.state != TcpState::none && f.state != e->state) set_state(*e, f.state, now);
   // The kernel's own expiry keeps the entry as long as the flow lives
   // (DR/TUN: a busy flow's table entry is refreshed by every packet).

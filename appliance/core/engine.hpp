@@ -36,6 +36,7 @@
 #include "appliance/core/dest_state.hpp"
 #include "appliance/core/kernel_flow.hpp"
 #include "appliance/core/service_snapshot.hpp"
+#include "appliance/core/sync_message.hpp"
 #include "forwarders/nat_rewriter.hpp"
 #include "forwarders/packet_view.hpp"
 
@@ -97,6 +98,10 @@ struct EngineCounters {
   Counter icmp_passed;          // other ICMP (accepted untouched)
   Counter kernel_decided;       // packets answered with a decision for the kernel fast path
   Counter kernel_adopted;       // flows learnt from the kernel (restart, event loss, sync)
+  Counter sync_queued;          // pair master: entries queued for the backup
+  Counter sync_overflow;        // pair master: entries the full outbox could not take
+  Counter sync_applied;         // pair backup: entries taken from the master
+  Counter sync_refused;         // pair backup: entries naming a service or server this node lacks
 };
 
 class Engine {
@@ -131,6 +136,18 @@ class Engine {
   // how many.
   void kernel_resync_begin();
   std::size_t kernel_resync_end();
+
+  // A director pair's sync (engine_sync.cpp, sync_message.hpp). The
+  // master queues every entry made or changed in a bounded outbox (no
+  // allocation per packet) that the daemon takes; and walks the table in
+  // slices to send it whole (the backup's refresh, a new backup's copy).
+  // The backup enters what the master sends.
+  void set_sync_master(bool on);
+  std::size_t take_sync(std::span<SyncEntry> out);
+  // Entries from index `cursor`, `count` indexes at most, appended to
+  // `out`; returns the next cursor (0 when the walk wrapped).
+  std::uint32_t sync_walk(std::uint32_t cursor, std::uint32_t count, std::vector<SyncEntry>& out);
+  bool sync_apply(const SyncEntry& entry);  // false: refused (counted)
 
   const EngineCounters& counters() const { return counters_; }
   const ConnTable& connections() const { return conns_; }
@@ -182,6 +199,9 @@ class Engine {
   void follow_published();  // adopt the latest published snapshot, if new
   void flush_removed_dests();
   void refused_table_full(std::uint32_t now);
+  void sync_note(const ConnEntry& e, std::uint32_t now);  // the master's outbox
+  void sync_gone(const ConnEntry& e);                     // an ended entry, for the backup
+  SyncEntry sync_entry_of(const ConnEntry& e, std::uint32_t now) const;
 
   const Clock& clock_;
   ConnTable conns_;
@@ -196,6 +216,10 @@ class Engine {
   std::uint16_t ip_id_ = 0;
   std::uint32_t last_full_log_ = 0;
   std::uint64_t full_since_log_ = 0;
+  // The pair master's outbox: a ring, allocated when the master starts.
+  bool sync_master_ = false;
+  std::vector<SyncEntry> sync_ring_;
+  std::size_t sync_head_ = 0, sync_size_ = 0;
 };
 
 }  // namespace vsd

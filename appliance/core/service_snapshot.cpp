@@ -83,6 +83,7 @@ std::shared_ptr<const ServiceSnapshot> build_snapshot(const SnapshotSpec& spec,
     sv.scheduler_name = sc.scheduler;
     sv.scheduler_flags = sc.scheduler_flags;
     sv.state = prev ? prev->state : std::make_shared<ServiceState>();
+    sv.state->fwmark = sv.fwmark;
     for (const auto& ds : sc.dests) {
       DestView d;
       d.addr = ds.addr;
