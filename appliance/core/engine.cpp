@@ -202,9 +202,13 @@ PacketResult Engine::classify(std::uint8_t* data, std::size_t len, ChecksumState
                  (e.state == TcpState::time_wait || e.state == TcpState::close);
     // A kernel flow of a real server that went away (expire_nodest_conn
     // off) lost its kernel destination: vsd forwards it itself, as IPVS
-    // keeps forwarding to a removed server's connections.
+    // keeps forwarding to a removed server's connections. The packet's mark
+    // says so even before this engine's snapshot marks the server removed
+    // (the ruleset may be committed first): accepting it would hand it to
+    // the local stack, which resets the connection.
     const bool kernel = (e.flags & ConnEntry::kKernel) && e.dest &&
-                        !e.dest->removed.load(std::memory_order_relaxed);
+                        !e.dest->removed.load(std::memory_order_relaxed) &&
+                        !current_->marks.without_kernel_destination(mark);
     if (!reuse) return kernel ? kernel_carries(e, pkt, now) : from_client(e, pkt, cs, now);
     forget(e);
     conns_.erase(e);

@@ -34,6 +34,13 @@ struct MarkLayout {
   std::uint32_t with(std::uint32_t packet_mark, std::uint32_t bits) const {
     return (packet_mark & ~mask) | (bits & mask);
   }
+  // Queued by direct_forward's last rule: the kernel carried this DR/TUN
+  // flow but found no destination for its decision (its real server was
+  // removed), so vsd must forward it itself. Every other queue rule sets
+  // the queue bit.
+  bool without_kernel_destination(std::uint32_t packet_mark) const {
+    return enabled() && (packet_mark & (queue | direct)) == direct;
+  }
   bool operator==(const MarkLayout&) const = default;
 };
 

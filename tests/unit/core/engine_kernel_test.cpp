@@ -158,6 +158,26 @@ TEST_F(EngineKernelTest, DrFlowTableAsksForTheSecondPacketAndFinAndFollowsIpvsIn
   EXPECT_EQ(dest(1, 0).active_conns.get() + dest(1, 0).inactive_conns.get(), 0u);
 }
 
+TEST_F(EngineKernelTest, ADrFlowTheKernelFoundNoDestinationForIsForwardedByVsd) {
+  // The flow's real server was removed and the ruleset committed before
+  // this engine saw the new snapshot: direct_forward's last rule queues
+  // the packet with its decision but without the queue bit.
+  DestEgress eg;
+  eg.ifindex = 7;
+  eg.mac_known = true;
+  eg.mac = {0x02, 0, 0, 0, 0, 0x21};
+  spec.services[1].dests[0].egress = eg;
+  publish();
+  send(PacketSpec{}.from("198.51.100.2", 40009).to("198.51.100.10", 80).flags(SYN), marks.queue);
+  send(PacketSpec{}.from("198.51.100.2", 40009).to("198.51.100.10", 80).flags(ACK),
+       marks.direct | marks.pending | kDr | marks.queue);
+  auto r = send(PacketSpec{}.from("198.51.100.2", 40009).to("198.51.100.10", 80).flags(ACK),
+                marks.direct | kDr);
+  EXPECT_EQ(r.verdict, Verdict::drop) << "never accepted: the local stack would reset the flow";
+  EXPECT_EQ(r.transmit, Transmit::frame) << "vsd forwards it to the real server's MAC";
+  EXPECT_EQ(r.tx_ifindex, 7);
+}
+
 TEST_F(EngineKernelTest, BusyDrFlowsStayWhileTheKernelTableKeepsThem) {
   send(PacketSpec{}.from("198.51.100.2", 40003).to("198.51.100.10", 80).flags(SYN), marks.queue);
   send(PacketSpec{}.from("198.51.100.2", 40003).to("198.51.100.10", 80).flags(ACK), marks.queue);

@@ -52,7 +52,9 @@ struct HealthPolicyTest : ::testing::Test {
   }
   std::vector<std::uint32_t> weights(std::uint64_t now_ms, std::size_t svc = 0) {
     std::vector<std::uint32_t> w;
-    for (const auto& r : policy.effective(config, now_ms).services[svc].reals) w.push_back(r.weight);
+    // Hold the effective config: a range-for over a temporary's member dangles.
+    const Config eff = policy.effective(config, now_ms);
+    for (const auto& r : eff.services[svc].reals) w.push_back(r.weight);
     return w;
   }
 };
