@@ -9,6 +9,8 @@ pkgs=(
   libgtest-dev libgmock-dev libbenchmark-dev libspdlog-dev libcli11-dev nlohmann-json3-dev libssl-dev libpopt-dev
   nftables conntrack iptables iproute2 procps busybox curl socat iperf3 wrk tcpdump arping ndisc6
   ca-certificates python3
+  keepalived conntrackd
+  clang-14 libclang-rt-14-dev
 )
 missing=()
 for p in "${pkgs[@]}"; do
@@ -18,5 +20,17 @@ if [ "${#missing[@]}" -gt 0 ]; then
   echo "install-deps: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  # keepalived and conntrackd are for the pair's tests, which run their own
+  # in namespaces: their packages must not start the system's copies.
+  policy=/usr/sbin/policy-rc.d
+  created_policy=
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy"
+    chmod 755 "$policy"
+    created_policy=1
+  fi
+  status=0
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" || status=$?
+  if [ -n "$created_policy" ]; then rm -f "$policy"; fi
+  [ "$status" = 0 ] || exit "$status"
 fi

@@ -67,6 +67,8 @@ const char* ipvsadm_op_name(IpvsadmOp op) {
     case IpvsadmOp::garp: return "garp";
     case IpvsadmOp::reload: return "reload";
     case IpvsadmOp::save_toml: return "save-toml";
+    case IpvsadmOp::start_daemon: return "start-daemon";
+    case IpvsadmOp::stop_daemon: return "stop-daemon";
   }
   return "?";
 }
@@ -161,6 +163,14 @@ std::string to_ipvsadm_args(const IpvsadmCommand& c) {
     case IpvsadmOp::garp: return "--garp";
     case IpvsadmOp::reload: return "--reload";
     case IpvsadmOp::save_toml: return "--save-toml";
+    case IpvsadmOp::start_daemon:
+    case IpvsadmOp::stop_daemon: {
+      std::string out = std::string(c.op == IpvsadmOp::start_daemon ? "--start-daemon " : "--stop-daemon ") +
+                        c.daemon_state;
+      if (!c.mcast_interface.empty()) out += " --mcast-interface " + c.mcast_interface;
+      if (c.syncid) out += " --syncid " + std::to_string(*c.syncid);
+      return out;
+    }
   }
   return "";
 }

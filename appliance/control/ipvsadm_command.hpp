@@ -50,6 +50,8 @@ enum class IpvsadmOp : std::uint8_t {
   garp,            // --garp: announce the VIPs again
   reload,          // --reload: re-read the configuration file
   save_toml,       // --save-toml: the running configuration as TOML
+  start_daemon,    // --start-daemon master|backup: the pair's sync ([ha])
+  stop_daemon,     // --stop-daemon master|backup
 };
 // ipvsadm's name for the command ("add-service", "flush", ...), used in its
 // messages and in the JSON form.
@@ -71,7 +73,7 @@ struct ListOptions {
   bool numeric = false;      // -n
   bool connections = false;  // -c
   bool timeout = false;      // --timeout
-  bool daemon = false;       // --daemon (vsd has no sync daemon: prints nothing)
+  bool daemon = false;       // --daemon: the pair's sync roles
   bool stats = false;        // --stats
   bool rate = false;         // --rate
   bool thresholds = false;   // --thresholds
@@ -106,6 +108,16 @@ struct IpvsadmCommand {
 
   // --set; 0 leaves that timeout as it is (IPVS semantics).
   std::uint32_t tcp_timeout = 0, tcpfin_timeout = 0, udp_timeout = 0;
+
+  // --start-daemon / --stop-daemon STATE ("master", "backup"), with
+  // --mcast-interface and --syncid, which vsd checks against [ha] (its
+  // sync goes to the peer director, not to a multicast group); --reason is
+  // vsd's own: why the role changes, for the log (vsd-ha-notify passes
+  // keepalived's state change).
+  std::string daemon_state;
+  std::string mcast_interface;
+  std::optional<std::uint32_t> syncid;
+  std::string reason;
 
   bool json = false;                  // --json: print the daemon's JSON
   std::optional<std::string> socket;  // --socket PATH

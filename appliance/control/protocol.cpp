@@ -56,6 +56,31 @@ json handle_request(Handler& handler, const json& request) {
   if (cmd == kReload) return reply(handler.reload());
   if (cmd == kSaveToml) return {{"ok", true}, {"toml", handler.save_toml()}};
   if (cmd == kGarp) return reply(handler.garp());
+  if (cmd == kSyncDaemon) {
+    IpvsadmCommand c;
+    const std::string action = request.value("action", "");
+    if (action != "start" && action != "stop")
+      return refused("bad sync_daemon request: \"action\" must be \"start\" or \"stop\"");
+    c.op = action == "start" ? IpvsadmOp::start_daemon : IpvsadmOp::stop_daemon;
+    auto text = [&](const char* key, std::string& out) {
+      auto it = request.find(key);
+      if (it == request.end() || it->is_null()) return true;
+      if (!it->is_string()) return false;
+      out = it->get<std::string>();
+      return true;
+    };
+    if (!text("state", c.daemon_state) || !text("mcast_interface", c.mcast_interface) ||
+        !text("reason", c.reason))
+      return refused("bad sync_daemon request: state, mcast_interface and reason are strings");
+    if (c.daemon_state != "master" && c.daemon_state != "backup")
+      return refused("bad sync_daemon request: \"state\" must be \"master\" or \"backup\"");
+    if (auto it = request.find("syncid"); it != request.end() && !it->is_null()) {
+      if (!it->is_number_unsigned() || it->get<std::uint64_t>() > 255)
+        return refused("bad sync_daemon request: \"syncid\" must be 0..255");
+      c.syncid = it->get<std::uint32_t>();
+    }
+    return reply(handler.sync_daemon(c));
+  }
   return refused("unknown control command '" + cmd + "'");
 }
 
@@ -67,6 +92,15 @@ json edit_request(const std::vector<IpvsadmCommand>& commands) {
 
 json zero_request(const std::optional<IpvsadmService>& service) {
   return {{"cmd", kZero}, {"service", service ? ipvsadm_service_json(*service) : json()}};
+}
+
+json sync_daemon_request(const IpvsadmCommand& c) {
+  return {{"cmd", kSyncDaemon},
+          {"action", c.op == IpvsadmOp::start_daemon ? "start" : "stop"},
+          {"state", c.daemon_state},
+          {"mcast_interface", c.mcast_interface.empty() ? json() : json(c.mcast_interface)},
+          {"syncid", c.syncid ? json(*c.syncid) : json()},
+          {"reason", c.reason}};
 }
 
 json simple_request(const char* command) { return {{"cmd", command}}; }

@@ -13,6 +13,8 @@
 //   reload       -> {"message": summary}                  vsadm --reload, SIGHUP
 //   save_toml    -> {"toml": text}                        vsadm --save-toml
 //   garp         -> {"message": summary}                  vsadm --garp
+//   sync_daemon  {"action": "start"|"stop", "state": "master"|"backup",
+//                 "mcast_interface", "syncid", "reason"}   vsadm --start-daemon, --stop-daemon
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -32,6 +34,7 @@ inline constexpr const char* kZero = "zero";
 inline constexpr const char* kReload = "reload";
 inline constexpr const char* kSaveToml = "save_toml";
 inline constexpr const char* kGarp = "garp";
+inline constexpr const char* kSyncDaemon = "sync_daemon";
 
 // A command's outcome: ok with a message for the operator, or refused
 // with the error (ipvsadm's words where ipvsadm has them).
@@ -56,6 +59,9 @@ class Handler {
   virtual Outcome reload() = 0;
   virtual std::string save_toml() = 0;
   virtual Outcome garp() = 0;
+  // command.op is start_daemon or stop_daemon, with daemon_state,
+  // mcast_interface, syncid and reason.
+  virtual Outcome sync_daemon(const IpvsadmCommand& command) = 0;
 };
 
 // Decodes one request, calls the handler, encodes the reply. A request it
@@ -65,6 +71,7 @@ nlohmann::json handle_request(Handler& handler, const nlohmann::json& request);
 // vsadm's side: the requests, and what it reads from the replies.
 nlohmann::json edit_request(const std::vector<IpvsadmCommand>& commands);
 nlohmann::json zero_request(const std::optional<IpvsadmService>& service);
+nlohmann::json sync_daemon_request(const IpvsadmCommand& command);  // --start-daemon, --stop-daemon
 nlohmann::json simple_request(const char* command);  // status, connections, reload, save_toml, garp
 bool reply_ok(const nlohmann::json& reply);
 // The message of an ok reply, the error of a refused one.

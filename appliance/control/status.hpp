@@ -115,6 +115,18 @@ struct Timeouts {
   std::uint32_t tcp = 900, tcpfin = 120, udp = 300;  // ipvsadm --set
 };
 
+// ipvsadm -L --daemon: one of the pair's sync roles (README "A director
+// pair"). vsd sends to the peer director over the sync link rather than to
+// a multicast group; mcast_interface names that link's interface.
+struct SyncDaemonStatus {
+  std::string state;  // "master" | "backup"
+  std::string mcast_interface;
+  std::uint32_t syncid = 0, port = 0;
+  std::string peer;    // the other director's address on the sync link
+  std::string reason;  // why this node took the role (--start-daemon --reason)
+  std::uint64_t sent_entries = 0, received_entries = 0;
+};
+
 struct Status {
   std::string version;
   std::string queue_form;
@@ -124,6 +136,7 @@ struct Status {
   std::vector<QueueStatus> queues;
   Timeouts timeouts;
   std::vector<ServiceStatus> services;
+  std::vector<SyncDaemonStatus> sync_daemons;
   // The health checkers' own detail per checked real server (state, last
   // reason, counts): shown by `vsadm --json`, not by any listing.
   nlohmann::json health = nlohmann::json::array();

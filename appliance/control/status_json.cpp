@@ -231,6 +231,25 @@ QueueStatus queue_from(const json& j) {
   return q;
 }
 
+json sync_daemon_json(const SyncDaemonStatus& d) {
+  return {{"state", d.state},         {"mcast_interface", d.mcast_interface},
+          {"syncid", d.syncid},       {"port", d.port},
+          {"peer", d.peer},           {"reason", d.reason},
+          {"sent_entries", d.sent_entries}, {"received_entries", d.received_entries}};
+}
+SyncDaemonStatus sync_daemon_from(const json& j) {
+  SyncDaemonStatus d;
+  get(j, "state", d.state);
+  get(j, "mcast_interface", d.mcast_interface);
+  get(j, "syncid", d.syncid);
+  get(j, "port", d.port);
+  get(j, "peer", d.peer);
+  get(j, "reason", d.reason);
+  get(j, "sent_entries", d.sent_entries);
+  get(j, "received_entries", d.received_entries);
+  return d;
+}
+
 const char* protocol_name(std::uint8_t p) { return p == 6 ? "tcp" : p == 17 ? "udp" : "ip"; }
 
 }  // namespace
@@ -240,6 +259,8 @@ json to_json(const Status& s) {
   for (const auto& svc : s.services) services.push_back(service_json(svc));
   json queues = json::array();
   for (const auto& q : s.queues) queues.push_back(queue_json(q));
+  json daemons = json::array();
+  for (const auto& d : s.sync_daemons) daemons.push_back(sync_daemon_json(d));
   return {{"version", s.version},
           {"queue_form", s.queue_form},
           {"uptime_s", s.uptime_s},
@@ -249,6 +270,7 @@ json to_json(const Status& s) {
           {"queues", std::move(queues)},
           {"timeouts", {{"tcp", s.timeouts.tcp}, {"tcpfin", s.timeouts.tcpfin}, {"udp", s.timeouts.udp}}},
           {"services", std::move(services)},
+          {"sync_daemons", std::move(daemons)},
           {"health", s.health}};
 }
 
@@ -266,6 +288,7 @@ Status status_from_json(const json& j) {
   get(t, "tcpfin", s.timeouts.tcpfin);
   get(t, "udp", s.timeouts.udp);
   for (const auto& svc : member(j, "services")) s.services.push_back(service_from(svc));
+  for (const auto& d : member(j, "sync_daemons")) s.sync_daemons.push_back(sync_daemon_from(d));
   if (const json& h = member(j, "health"); !h.is_null()) s.health = h;
   return s;
 }

@@ -52,6 +52,7 @@ Director::~Director() {
   if (rules_installed_) remove_tables_logged(table_);
   metrics_.reset();
   control_.reset();
+  ha_sync_.reset();
   if (data_plane_) data_plane_->stop();
   data_plane_.reset();
   announcer_.reset();
@@ -229,6 +230,7 @@ int Director::run() {
     open_queues_and_rules();
     // Settings that exist once the rules loaded their modules (conntrack).
     apply_node_settings();
+    start_ha();
     announce_vips({});
     control_ = std::make_unique<ControlServer>(
         io_, config_.control.socket,
@@ -536,6 +538,7 @@ control::Status Director::status() {
                  snap->timeouts.for_state(TcpState::fin_wait), snap->timeouts.udp};
   st.services = services_status(*snap, config_, policy_);
   st.health = health_.status_json();
+  st.sync_daemons = sync_daemons_status();
   return st;
 }
 
@@ -551,6 +554,8 @@ std::string Director::save_toml() { return write_config_toml(config_); }
 control::Outcome Director::garp() {
   if (config_.arp.garp_repeat == 0)
     return control::Outcome::refused("[arp] garp_repeat is 0: gratuitous ARP is off");
+  if (!ha_announces())
+    return control::Outcome::refused("this director is not the pair's master: the master announces the VIPs");
   std::size_t n = announce_vips({});
   return control::Outcome::done("announcing " + std::to_string(n) + " VIP(s) x" +
                                 std::to_string(config_.arp.garp_repeat) + " (see vsd's log)");

@@ -21,6 +21,8 @@
 #include "appliance/daemon/egress_report.hpp"
 #include "appliance/daemon/decision_numbers.hpp"
 #include "appliance/daemon/fast_path_plan.hpp"
+#include "appliance/daemon/ha_configs.hpp"
+#include "appliance/daemon/ha_sync.hpp"
 #include "appliance/daemon/health_policy.hpp"
 #include "appliance/daemon/instance_lock.hpp"
 #include "appliance/daemon/kernel_flows.hpp"
@@ -55,6 +57,7 @@ class Director : public control::Handler {
   control::Outcome reload() override;
   std::string save_toml() override;
   control::Outcome garp() override;
+  control::Outcome sync_daemon(const IpvsadmCommand& command) override;
 
  private:
   // director_network.cpp: the node's sysctls, the DR/TUN real servers' way
@@ -90,6 +93,11 @@ class Director : public control::Handler {
   void publish_effective();
   void end_removed_kernel_flows();
   void save_node_state();
+  // director_ha.cpp: the pair's sync socket from [ha]; whether this node
+  // announces the VIPs (alone, or the pair's master); -L --daemon.
+  void start_ha();
+  bool ha_announces() const;
+  std::vector<control::SyncDaemonStatus> sync_daemons_status() const;
 
   Config config_;
   std::string config_path_;
@@ -127,6 +135,9 @@ class Director : public control::Handler {
   std::unique_ptr<DataPlane> data_plane_;
   std::unique_ptr<KernelFlows> kernel_;  // after data_plane_: it reaches the engine through it
   std::set<std::uint32_t> kernel_marks_;  // the published snapshot's kernel decisions
+  HaNode ha_node_;
+  std::unique_ptr<HaSync> ha_sync_;  // after data_plane_: it reaches the engine through it
+  std::string ha_reason_;            // why the current role
   std::unique_ptr<ControlServer> control_;
   std::unique_ptr<MetricsServer> metrics_;
 };

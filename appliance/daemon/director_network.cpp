@@ -146,6 +146,8 @@ void Director::report_transmit_errors() {
 }
 
 std::size_t Director::announce_vips(std::vector<IpAddress> vips) {
+  // A pair's backup must not pull the VIPs' traffic to itself.
+  if (!ha_announces()) return 0;
   if (vips.empty()) vips = config_vips(config_);
   if (!announcer_)
     announcer_ = std::make_unique<arp::Announcer>(io_, [](int level, const std::string& line) {

@@ -44,7 +44,10 @@ void instance(std::ostringstream& o, const char* name, const HaConfig& ha, const
     << "    virtual_router_id " << vrid << "\n"
     << "    priority " << (node.index == 0 ? 150 : 100) << "\n"
     << "    advert_int " << advert_text(ha.advert_ms) << "\n";
-  if (!ha.preempt) o << "    nopreempt                 # [ha] preempt = false: no failback\n";
+  if (!ha.preempt)
+    o << "    nopreempt                 # [ha] preempt = false: no failback\n";
+  else  // failback waits until the returning director has the master's table (vsd: 1 s, conntrackd: its resync)
+    o << "    preempt_delay 5\n";
   o << "    virtual_ipaddress {\n" << addresses << "    }\n";
   if (!excluded.empty()) o << "    virtual_ipaddress_excluded {\n" << excluded << "    }\n";
   o << "}\n";

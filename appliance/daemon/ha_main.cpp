@@ -52,9 +52,14 @@ int ha_main(int argc, char** argv) {
     return 2;
   }
   if (what == "keepalived") {
-    if (notify.empty())
+    if (notify.empty()) {
+      // Only NAT flows live in conntrack: a DR/TUN pair runs no conntrackd.
+      bool nat = false;
+      for (const auto& s : config.services)
+        for (const auto& r : s.reals) nat |= r.forward == ForwardMethod::nat;
       notify = "/usr/libexec/vsd/vsd-ha-notify --socket " + config.control.socket +
-               " --conntrackd-conf /etc/conntrackd/conntrackd.conf";
+               " --conntrackd-conf " + (nat ? "/etc/conntrackd/conntrackd.conf" : "none");
+    }
     std::cout << keepalived_conf(config, *node, notify);
   } else {
     std::cout << conntrackd_conf(config, *node, state_dir.empty() ? "/run/conntrackd" : state_dir);

@@ -270,6 +270,11 @@ void plan_director(const Config& c, const NodeFacts& f, Plan& plan) {
     plan.want_if_present("net.netfilter.nf_conntrack_events", "1",
                          "fast path: conntrack reports every NAT flow's state to vsd (ActiveConn, "
                          "the end of a flow), also flows that began while vsd was not listening");
+  if (c.ha.enabled() && (v4_nat || v6_nat))
+    plan.want_if_present("net.netfilter.nf_conntrack_tcp_be_liberal", "1",
+                         "[ha] NAT: a flow taken over from the peer director (conntrackd) comes "
+                         "with the peer's TCP window; without liberal tracking its next packets "
+                         "are invalid, go un-NATed to this node and are reset");
   if (redirect_ifs.empty()) return;
   // The kernel sends a redirect when "all" or the interface says so, so all
   // of them go to 0; "default" covers interfaces created later.

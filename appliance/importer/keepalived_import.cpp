@@ -384,7 +384,7 @@ class KeepalivedImporter {
         timeouts = true;
         lvs_timeouts(s);
       } else if (s.keyword == "lvs_sync_daemon") {
-        no_equivalent(s, "vsd has no connection synchronisation; connections do not survive a failover");
+        no_equivalent(s, "vsd syncs its connections to the other director of [ha] directors (set it and sync_id; `vsd ha keepalived` writes the VIPs' VRRP)");
       }
     }
     note(g, std::string("global_defs skipped: keepalived's process settings (router_id, email, script users, "

@@ -31,6 +31,7 @@ enum Id : int {
   kUThreshold, kLThreshold, kNumeric, kConnection, kTimeout, kDaemon, kStats, kRate, kThresholds,
   kPersistConn, kSort, kNoSort, kExact, kIpv6, kOps, kSchedFlags, kTunType,
   kUnsupported, kJson, kSocket, kRestoreMode, kReplace,
+  kStartDaemon, kStopDaemon, kMcastInterface, kSyncId, kReason,
 };
 enum class Arg : std::uint8_t { none, required, optional };
 struct Spec {
@@ -84,13 +85,15 @@ constexpr Spec kSpecs[] = {
     {"ipv6", '6', Arg::none, kIpv6},
     {"ops", 'o', Arg::none, kOps},
     {"sched-flags", 'b', Arg::required, kSchedFlags},
-    // ipvsadm options with nothing behind them in vsd (no sync daemon,
-    // SCTP, persistence engines or GUE/GRE tunnels).
-    {"start-daemon", 0, Arg::required, kUnsupported},
-    {"stop-daemon", 0, Arg::required, kUnsupported},
+    // The sync daemon: the pair's sync from [ha] (README "A director pair").
+    {"start-daemon", 0, Arg::required, kStartDaemon},
+    {"stop-daemon", 0, Arg::required, kStopDaemon},
+    {"mcast-interface", 0, Arg::required, kMcastInterface},
+    {"syncid", 0, Arg::required, kSyncId},
+    // ipvsadm options with nothing behind them in vsd (SCTP, persistence
+    // engines, multicast tuning of a sync vsd sends to its peer, GUE/GRE
+    // tunnels).
     {"sctp-service", 0, Arg::required, kUnsupported},
-    {"mcast-interface", 0, Arg::required, kUnsupported},
-    {"syncid", 0, Arg::required, kUnsupported},
     {"pe", 0, Arg::required, kUnsupported},
     {"mcast-group", 0, Arg::required, kUnsupported},
     {"mcast-port", 0, Arg::required, kUnsupported},
@@ -109,6 +112,7 @@ constexpr Spec kSpecs[] = {
     {"save-toml", 0, Arg::none, kSaveToml},
     {"restore-mode", 0, Arg::required, kRestoreMode},
     {"replace", 0, Arg::none, kReplace},
+    {"reason", 0, Arg::required, kReason},
 };
 
 // libpopt over ipvsadm's option table: popt's rules are ipvsadm's rules.
@@ -213,6 +217,7 @@ const char* legal_options(IpvsadmOp op) {
     case IpvsadmOp::delete_server: return "xx+xxx+xxxxxxxxxxxxxxxxxx";
     case IpvsadmOp::save: return " xxxxxxxxxxxxxxxxxxxxxxxx";
     case IpvsadmOp::zero: return "xx xxxxxxxxxxxxxxxxxxxxxx";
+    case IpvsadmOp::start_daemon: return "xxxxxxxxxxx xxxxxxx xxxxx";
     default: return "xxxxxxxxxxxxxxxxxxxxxxxxx";  // -C, --set, -R and vsd's own
   }
 }
@@ -311,6 +316,7 @@ class Parser {
       if (global(spec->id, arg)) continue;
       if (spec->id == kUnsupported) unsupported(*spec);
       if (!command(spec->id)) try_help(program);
+      if (cmd_.op == IpvsadmOp::start_daemon || cmd_.op == IpvsadmOp::stop_daemon) daemon_state(arg);
       have_command = true;
       break;
     }
@@ -375,15 +381,29 @@ class Parser {
         replace_ = true;
         restore_options_ = true;
         return true;
+      case kReason:
+        cmd_.reason = *arg;
+        reason_ = true;
+        return true;
       default: return false;
     }
   }
 
   // --restore-mode and --replace belong to -R.
+  // --reason belongs to --start-daemon and --stop-daemon.
   void vsd_options() const {
     if (restore_options_ && cmd_.op != IpvsadmOp::restore)
       fail(std::string("Illegal '") + (replace_ ? "replace" : "restore-mode") + "' option with the '" +
            ipvsadm_op_name(cmd_.op) + "' command");
+    if (reason_ && cmd_.op != IpvsadmOp::start_daemon && cmd_.op != IpvsadmOp::stop_daemon)
+      fail(std::string("Illegal 'reason' option with the '") + ipvsadm_op_name(cmd_.op) + "' command");
+  }
+
+  // ipvsadm's parse of --start-daemon / --stop-daemon's STATE.
+  void daemon_state(const std::optional<std::string>& arg) {
+    if (!arg || (*arg != "master" && *arg != "backup"))
+      fail(std::string("illegal ") + ipvsadm_op_name(cmd_.op) + " parameter specified");
+    cmd_.daemon_state = *arg;
   }
 
   bool command(Id id) {
@@ -396,7 +416,8 @@ class Parser {
         {kHelp, IpvsadmOp::help}, {kVersion, IpvsadmOp::version},
         {kRestore, IpvsadmOp::restore}, {kSave, IpvsadmOp::save},
         {kGarp, IpvsadmOp::garp}, {kReload, IpvsadmOp::reload},
-        {kSaveToml, IpvsadmOp::save_toml}};
+        {kSaveToml, IpvsadmOp::save_toml}, {kStartDaemon, IpvsadmOp::start_daemon},
+        {kStopDaemon, IpvsadmOp::stop_daemon}};
     for (auto [cid, op] : kCommands)
       if (cid == id) {
         cmd_.op = op;
@@ -502,6 +523,16 @@ class Parser {
         set_option(c_tun_type);
         if (*arg == "gue" || *arg == "gre") fail("tunnel type `" + *arg + "' is not supported by vsd");
         if (*arg != "ipip") fail("illegal tunnel type specified");
+        break;
+      case kMcastInterface:
+        set_option(c_mcast);
+        // IFNAMSIZ less its NUL, as ipvsadm checks it.
+        if (arg->empty() || arg->size() > 15) fail("illegal multicast interface name specified");
+        cmd_.mcast_interface = *arg;
+        break;
+      case kSyncId:
+        set_option(c_syncid);
+        cmd_.syncid = number(*arg, 255, "illegal syncid specified");
         break;
       case kUnsupported: unsupported(spec);
       default: fail("invalid option `" + popt.bad_option() + "'");  // a second command, -h, -v
@@ -630,7 +661,7 @@ class Parser {
   unsigned long long options_ = 0;
   std::optional<std::string> netmask_arg_, real_arg_, flags_arg_;
   RestoreMode restore_mode_ = RestoreMode::atomic;
-  bool replace_ = false, restore_options_ = false;
+  bool replace_ = false, restore_options_ = false, reason_ = false;
 };
 
 bool restorable(IpvsadmOp op) {
@@ -771,6 +802,8 @@ std::string ipvsadm_usage(std::string_view program) {
   out += "  " + p + " -L|l [virtual-service] [options]\n";
   out += "  " + p + " -Z [virtual-service]\n";
   out += "  " + p + " --set tcp tcpfin udp\n";
+  out += "  " + p + " --start-daemon master|backup [--mcast-interface IF] [--syncid N] [--reason TEXT]\n";
+  out += "  " + p + " --stop-daemon master|backup [--reason TEXT]\n";
   out += "  " + p + " --garp | --reload | --save-toml | --version\n";
   out += "  " + p + " -h\n\n";
   out += "Commands (long or short form):\n"
@@ -787,6 +820,8 @@ std::string ipvsadm_usage(std::string_view program) {
          "  --list            -L|-l     list the table\n"
          "  --zero            -Z        zero the counters of one service or of all\n"
          "  --set tcp tcpfin udp        connection timeouts in seconds (0 keeps the value)\n"
+         "  --start-daemon    master|backup  the pair's sync role ([ha]); master announces the VIPs\n"
+         "  --stop-daemon     master|backup  leave that role\n"
          "  --garp                      announce the virtual addresses again\n"
          "  --reload                    re-read vsd's configuration file\n"
          "  --save-toml                 print the running configuration as TOML\n"
@@ -812,6 +847,10 @@ std::string ipvsadm_usage(std::string_view program) {
          "  --l-threshold  -y n           lower connection threshold\n"
          "  --connection   -c             list connections\n"
          "  --timeout                     list timeouts\n"
+         "  --daemon                      list the pair's sync roles\n"
+         "  --mcast-interface IF          --start-daemon: must be [ha]'s sync link interface\n"
+         "  --syncid N                    --start-daemon: must be [ha] sync_id\n"
+         "  --reason TEXT                 --start/stop-daemon: why, for vsd's log\n"
          "  --stats | --rate | --thresholds | --persistent-conn   listing columns\n"
          "  --exact                       exact numbers\n"
          "  --nosort                      keep the daemon's order\n"

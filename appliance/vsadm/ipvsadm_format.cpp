@@ -307,6 +307,14 @@ std::string format_timeout(const control::Status& status) {
   return out;
 }
 
+std::string format_daemons(const control::Status& status) {
+  std::string out;
+  for (const auto& d : status.sync_daemons)
+    append(out, "%s sync daemon (mcast=%s, syncid=%u, port=%u)\n", d.state.c_str(),
+           d.mcast_interface.c_str(), d.syncid, d.port);
+  return out;
+}
+
 std::string format_connections(const std::vector<control::ConnectionStatus>& connections,
                                const ListOptions& opts, const NameResolver& names) {
   std::string out = "IPVS connection entries\n";

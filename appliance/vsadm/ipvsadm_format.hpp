@@ -39,6 +39,9 @@ std::string format_save(const control::Status& status, bool numeric, const NameR
 
 // --timeout: "Timeout (tcp tcpfin udp): 900 120 300".
 std::string format_timeout(const control::Status& status);
+// ipvsadm -L --daemon: "master sync daemon (mcast=eth2, syncid=0, port=8848)"
+// per role held, nothing when none.
+std::string format_daemons(const control::Status& status);
 
 // -c [-n] [--persistent-conn].
 std::string format_connections(const std::vector<control::ConnectionStatus>& connections,

@@ -51,7 +51,6 @@ struct Vsadm {
   int list(const vsd::IpvsadmCommand& cmd) const {
     const auto& names = vsd::system_resolver();
     int rc = 0;
-    if (cmd.list.daemon) return 0;  // no connection-sync daemon in vsd: nothing to list
     if (cmd.list.connections) {
       auto reply = request(vsd::control::simple_request(vsd::control::kConnections), 1, rc);
       if (reply)
@@ -71,6 +70,8 @@ struct Vsadm {
       std::cout << vsd::format_save(status, cmd.list.numeric, names);
     } else if (cmd.list.timeout) {
       std::cout << vsd::format_timeout(status);
+    } else if (cmd.list.daemon) {
+      std::cout << vsd::format_daemons(status);
     } else if (cmd.service) {
       auto text = vsd::format_list_service(status, *cmd.service, cmd.list, names);
       if (!text) {
@@ -207,6 +208,13 @@ struct Vsadm {
         return rc;
       }
       case Op::help: std::cout << vsd::ipvsadm_usage(program); return 0;
+      case Op::start_daemon:
+      case Op::stop_daemon: {
+        auto reply = request(vsd::control::sync_daemon_request(cmd), kRefused, rc);
+        if (reply && !vsd::control::reply_text(*reply).empty())
+          std::cout << vsd::control::reply_text(*reply) << "\n";
+        return rc;
+      }
       default: return edit({cmd});  // -A -E -D -C -a -e -d --set
     }
   }

@@ -39,7 +39,38 @@ struct Recorder final : Handler {
   Outcome reload() override { return Outcome::refused("reload refused: 2 errors"); }
   std::string save_toml() override { return "[director]\n"; }
   Outcome garp() override { return Outcome::done("announcing 1 VIP(s) x3"); }
+  std::optional<IpvsadmCommand> daemon;
+  Outcome sync_daemon(const IpvsadmCommand& c) override {
+    daemon = c;
+    return Outcome::done("master sync daemon started");
+  }
 };
+
+TEST(ControlProtocol, SyncDaemonRequestsCarryTheRoleAndItsChecks) {
+  Recorder h;
+  IpvsadmCommand c;
+  c.op = IpvsadmOp::start_daemon;
+  c.daemon_state = "master";
+  c.mcast_interface = "eth2";
+  c.syncid = 7;
+  c.reason = "keepalived: group VG entered MASTER";
+  json r = handle_request(h, sync_daemon_request(c));
+  EXPECT_TRUE(reply_ok(r)) << r.dump();
+  ASSERT_TRUE(h.daemon);
+  EXPECT_EQ(*h.daemon, c);
+  // Wrong shapes are refused with what is wrong, and reach no handler.
+  h.daemon.reset();
+  json bad = sync_daemon_request(c);
+  bad["state"] = "primary";
+  EXPECT_NE(reply_text(handle_request(h, bad)).find("\"master\" or \"backup\""), std::string::npos);
+  bad = sync_daemon_request(c);
+  bad["syncid"] = 256;
+  EXPECT_NE(reply_text(handle_request(h, bad)).find("0..255"), std::string::npos);
+  bad = sync_daemon_request(c);
+  bad["action"] = "pause";
+  EXPECT_FALSE(reply_ok(handle_request(h, bad)));
+  EXPECT_FALSE(h.daemon);
+}
 
 TEST(ControlProtocol, RequestsBecomeCallsAndRepliesCarryTheirResults) {
   Recorder h;

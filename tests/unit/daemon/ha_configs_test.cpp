@@ -62,11 +62,13 @@ TEST(HaConfigs, KeepalivedSyncGroupOfVipsAndGateway) {
   EXPECT_TRUE(has(conf, "203.0.113.1/24 dev eth1")) << conf;
   EXPECT_TRUE(has(conf, "2001:db8:2::1/64 dev eth1")) << conf;
   EXPECT_FALSE(has(conf, "nopreempt"));
+  EXPECT_TRUE(has(conf, "preempt_delay 5")) << "failback waits for the returning director's sync";
   const Config no_failback = pair_config("preempt = false\n");
   const std::string backup =
       keepalived_conf(no_failback, *ha_node(no_failback.ha, facts_with("192.0.2.2"), &why), "n");
   EXPECT_TRUE(has(backup, "priority 100")) << backup;
   EXPECT_TRUE(has(backup, "nopreempt")) << backup;
+  EXPECT_FALSE(has(backup, "preempt_delay")) << backup;
 }
 
 TEST(HaConfigs, ConntrackdFtfwBetweenThePair) {

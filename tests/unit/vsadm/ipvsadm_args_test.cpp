@@ -368,8 +368,28 @@ TEST(IpvsadmArgs, JsonAndSocketGoAnywhere) {
   bad("-L --socket", "--socket: missing argument", 255);
 }
 
+TEST(IpvsadmArgs, SyncDaemonInIpvsadmsWords) {
+  auto c = ok("--start-daemon master --mcast-interface eth2 --syncid 7 --reason keepalived");
+  EXPECT_EQ(c.op, IpvsadmOp::start_daemon);
+  EXPECT_EQ(c.daemon_state, "master");
+  EXPECT_EQ(c.mcast_interface, "eth2");
+  EXPECT_EQ(c.syncid, 7u);
+  EXPECT_EQ(c.reason, "keepalived");
+  c = ok("--start-daemon=backup");
+  EXPECT_EQ(c.daemon_state, "backup");
+  EXPECT_FALSE(c.syncid);
+  c = ok("--stop-daemon master");
+  EXPECT_EQ(c.op, IpvsadmOp::stop_daemon);
+  EXPECT_EQ(to_ipvsadm_args(ok("--start-daemon backup --syncid 3")), "--start-daemon backup --syncid 3");
+  bad("--start-daemon primary", "illegal start-daemon parameter specified");
+  bad("--start-daemon master --syncid 256", "illegal syncid specified");
+  bad("--start-daemon master --mcast-interface averyveryverylongname", "illegal multicast interface name specified");
+  bad("--stop-daemon master --syncid 1", "Illegal 'syncid' option with the 'stop-daemon' command");
+  bad("-L --reason x", "Illegal 'reason' option with the 'list' command");
+  bad("--start-daemon master --mcast-group 224.0.0.81", "option `--mcast-group' is not supported by vsd");
+}
+
 TEST(IpvsadmArgs, UnsupportedIpvsadmOptions) {
-  bad("--start-daemon master", "option `--start-daemon' is not supported by vsd");
   bad("-A -t 192.0.2.10:80 --pe sip", "option `--pe' is not supported by vsd");
   bad("-L --tun-info", "option `--tun-info' is not supported by vsd");
 }
@@ -646,7 +666,6 @@ TEST(IpvsadmPopt, UnsupportedOptionsByTheirLongName) {
   bad("-A -t 192.0.2.10:80 --pe=sip", "option `--pe' is not supported by vsd");
   bad("--sctp-service 192.0.2.10:80", "option `--sctp-service' is not supported by vsd");
   bad("-L --tun-info", "option `--tun-info' is not supported by vsd");
-  bad("--stop-daemon=master", "option `--stop-daemon' is not supported by vsd");
 }
 
 TEST(IpvsadmPopt, UsageNamesVsdOptions) {
