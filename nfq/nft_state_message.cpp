@@ -1,8 +1,9 @@
 #include "nfq/nft_state_message.hpp"
 
+#include <arpa/inet.h>
+#include <endian.h>
 #include <libmnl/libmnl.h>
 #include <libnftnl/common.h>
-#include <libnftnl/expr.h>
 #include <libnftnl/object.h>
 #include <libnftnl/set.h>
 // glibc headers before the kernel uapi ones.
@@ -67,6 +68,88 @@ void append_elements(std::vector<std::uint8_t>& out, std::uint16_t type, Family 
   append(out, nlh);
 }
 
+// The answers are read with libmnl, not libnftnl: libnftnl's parsers call
+// exit() on an attribute they cannot validate (its abi_breakage()), so one
+// malformed answer would end vsd (found by tests/fuzz/kstate_fuzz). Only
+// the attributes vsd needs are read; unknown ones are skipped.
+template <int Max>
+struct Attrs {
+  const nlattr* at[Max + 1] = {};
+};
+
+template <int Max>
+int collect(const nlattr* a, void* data) {
+  const int type = mnl_attr_get_type(a);
+  if (type <= Max) static_cast<Attrs<Max>*>(data)->at[type] = a;
+  return MNL_CB_OK;
+}
+
+template <int Max>
+bool nested(const nlattr* a, Attrs<Max>* out) {
+  return a && mnl_attr_parse_nested(a, collect<Max>, out) >= 0;
+}
+
+bool u32_be(const nlattr* a, std::uint32_t* out) {
+  if (!a || mnl_attr_validate(a, MNL_TYPE_U32) < 0) return false;
+  *out = ntohl(mnl_attr_get_u32(a));
+  return true;
+}
+
+bool u64_be(const nlattr* a, std::uint64_t* out) {
+  if (!a || mnl_attr_validate(a, MNL_TYPE_U64) < 0) return false;
+  *out = be64toh(mnl_attr_get_u64(a));
+  return true;
+}
+
+const char* text(const nlattr* a) {
+  return a && mnl_attr_validate(a, MNL_TYPE_NUL_STRING) >= 0 ? mnl_attr_get_str(a) : nullptr;
+}
+
+// NFTA_DATA_VALUE inside a key or data nest.
+std::span<const std::uint8_t> data_value(const nlattr* a) {
+  Attrs<NFTA_DATA_MAX> d;
+  if (!nested(a, &d) || !d.at[NFTA_DATA_VALUE]) return {};
+  return {static_cast<const std::uint8_t*>(mnl_attr_get_payload(d.at[NFTA_DATA_VALUE])),
+          mnl_attr_get_payload_len(d.at[NFTA_DATA_VALUE])};
+}
+
+// An expression nest: its counter's values, if it is a counter.
+void counter_of(const nlattr* expr, std::optional<FlowCounters>* out) {
+  Attrs<NFTA_EXPR_MAX> e;
+  Attrs<NFTA_COUNTER_MAX> c;
+  const char* name = nested(expr, &e) ? text(e.at[NFTA_EXPR_NAME]) : nullptr;
+  if (!name || std::strcmp(name, "counter") != 0 || !nested(e.at[NFTA_EXPR_DATA], &c)) return;
+  FlowCounters f;
+  if (u64_be(c.at[NFTA_COUNTER_PACKETS], &f.packets) && u64_be(c.at[NFTA_COUNTER_BYTES], &f.bytes)) *out = f;
+}
+
+// One NFTA_LIST_ELEM of a flow map; false when its key or data has another shape.
+bool flow_element(const nlattr* elem, FlowElement* f) {
+  Attrs<NFTA_SET_ELEM_MAX> e;
+  if (!nested(elem, &e)) return false;
+  const auto key = data_value(e.at[NFTA_SET_ELEM_KEY]);
+  const auto data = data_value(e.at[NFTA_SET_ELEM_DATA]);
+  FlowKey k;
+  if (data.size() != 4 || !decode_flow_key(key, &k)) return false;
+  f->client = k.client;
+  f->vip = k.vip;
+  std::memcpy(&f->mark, data.data(), 4);  // a mark is kept in host order
+  std::uint64_t v = 0;
+  if (u64_be(e.at[NFTA_SET_ELEM_TIMEOUT], &v)) f->timeout_ms = v;
+  if (u64_be(e.at[NFTA_SET_ELEM_EXPIRATION], &v)) f->expires_ms = v;
+  if (e.at[NFTA_SET_ELEM_EXPR]) counter_of(e.at[NFTA_SET_ELEM_EXPR], &f->counters);
+  if (e.at[NFTA_SET_ELEM_EXPRESSIONS])
+    mnl_attr_parse_nested(
+        e.at[NFTA_SET_ELEM_EXPRESSIONS],
+        [](const nlattr* x, void* data) {
+          if (mnl_attr_get_type(x) == NFTA_LIST_ELEM)
+            counter_of(x, static_cast<std::optional<FlowCounters>*>(data));
+          return MNL_CB_OK;
+        },
+        &f->counters);
+  return true;
+}
+
 }  // namespace
 
 std::size_t encode_flow_key(const FlowKey& key, std::span<std::uint8_t, kFlowKeyMax> out) {
@@ -117,18 +200,20 @@ std::size_t build_counter_dump(std::span<std::uint8_t> buf, std::uint32_t seq,
 
 bool parse_counter(const nlmsghdr* nlh, NftCounter* out) {
   if (!is_nft(nlh, NFT_MSG_NEWOBJ)) return false;
-  ObjPtr o(nftnl_obj_alloc());
-  if (nftnl_obj_nlmsg_parse(nlh, o.get()) < 0) return false;
-  if (!nftnl_obj_is_set(o.get(), NFTNL_OBJ_TYPE) || !nftnl_obj_is_set(o.get(), NFTNL_OBJ_NAME) ||
-      nftnl_obj_get_u32(o.get(), NFTNL_OBJ_TYPE) != NFT_OBJECT_COUNTER)
-    return false;
-  const std::uint32_t family = nftnl_obj_get_u32(o.get(), NFTNL_OBJ_FAMILY);
+  const std::uint8_t family = static_cast<const nfgenmsg*>(mnl_nlmsg_get_payload(nlh))->nfgen_family;
   if (family != NFPROTO_IPV4 && family != NFPROTO_IPV6) return false;
+  Attrs<NFTA_OBJ_MAX> obj;
+  if (mnl_attr_parse(nlh, sizeof(nfgenmsg), collect<NFTA_OBJ_MAX>, &obj) < 0) return false;
+  std::uint32_t type = 0;
+  if (!u32_be(obj.at[NFTA_OBJ_TYPE], &type) || type != NFT_OBJECT_COUNTER) return false;
+  const char* name = text(obj.at[NFTA_OBJ_NAME]);
+  Attrs<NFTA_COUNTER_MAX> ctr;
+  if (!name || !nested(obj.at[NFTA_OBJ_DATA], &ctr)) return false;
   NftCounter c;
   c.family = family == NFPROTO_IPV4 ? Family::v4 : Family::v6;
-  c.name = nftnl_obj_get_str(o.get(), NFTNL_OBJ_NAME);
-  c.packets = nftnl_obj_get_u64(o.get(), NFTNL_OBJ_CTR_PKTS);
-  c.bytes = nftnl_obj_get_u64(o.get(), NFTNL_OBJ_CTR_BYTES);
+  c.name = name;
+  if (!u64_be(ctr.at[NFTA_COUNTER_PACKETS], &c.packets) || !u64_be(ctr.at[NFTA_COUNTER_BYTES], &c.bytes))
+    return false;
   *out = std::move(c);
   return true;
 }
@@ -146,48 +231,26 @@ std::size_t build_flow_map_dump(std::span<std::uint8_t> buf, std::uint32_t seq, 
 
 bool parse_flow_elements(const nlmsghdr* nlh, std::vector<FlowElement>* out, std::size_t* skipped) {
   if (!is_nft(nlh, NFT_MSG_NEWSETELEM)) return false;
-  SetPtr s(nftnl_set_alloc());
-  if (nftnl_set_elems_nlmsg_parse(nlh, s.get()) < 0) return false;
+  Attrs<NFTA_SET_ELEM_LIST_MAX> list;
+  if (mnl_attr_parse(nlh, sizeof(nfgenmsg), collect<NFTA_SET_ELEM_LIST_MAX>, &list) < 0) return false;
   struct Walk {
     std::vector<FlowElement>* out;
     std::size_t skipped = 0;
   } walk{out};
-  nftnl_set_elem_foreach(
-      s.get(),
-      [](nftnl_set_elem* e, void* data) {
-        auto* w = static_cast<Walk*>(data);
-        std::uint32_t klen = 0, dlen = 0;
-        const void* k = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &klen);
-        const void* d = nftnl_set_elem_get(e, NFTNL_SET_ELEM_DATA, &dlen);
-        FlowKey key;
-        if (!k || !d || dlen != 4 ||
-            !decode_flow_key({static_cast<const std::uint8_t*>(k), klen}, &key)) {
-          ++w->skipped;
-          return 0;
-        }
-        FlowElement f;
-        f.client = key.client;
-        f.vip = key.vip;
-        std::memcpy(&f.mark, d, 4);  // a mark is kept in host order
-        if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_TIMEOUT))
-          f.timeout_ms = nftnl_set_elem_get_u64(e, NFTNL_SET_ELEM_TIMEOUT);
-        if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_EXPIRATION))
-          f.expires_ms = nftnl_set_elem_get_u64(e, NFTNL_SET_ELEM_EXPIRATION);
-        nftnl_set_elem_expr_foreach(
-            e,
-            [](nftnl_expr* x, void* data) {
-              const char* name = nftnl_expr_get_str(x, NFTNL_EXPR_NAME);
-              if (name && std::strcmp(name, "counter") == 0)
-                *static_cast<std::optional<FlowCounters>*>(data) =
-                    FlowCounters{nftnl_expr_get_u64(x, NFTNL_EXPR_CTR_PACKETS),
-                                 nftnl_expr_get_u64(x, NFTNL_EXPR_CTR_BYTES)};
-              return 0;
-            },
-            &f.counters);
-        w->out->push_back(f);
-        return 0;
-      },
-      &walk);
+  if (list.at[NFTA_SET_ELEM_LIST_ELEMENTS] &&
+      mnl_attr_parse_nested(
+          list.at[NFTA_SET_ELEM_LIST_ELEMENTS],
+          [](const nlattr* a, void* data) {
+            auto* w = static_cast<Walk*>(data);
+            FlowElement f;
+            if (mnl_attr_get_type(a) == NFTA_LIST_ELEM && flow_element(a, &f))
+              w->out->push_back(f);
+            else
+              ++w->skipped;
+            return MNL_CB_OK;
+          },
+          &walk) < 0)
+    return false;
   if (skipped) *skipped += walk.skipped;
   return true;
 }

@@ -3,6 +3,8 @@
 #include <arpa/inet.h>
 #include <libmnl/libmnl.h>
 
+#include <cerrno>
+#include <climits>
 #include <cstring>
 
 namespace vsd::nfq {
@@ -16,7 +18,8 @@ MessageKind parse_queue_message(const nlmsghdr* nlh, QueuedPacket& out, int* err
   if (nlh->nlmsg_type == NLMSG_ERROR) {
     if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(nlmsgerr))) return MessageKind::other;
     const auto* err = static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(nlh));
-    if (error) *error = -err->error;
+    // -INT_MIN overflows; no errno is that large anyway.
+    if (error) *error = err->error == INT_MIN ? EINVAL : -err->error;
     return MessageKind::error;
   }
   if (NFNL_SUBSYS_ID(nlh->nlmsg_type) != NFNL_SUBSYS_QUEUE ||
@@ -27,8 +30,11 @@ MessageKind parse_queue_message(const nlmsghdr* nlh, QueuedPacket& out, int* err
   out = QueuedPacket{};
   bool have_hdr = false, have_payload = false;
   std::uint32_t cap_len = 0;
-  // mnl_attr_for_each() does not compile as C++ (void* conversion).
-  const char* tail = static_cast<const char*>(mnl_nlmsg_get_payload_tail(nlh));
+  // mnl_attr_for_each() does not compile as C++ (void* conversion). The
+  // attributes end where nlmsg_len says, not at its 4-byte alignment
+  // (mnl_nlmsg_get_payload_tail): a last message of unaligned length would
+  // let the payload run past the received bytes.
+  const char* tail = reinterpret_cast<const char*>(nlh) + nlh->nlmsg_len;
   for (auto* attr = static_cast<const nlattr*>(mnl_nlmsg_get_payload_offset(nlh, sizeof(nfgenmsg)));
        mnl_attr_ok(attr, static_cast<int>(tail - reinterpret_cast<const char*>(attr)));
        attr = mnl_attr_next(attr)) {

@@ -312,7 +312,13 @@ Walk walk_reply(std::span<const std::uint8_t> buf, std::uint32_t seq, std::uint3
                 const std::function<bool(const nlmsghdr*)>& on_message, Ack* ack) {
   int len = static_cast<int>(buf.size());
   auto* nlh = reinterpret_cast<const nlmsghdr*>(buf.data());
-  for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
+  // mnl_nlmsg_ok compares nlmsg_len as an int: a length of 2^31 or more
+  // passes it, and the next message would be read far outside the buffer.
+  // The parsers (libmnl) read a message up to its 4-byte-aligned end, so
+  // that end must be in the buffer too (the kernel pads every message).
+  // (Aligned in 64 bits: NLMSG_ALIGN masks to 32 and takes 0xfffffffd to 0.)
+  auto fits = [&] { return ((std::size_t{nlh->nlmsg_len} + 3) & ~std::size_t{3}) <= static_cast<std::size_t>(len); };
+  for (; mnl_nlmsg_ok(nlh, len) && fits(); nlh = mnl_nlmsg_next(nlh, &len)) {
     // Another request's late answer, or a message not from the kernel.
     if (nlh->nlmsg_seq != seq || (nlh->nlmsg_pid != 0 && nlh->nlmsg_pid != portid)) continue;
     if (nlh->nlmsg_flags & NLM_F_DUMP_INTR) ack->interrupted = true;

@@ -150,24 +150,28 @@ constexpr CheckKey field_key(std::string_view name, TypeSet types, CheckKey::Rea
   return {name, types, read, write, unset<O>, check, apply_field<O, C>, take};
 }
 
-template <auto O, double Min, double Max>
-void read_seconds(CheckReader& r, const toml::node& n, CheckOverrides& o) { o.*O = r.seconds(n, Min, Max); }
+// The bounds in milliseconds: clang before 18 has no floating-point
+// template parameters.
+template <auto O, std::int64_t MinMs, std::int64_t MaxMs>
+void read_seconds(CheckReader& r, const toml::node& n, CheckOverrides& o) {
+  o.*O = r.seconds(n, MinMs / 1000.0, MaxMs / 1000.0);
+}
 
-template <auto O, double Min, double Max>
+template <auto O, std::int64_t MinMs, std::int64_t MaxMs>
 std::optional<std::string> check_seconds(const CheckOverrides& o, std::string_view name) {
   const auto ms = static_cast<long long>(*(o.*O));
-  if (ms < std::llround(Min * 1000) || ms > std::llround(Max * 1000))
-    return seconds_reason(name, Min, Max, static_cast<double>(ms) / 1000);
+  if (ms < MinMs || ms > MaxMs)
+    return seconds_reason(name, MinMs / 1000.0, MaxMs / 1000.0, static_cast<double>(ms) / 1000);
   return std::nullopt;
 }
 
 template <auto O>
 std::string write_seconds(const CheckOverrides& o) { return seconds_text(*(o.*O)); }
 
-template <auto O, auto C, double Min, double Max>
+template <auto O, auto C, std::int64_t MinMs, std::int64_t MaxMs>
 constexpr CheckKey seconds_key(std::string_view name) {
-  return field_key<O, C>(name, every_type, read_seconds<O, Min, Max>, write_seconds<O>,
-                         check_seconds<O, Min, Max>);
+  return field_key<O, C>(name, every_type, read_seconds<O, MinMs, MaxMs>, write_seconds<O>,
+                         check_seconds<O, MinMs, MaxMs>);
 }
 
 template <auto O, std::int64_t Min, std::int64_t Max>
@@ -316,17 +320,17 @@ using C = CheckConfig;
 const CheckKey check_table[] = {
     field_key<&O::type, &C::type>("type", every_type, read_type,
                                   [](const O& o) { return toml_quote(to_string(*o.type)); }),
-    seconds_key<&O::interval_ms, &C::interval_ms, 0.01, 86400.0>("interval"),
-    seconds_key<&O::timeout_ms, &C::timeout_ms, 0.01, 3600.0>("timeout"),
+    seconds_key<&O::interval_ms, &C::interval_ms, 10, 86400000>("interval"),
+    seconds_key<&O::timeout_ms, &C::timeout_ms, 10, 3600000>("timeout"),
     count_key<&O::rise, &C::rise, 1, 1000>("rise"),
     count_key<&O::fall, &C::fall, 1, 1000>("fall"),
-    seconds_key<&O::warmup_ms, &C::warmup_ms, 0.0, 86400.0>("warmup"),
+    seconds_key<&O::warmup_ms, &C::warmup_ms, 0, 86400000>("warmup"),
     field_key<&O::alpha, &C::alpha>(
         "alpha", every_type, [](CheckReader& r, const toml::node& n, O& o) { o.alpha = r.boolean(n); },
         [](const O& o) { return std::string(*o.alpha ? "true" : "false"); }),
     field_key<&O::on_failure, &C::on_failure>("on_failure", every_type, read_on_failure,
                                               [](const O& o) { return toml_quote(to_string(*o.on_failure)); }),
-    seconds_key<&O::slow_start_ms, &C::slow_start_ms, 0.0, 86400.0>("slow_start"),
+    seconds_key<&O::slow_start_ms, &C::slow_start_ms, 0, 86400000>("slow_start"),
     text_key<&O::notify, &C::notify>("notify", every_type),
     field_key<&O::connect_to, &C::connect_to>("connect_to", every_type, read_connect_to,
                                               [](const O& o) { return toml_quote(o.connect_to->to_string()); },

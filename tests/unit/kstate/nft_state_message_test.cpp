@@ -220,6 +220,40 @@ TEST(NftStateMessage, FlowElements) {
   EXPECT_FALSE(parse_flow_elements(test::as_nlmsg(obj), &out));
 }
 
+// libnftnl's parsers exit() the process on an attribute they cannot
+// validate (found by tests/fuzz/kstate_fuzz): vsd reads the answers with
+// libmnl instead, and a malformed element is skipped.
+TEST(NftStateMessage, MalformedAttributesAreSkippedNotFatal) {
+  NetlinkMessage m((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWSETELEM, NLM_F_MULTI, 6, 0);
+  m.fixed(nfgenmsg{NFPROTO_IPV4, NFNETLINK_V0, 0});
+  m.begin_nest(NFTA_SET_ELEM_LIST_ELEMENTS);
+  m.begin_nest(NFTA_LIST_ELEM);
+  m.begin_nest(NFTA_SET_ELEM_KEY);
+  const std::uint8_t two[2] = {1, 2};
+  m.attr(NFTA_DATA_VERDICT, two, sizeof two);  // a nest of 2 bytes: libnftnl exits here
+  m.end_nest();
+  m.attr(NFTA_SET_ELEM_TIMEOUT, two, sizeof two);  // a u64 of 2 bytes
+  m.end_nest();
+  m.end_nest();
+  const auto bytes = m.bytes();
+  std::vector<FlowElement> out;
+  std::size_t skipped = 0;
+  ASSERT_TRUE(parse_flow_elements(test::as_nlmsg(bytes), &out, &skipped));
+  EXPECT_TRUE(out.empty());
+  EXPECT_EQ(skipped, 1u);
+
+  // A counter object whose packets are 2 bytes: not a counter.
+  NetlinkMessage o((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWOBJ, NLM_F_MULTI, 6, 0);
+  o.fixed(nfgenmsg{NFPROTO_IPV4, NFNETLINK_V0, 0});
+  o.attr_str(NFTA_OBJ_NAME, "in_1").attr_u32(NFTA_OBJ_TYPE, htonl(NFT_OBJECT_COUNTER));
+  o.begin_nest(NFTA_OBJ_DATA);
+  o.attr(NFTA_COUNTER_PACKETS, two, sizeof two);
+  o.end_nest();
+  const auto obj = o.bytes();
+  NftCounter c;
+  EXPECT_FALSE(parse_counter(test::as_nlmsg(obj), &c));
+}
+
 struct Decoded {
   std::uint16_t type = 0;
   std::uint32_t seq = 0;
