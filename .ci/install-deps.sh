@@ -9,7 +9,7 @@ pkgs=(
   libgtest-dev libgmock-dev libbenchmark-dev libspdlog-dev libcli11-dev nlohmann-json3-dev libssl-dev libpopt-dev
   nftables conntrack iptables iproute2 procps busybox curl socat iperf3 wrk tcpdump arping ndisc6
   ca-certificates python3
-  keepalived conntrackd
+  keepalived conntrackd bird2
   clang-14 libclang-rt-14-dev
 )
 missing=()
@@ -20,7 +20,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
   echo "install-deps: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  # keepalived and conntrackd are for the pair's tests, which run their own
+  # keepalived, conntrackd and bird2 are for the pair and scale-out tests, which run their own
   # in namespaces: their packages must not start the system's copies.
   policy=/usr/sbin/policy-rc.d
   created_policy=

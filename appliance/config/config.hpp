@@ -62,6 +62,11 @@ struct ServiceConfig {
   // (IPv4 255.255.255.0 = 24); 32 for IPv4 and 128 for IPv6 when unset.
   std::uint8_t persistence_netmask = 0;
   bool ops = false;                 // ipvsadm -o: one-packet scheduling (UDP)
+  // IPVS's sloppy_tcp for this service: a mid-stream TCP packet with no
+  // connection is scheduled instead of dropped. Unset: on for mh and sh
+  // services of a director in [bgp] scale-out, off otherwise
+  // (sloppy_tcp() below).
+  std::optional<bool> sloppy_tcp;
   // keepalived's sorry_server: takes new connections only while no real
   // server of the service is healthy. Port 0 = the service's port.
   std::optional<Endpoint> sorry_server;
@@ -160,6 +165,22 @@ struct HaConfig {
   bool enabled() const { return !directors.empty(); }
 };
 
+// [bgp]: scale-out behind the routers' ECMP (README "Scale-out"). vsd
+// writes the VIPs this director announces into bird's include file as
+// static routes through a device that lives as long as vsd (a TUN device:
+// the kernel removes it when vsd exits or dies, so bird withdraws the
+// routes), and asks bird to reload. `vsd bgp bird` prints a bird.conf.
+struct BgpConfig {
+  std::uint32_t local_as = 0;            // this director's AS; 0: no [bgp]
+  std::vector<IpAddress> neighbors;      // the routers' addresses
+  std::uint32_t neighbor_as = 0;         // their AS
+  std::uint32_t hold_time = 3;           // seconds: how long a dead director's routes outlive it
+  std::string interface = "vsd-vips";    // the device the announced routes point to
+  std::string routes_file = "/run/vsd/bird-vips.conf";  // bird includes it in its static protocol
+  std::string bird_socket = "/run/bird/bird.ctl";       // birdc -s: where bird listens
+  bool enabled() const { return local_as != 0; }
+};
+
 struct Config {
   DirectorConfig director;
   TimeoutConfig timeouts;
@@ -168,6 +189,7 @@ struct Config {
   ArpConfig arp;
   LogConfig log;
   HaConfig ha;
+  BgpConfig bgp;
   std::vector<ServiceConfig> services;
   KeyLocations locations;  // the sections and their keys
 };
@@ -197,5 +219,11 @@ ConfigResult parse_config(std::string_view text, std::string_view file_name);
 std::string service_label(const ServiceConfig& s);
 std::string real_label(const ServiceConfig& s, const RealServerConfig& r);
 ConfigResult load_config_file(const std::string& path);
+
+// The service's sloppy_tcp as the data path uses it: its own setting, else
+// on for mh and sh under [bgp] (another director's flows must carry on).
+inline bool sloppy_tcp(const Config& config, const ServiceConfig& s) {
+  return s.sloppy_tcp.value_or(config.bgp.enabled() && (s.scheduler == "mh" || s.scheduler == "sh"));
+}
 
 }  // namespace vsd

@@ -151,6 +151,7 @@ const ConfigKey<Config> top_level_keys[] = {
     section_key<&Config::log, log_table>("log"),
     section_key<&Config::arp, arp_table>("arp"),
     section_key<&Config::ha, ha_table>("ha"),
+    section_key<&Config::bgp, bgp_table>("bgp"),
     {"service", read_services, write_services, no_services, Save::if_changed, check_services},
 };
 
@@ -169,6 +170,7 @@ std::vector<SectionKeys> config_key_names() {
   add(log_table);
   add(arp_table);
   add(ha_table);
+  add(bgp_table);
   add(service_table);
   add(real_table);
   const auto& check = health::check_keys();

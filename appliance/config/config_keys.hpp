@@ -94,6 +94,7 @@ extern const KeyTable<MetricsConfig> metrics_table;
 extern const KeyTable<LogConfig> log_table;
 extern const KeyTable<ArpConfig> arp_table;
 extern const KeyTable<HaConfig> ha_table;  // ha_keys.cpp
+extern const KeyTable<BgpConfig> bgp_table;  // bgp_keys.cpp
 extern const KeyTable<ServiceConfig> service_table;
 extern const KeyTable<RealServerConfig> real_table;
 

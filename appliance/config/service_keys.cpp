@@ -254,6 +254,15 @@ void write_sorry_server(TomlOut& out, std::string_view key, const S& s) { write_
 void write_tunnel_source(TomlOut& out, std::string_view key, const S& s) {
   out.key(key, toml_quote(s.tunnel_source->to_string()));
 }
+// Unset is its own value (the default depends on [bgp] and the scheduler).
+bool read_sloppy_tcp(ConfigReader& r, const toml::node& n, S& s) {
+  auto v = r.boolean(n);
+  if (v) s.sloppy_tcp = *v;
+  return v.has_value();
+}
+void write_sloppy_tcp(TomlOut& out, std::string_view key, const S& s) {
+  out.key(key, *s.sloppy_tcp ? "true" : "false");
+}
 bool no_service_check(const S& s) { return !s.check_defaults; }
 void check_service_check(KeyChecker& c, const S& s) {
   for (auto& why : health::check_problems(*s.check_defaults)) c.error(std::move(why));
@@ -277,6 +286,7 @@ const ConfigKey<S> service_keys[] = {
      check_integer<&S::persistent, 0, 0x7fffffff>},
     {"persistence_netmask", read_netmask, write_number<&S::persistence_netmask>, unchanged<&S::persistence_netmask>},
     boolean_key<&S::ops>("ops"),
+    {"sloppy_tcp", read_sloppy_tcp, write_sloppy_tcp, unchanged<&S::sloppy_tcp>},
     {"sorry_server", read_sorry_server, write_sorry_server, unchanged<&S::sorry_server>},
     integer_key<&S::quorum, 0, 0x7fffffff>("quorum"),
     integer_key<&S::hysteresis, 0, 0x7fffffff>("hysteresis"),

@@ -443,9 +443,14 @@ PacketResult Engine::from_server(ConnEntry& e, PacketView& pkt, ChecksumState cs
 
 PacketResult Engine::new_flow(const ServiceView& svc, PacketView& pkt, ChecksumState cs,
                               std::uint32_t now, bool reused_port) {
-  if (pkt.l4proto == IPPROTO_TCP && !is_syn(pkt)) {
-    counters_.no_connection.add(1);
-    return {Verdict::drop, false};
+  const bool mid_stream = pkt.l4proto == IPPROTO_TCP && !is_syn(pkt);
+  if (mid_stream) {
+    // IPVS without sloppy_tcp: only a SYN starts a connection. A RST
+    // never does, sloppy or not (it would only make an entry to drop).
+    if (!svc.sloppy_tcp || (pkt.tcp_flags & 0x04)) {
+      counters_.no_connection.add(1);
+      return {Verdict::drop, false};
+    }
   }
   ConnEntry* tmpl = nullptr;
   const DestView* dp = nullptr;
@@ -472,6 +477,12 @@ PacketResult Engine::new_flow(const ServiceView& svc, PacketView& pkt, ChecksumS
   }
   ConnEntry* e = add_connection(d, pkt.l4proto, pkt.src, pkt.sport, pkt.dst, pkt.dport, dport, tmpl, now);
   if (!e) return {Verdict::drop, false};
+  if (mid_stream) {
+    // A flow another director began: established, whatever IPVS's table
+    // says of a first packet without SYN (CLOSE); its own packets move it on.
+    counters_.sloppy_adopted.add(1);
+    set_state(*e, TcpState::established, now);
+  }
   d.state->count_connection();
   if (e->flags & ConnEntry::kKernel) return kernel_carries(*e, pkt, now);
   return from_client(*e, pkt, cs, now);

@@ -98,6 +98,7 @@ struct EngineCounters {
   Counter icmp_passed;          // other ICMP (accepted untouched)
   Counter kernel_decided;       // packets answered with a decision for the kernel fast path
   Counter kernel_adopted;       // flows learnt from the kernel (restart, event loss, sync)
+  Counter sloppy_adopted;       // sloppy_tcp: mid-stream TCP flows given a connection
   Counter sync_queued;          // pair master: entries queued for the backup
   Counter sync_overflow;        // pair master: entries the full outbox could not take
   Counter sync_applied;         // pair backup: entries taken from the master

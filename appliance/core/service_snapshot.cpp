@@ -76,6 +76,7 @@ std::shared_ptr<const ServiceSnapshot> build_snapshot(const SnapshotSpec& spec,
     sv.fwmark = sc.fwmark;
     sv.persistent = sc.persistent;
     sv.ops = sc.ops;
+    sv.sloppy_tcp = sc.sloppy_tcp;
     // Prefix lengths count from the IPv4 address's own first bit; the
     // engine masks v4-mapped addresses past their 96-bit prefix.
     sv.netmask = sc.netmask ? sc.netmask : (sc.v6 ? 128 : 32);

@@ -23,6 +23,10 @@ struct ServiceView {
   std::uint32_t persistent = 0; // template timeout, seconds; 0 = no persistence
   std::uint8_t netmask = 128;   // persistence prefix length (v4: of the 32 bits)
   bool ops = false;             // one-packet scheduling
+  // IPVS's sloppy_tcp: a TCP packet other than a SYN with no connection
+  // is scheduled (and gets one) rather than dropped, so a flow that ECMP
+  // moved here from another director carries on (scale-out, mh/sh).
+  bool sloppy_tcp = false;
   std::string scheduler_name;
   std::vector<std::string> scheduler_flags;
   std::vector<DestView> dests;
@@ -88,6 +92,7 @@ struct ServiceSpec {
   std::uint32_t persistent = 0;
   std::uint8_t netmask = 0;     // persistence prefix length; 0 = /32 or /128
   bool ops = false;
+  bool sloppy_tcp = false;
   std::string scheduler = "wlc";
   std::vector<std::string> scheduler_flags;
   std::vector<DestSpec> dests;

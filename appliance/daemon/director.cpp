@@ -50,6 +50,8 @@ Director::Director(Config config, std::string config_path, NodeFacts facts)
 Director::~Director() {
   // Reverse order of start: stop diverting, stop answering, restore the node.
   if (rules_installed_) remove_tables_logged(table_);
+  // Withdrawn first: routers stop sending before the tables go.
+  bgp_.reset();
   metrics_.reset();
   control_.reset();
   ha_sync_.reset();
@@ -231,6 +233,7 @@ int Director::run() {
     // Settings that exist once the rules loaded their modules (conntrack).
     apply_node_settings();
     start_ha();
+    start_bgp();
     announce_vips({});
     control_ = std::make_unique<ControlServer>(
         io_, config_.control.socket,
@@ -414,6 +417,7 @@ void Director::publish_effective() {
   }
   engine_.publish(build_snapshot(snapshot_spec(eff, &egress_, &plan_), engine_.published().get(), &clock_));
   end_removed_kernel_flows();
+  announce_bgp(eff, "");
 }
 
 // expire_nodest_conn for kernel-carried flows: the engine forgets a gone

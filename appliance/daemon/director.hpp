@@ -19,6 +19,7 @@
 #include "appliance/health/notifier.hpp"
 #include "appliance/control/protocol.hpp"
 #include "appliance/daemon/egress_report.hpp"
+#include "appliance/daemon/bgp_announcer.hpp"
 #include "appliance/daemon/decision_numbers.hpp"
 #include "appliance/daemon/fast_path_plan.hpp"
 #include "appliance/daemon/ha_configs.hpp"
@@ -98,6 +99,10 @@ class Director : public control::Handler {
   void start_ha();
   bool ha_announces() const;
   std::vector<control::SyncDaemonStatus> sync_daemons_status() const;
+  // director_bgp.cpp: scale-out's announcements ([bgp]) from the
+  // effective configuration.
+  void start_bgp();
+  void announce_bgp(const Config& effective, const std::string& why);
 
   Config config_;
   std::string config_path_;
@@ -138,6 +143,7 @@ class Director : public control::Handler {
   HaNode ha_node_;
   std::unique_ptr<HaSync> ha_sync_;  // after data_plane_: it reaches the engine through it
   std::string ha_reason_;            // why the current role
+  std::unique_ptr<BgpAnnouncer> bgp_;  // [bgp]: the VIPs' routes in bird
   std::unique_ptr<ControlServer> control_;
   std::unique_ptr<MetricsServer> metrics_;
 };

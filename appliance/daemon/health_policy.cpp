@@ -117,6 +117,12 @@ std::vector<QuorumEvent> HealthPolicy::quorum_changes(const Config& eff) {
   return events;
 }
 
+std::optional<bool> HealthPolicy::quorum_up(const std::string& label) const {
+  auto it = quorum_.find(label);
+  if (it == quorum_.end()) return std::nullopt;
+  return it->second.up();
+}
+
 std::vector<SorryEvent> HealthPolicy::sorry_changes(const Config& eff) {
   std::vector<SorryEvent> events;
   for (const auto& s : eff.services) {

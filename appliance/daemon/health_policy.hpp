@@ -63,6 +63,9 @@ class HealthPolicy {
   // Quorum and sorry-server state changes since the last call, judged on
   // an effective configuration.
   std::vector<QuorumEvent> quorum_changes(const Config& effective);
+  // A service's quorum as quorum_changes last judged it; nullopt when the
+  // service sets none (or was not judged yet).
+  std::optional<bool> quorum_up(const std::string& service_label) const;
   std::vector<SorryEvent> sorry_changes(const Config& effective);
 
   // The check state of one configured real server.

@@ -26,6 +26,7 @@ SnapshotSpec snapshot_spec(const Config& config, const EgressTable* egress, cons
     s.persistent = sc.persistent;
     s.netmask = sc.persistence_netmask;
     s.ops = sc.ops;
+    s.sloppy_tcp = sloppy_tcp(config, sc);
     s.scheduler = sc.scheduler;
     s.scheduler_flags = sc.scheduler_flags;
     for (const auto& rc : sc.reals) {

@@ -14,6 +14,7 @@
 #include "appliance/daemon/decision_numbers.hpp"
 #include "appliance/daemon/director.hpp"
 #include "appliance/daemon/fast_path_plan.hpp"
+#include "appliance/daemon/bgp_main.hpp"
 #include "appliance/daemon/ha_main.hpp"
 #include "appliance/daemon/node_facts.hpp"
 #include "appliance/daemon/node_plan.hpp"
@@ -114,6 +115,10 @@ int main(int argc, char** argv) {
   if (argc >= 2 && std::string(argv[1]) == "import") {
     vsd::default_stop_signals();
     return vsd::import_main(argc, argv);
+  }
+  if (argc >= 2 && std::string(argv[1]) == "bgp") {
+    vsd::default_stop_signals();
+    return vsd::bgp_main(argc, argv);
   }
   if (argc >= 2 && std::string(argv[1]) == "ha") {
     vsd::default_stop_signals();

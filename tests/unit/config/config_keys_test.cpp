@@ -99,10 +99,10 @@ TEST(ConfigKeys, EveryDocumentedKeyIsInTheTable) {
 TEST(ConfigKeys, SectionsInTheirOrder) {
   std::vector<std::string> sections;
   for (const auto& s : config_key_names()) sections.push_back(s.section);
-  EXPECT_THAT(sections, ::testing::ElementsAre("", "director", "timeouts", "control", "metrics", "log", "arp", "ha",
+  EXPECT_THAT(sections, ::testing::ElementsAre("", "director", "timeouts", "control", "metrics", "log", "arp", "ha", "bgp",
                                                "service", "service.real", "service.check", "service.real.check"));
   EXPECT_THAT(config_key_names()[0].keys,
-              ::testing::ElementsAre("director", "timeouts", "control", "metrics", "log", "arp", "ha", "service"));
+              ::testing::ElementsAre("director", "timeouts", "control", "metrics", "log", "arp", "ha", "bgp", "service"));
 }
 
 // The reader's "known keys" lists are the table's rows.
@@ -114,6 +114,7 @@ TEST(ConfigKeys, UnknownKeyErrorsListTheTable) {
                                                      "[[service.real]]\naddress = \"203.0.113.1\"\nbogus = 1\n"
                        // [ha] without its two required keys is an error of its own
                        : section == "ha" ? "[ha]\ndirectors = [\"192.0.2.1\", \"192.0.2.2\"]\ninterface = \"eth0\"\nbogus = 1\n"
+                       : section == "bgp" ? "[bgp]\nlocal_as = 65001\nneighbors = [\"192.0.2.254\"]\nneighbor_as = 65000\nbogus = 1\n"
                                          : "[" + section + "]\nbogus = 1\n";
     auto r = parse_config(text, "t.toml");
     ASSERT_EQ(r.errors.size(), 1u) << section;

@@ -118,7 +118,7 @@ forward = "dr"
 socket = "relative.sock"
 )");
   ASSERT_EQ(errs.size(), 3u);
-  EXPECT_EQ(errs[0].rfind("t.toml:1:1: unknown key 'directer' in the top level; known keys: director, timeouts, control, metrics, log, arp, ha, service", 0), 0u) << errs[0];
+  EXPECT_EQ(errs[0].rfind("t.toml:1:1: unknown key 'directer' in the top level; known keys: director, timeouts, control, metrics, log, arp, ha, bgp, service", 0), 0u) << errs[0];
   EXPECT_EQ(errs[1], "t.toml:6:11: real server 203.0.113.11:8080 uses forward = \"dr\", which does not rewrite ports: give it the service's port 80 (or none) and let it listen there");
   EXPECT_EQ(errs[2], "t.toml:9:10: control.socket must be an absolute path, got \"relative.sock\"");
 }

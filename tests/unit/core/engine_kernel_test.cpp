@@ -233,3 +233,50 @@ TEST_F(EngineKernelTest, WithoutAKernelMarkVsdForwardsAsBefore) {
 
 }  // namespace
 }  // namespace vsd
+
+namespace vsd {
+namespace {
+
+// sloppy_tcp (scale-out): a flow that ECMP moved here from another director
+// arrives mid-stream; an mh service schedules it where every director
+// would, and the kernel's flow table takes it from there.
+TEST(EngineSloppyTcp, AMidStreamFlowIsScheduledOnlyWhereTheServiceIsSloppy) {
+  FakeClock clock;
+  Engine engine{1024, clock};
+  auto spec = test::snapshot(
+      {test::service("198.51.100.10:80").scheduler("mh").sloppy_tcp()
+           .real("198.51.100.21", 1, ForwardMethod::dr).kernel(0x00030000)
+           .real("198.51.100.22", 1, ForwardMethod::dr).kernel(0x00040000),
+       test::service("198.51.100.10:81").scheduler("mh")
+           .real("198.51.100.21", 1, ForwardMethod::dr).kernel(0x00050000)});
+  spec.marks = *MarkLayout::from_mask(0xffff0000);
+  engine.publish(build_snapshot(spec, nullptr));
+  engine.begin_batch();
+  const MarkLayout& m = spec.marks;
+  auto send = [&](std::uint16_t vport, std::uint8_t flags) {
+    auto bytes = test::PacketSpec{}.from("198.51.100.2", 40000).to("198.51.100.10", vport).flags(flags).build();
+    return engine.process(bytes.data(), bytes.size(), ChecksumState::complete, m.queue);
+  };
+  auto r = send(80, 0x10);  // ACK, no connection here
+  EXPECT_EQ(r.verdict, Verdict::accept);
+  const std::uint32_t id = r.mark & m.id;
+  EXPECT_TRUE(id == 0x00030000u || id == 0x00040000u) << std::hex << r.mark;
+  EXPECT_EQ(r.mark & m.pending, 0u) << "established at once: the kernel forwards the rest";
+  auto hit = engine.connections().find(IPPROTO_TCP, *IpAddress::parse("198.51.100.2"), 40000,
+                                       *IpAddress::parse("198.51.100.10"), 80);
+  ASSERT_NE(hit.entry, nullptr);
+  EXPECT_EQ(hit.entry->state, TcpState::established);
+  EXPECT_EQ(engine.counters().sloppy_adopted.get(), 1u);
+  // The same flow's next packet, and a second director's choice for it
+  // (same table: scheduler_maglev_test), name the same real server.
+  EXPECT_EQ(send(80, 0x10).mark & m.id, id);
+  // A RST never makes an entry; without sloppy_tcp an ACK is dropped (IPVS).
+  EXPECT_EQ(send(80, 0x04 | 0x10).verdict, Verdict::accept) << "a RST of the flow it has";
+  auto rst = test::PacketSpec{}.from("198.51.100.3", 40000).to("198.51.100.10", 80).flags(0x04).build();
+  EXPECT_EQ(engine.process(rst.data(), rst.size(), ChecksumState::complete, m.queue).verdict, Verdict::drop);
+  EXPECT_EQ(send(81, 0x10).verdict, Verdict::drop);
+  EXPECT_EQ(engine.counters().sloppy_adopted.get(), 1u);
+}
+
+}  // namespace
+}  // namespace vsd

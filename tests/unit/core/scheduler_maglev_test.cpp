@@ -163,3 +163,56 @@ TEST(Maglev, NoServersNoTable) {
 
 }  // namespace
 }  // namespace vsd
+
+namespace vsd {
+namespace {
+
+// The table by real server address: what two directors compare.
+std::vector<Endpoint> table_addresses(const MaglevHashScheduler& s, std::span<const DestView> d) {
+  std::vector<Endpoint> out;
+  for (auto i : s.table()) out.push_back(i == MaglevHashScheduler::kEmpty ? Endpoint{} : d[i].addr);
+  return out;
+}
+
+// Scale-out (README "Scale-out"): every director builds its own table from
+// the same configuration; a flow that ECMP moves to another director must
+// find the same real server there.
+TEST(MaglevScaleOut, TwoDirectorsWithTheSameServersBuildTheSameTable) {
+  auto a = dests({1, 1, 2, 1, 3});
+  auto b = dests({1, 1, 2, 1, 3});  // another process: its own state objects
+  MaglevHashScheduler one(a, false, false), two(b, false, false);
+  EXPECT_EQ(table_addresses(one, a), table_addresses(two, b));
+  // ... and so the same choice for every flow, ports hashed or not.
+  auto pkts = flows(20000);
+  MaglevHashScheduler p1(a, false, true), p2(b, false, true);
+  EXPECT_EQ(servers_of(p1, a, pkts), servers_of(p2, b, pkts));
+}
+
+// Maglev's disruption bound (Eisenbud et al., NSDI 2016, section 3.4): with
+// one of N servers removed, its slots are refilled and nearly every other
+// slot keeps its server; added back, the table is the old one again.
+TEST(MaglevScaleOut, RemovingOneOfNChangesAboutOneNthOfTheTable) {
+  for (int n : {3, 5, 10}) {
+    auto d = dests(std::vector<std::uint32_t>(n, 1));
+    MaglevHashScheduler full(d, false, false);
+    auto before = table_addresses(full, d);
+    auto fewer = d;
+    const Endpoint gone = fewer[1].addr;
+    fewer.erase(fewer.begin() + 1);
+    MaglevHashScheduler less(fewer, false, false);
+    auto after = table_addresses(less, fewer);
+    std::size_t changed = 0, changed_elsewhere = 0;
+    for (std::size_t i = 0; i < before.size(); ++i) {
+      changed += before[i] != after[i];
+      changed_elsewhere += before[i] != after[i] && before[i] != gone;
+    }
+    const double slots = static_cast<double>(before.size());
+    EXPECT_NEAR(changed / slots, 1.0 / n, 0.02) << n << " servers";
+    EXPECT_LT(changed_elsewhere / slots, 0.02) << n << " servers: other servers' slots moved";
+    MaglevHashScheduler back(d, false, false);
+    EXPECT_EQ(table_addresses(back, d), before) << "the same servers, the same table";
+  }
+}
+
+}  // namespace
+}  // namespace vsd

@@ -42,6 +42,7 @@ class ServiceBuilder {
     return *this;
   }
   ServiceBuilder& ops() { spec_.ops = true; return *this; }
+  ServiceBuilder& sloppy_tcp() { spec_.sloppy_tcp = true; return *this; }
   ServiceBuilder& real(std::string_view addr, std::uint32_t weight = 1,
                        ForwardMethod forward = ForwardMethod::nat) {
     DestSpec d;
