@@ -86,11 +86,11 @@ struct Counters {
                 tunneled = 0, direct_routed = 0, tun_too_big = 0, dr_too_big = 0,
                 tun_ttl_expired = 0, tun_failed = 0, no_route = 0, icmp_translated = 0,
                 icmp_passed = 0, transmit_sent = 0, transmit_errors = 0, kernel_decided = 0,
-                kernel_adopted = 0;
+                kernel_adopted = 0, sloppy_adopted = 0;
   // Malformed packets by reason ("fragment", "truncated_ip", ...).
   std::vector<std::pair<std::string, std::uint64_t>> malformed;
 };
-extern const Field<Counters> kCounterFields[25];
+extern const Field<Counters> kCounterFields[26];
 
 // One NFQUEUE socket's counters, and the kernel's own for that queue.
 struct QueueStatus {

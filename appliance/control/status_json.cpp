@@ -8,7 +8,7 @@
 
 namespace vsd::control {
 
-const Field<Counters> kCounterFields[25] = {
+const Field<Counters> kCounterFields[26] = {
     {"packets", &Counters::packets},
     {"unsupported", &Counters::unsupported},
     {"no_connection", &Counters::no_connection},
@@ -34,6 +34,7 @@ const Field<Counters> kCounterFields[25] = {
     {"transmit_errors", &Counters::transmit_errors},
     {"kernel_decided", &Counters::kernel_decided},
     {"kernel_adopted", &Counters::kernel_adopted},
+    {"sloppy_adopted", &Counters::sloppy_adopted},
 };
 
 const char* to_string(Health h) {

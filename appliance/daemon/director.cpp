@@ -559,7 +559,9 @@ control::Outcome Director::garp() {
   if (config_.arp.garp_repeat == 0)
     return control::Outcome::refused("[arp] garp_repeat is 0: gratuitous ARP is off");
   if (!ha_announces())
-    return control::Outcome::refused("this director is not the pair's master: the master announces the VIPs");
+    return control::Outcome::refused(config_.bgp.enabled()
+                                         ? "[bgp]: the VIPs are routed to this director by BGP, not announced by ARP"
+                                         : "this director is not the pair's master: the master announces the VIPs");
   std::size_t n = announce_vips({});
   return control::Outcome::done("announcing " + std::to_string(n) + " VIP(s) x" +
                                 std::to_string(config_.arp.garp_repeat) + " (see vsd's log)");

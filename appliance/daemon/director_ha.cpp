@@ -85,7 +85,12 @@ control::Outcome Director::sync_daemon(const IpvsadmCommand& c) {
   return control::Outcome::done(c.daemon_state + " sync daemon started");
 }
 
-bool Director::ha_announces() const { return !config_.ha.enabled() || (ha_sync_ && ha_sync_->master()); }
+// Gratuitous ARP / NA for the VIPs: a director alone, or a pair's master.
+// Under [bgp] the VIPs are routed to the directors, not on a shared link.
+bool Director::ha_announces() const {
+  if (config_.bgp.enabled()) return false;
+  return !config_.ha.enabled() || (ha_sync_ && ha_sync_->master());
+}
 
 std::vector<control::SyncDaemonStatus> Director::sync_daemons_status() const {
   std::vector<control::SyncDaemonStatus> out;

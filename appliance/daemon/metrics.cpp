@@ -126,7 +126,9 @@ constexpr Plain kEngine[] = {
     {"kernel_decided", "vsd_kernel_decided_packets_total",
      "Packets answered with a decision for the kernel fast path (the kernel carries the rest)."},
     {"kernel_adopted", "vsd_kernel_adopted_flows_total",
-     "Flows learnt from the kernel (after a restart, lost events, or a peer's sync)."}};
+     "Flows learnt from the kernel (after a restart, lost events, or a peer's sync)."},
+    {"sloppy_adopted", "vsd_sloppy_adopted_flows_total",
+     "Mid-stream TCP flows scheduled by sloppy_tcp (moved here from another director)."}};
 // tun_too_big / tun_ttl_expired / dr_too_big: dropped (with DF) after answering the client with ICMP.
 // no_route: DR MAC or TUN outer source not known yet.
 constexpr const char* kDropReasons[] = {"no_connection", "no_destination", "table_full",

@@ -53,6 +53,7 @@ control::Counters counters_status(const EngineCounters& c) {
   out.icmp_passed = c.icmp_passed.get();
   out.kernel_decided = c.kernel_decided.get();
   out.kernel_adopted = c.kernel_adopted.get();
+  out.sloppy_adopted = c.sloppy_adopted.get();
   return out;
 }
 

@@ -127,6 +127,9 @@ vsd_kernel_decided_packets_total 0
 # HELP vsd_kernel_adopted_flows_total Flows learnt from the kernel (after a restart, lost events, or a peer's sync).
 # TYPE vsd_kernel_adopted_flows_total counter
 vsd_kernel_adopted_flows_total 0
+# HELP vsd_sloppy_adopted_flows_total Mid-stream TCP flows scheduled by sloppy_tcp (moved here from another director).
+# TYPE vsd_sloppy_adopted_flows_total counter
+vsd_sloppy_adopted_flows_total 0
 # HELP vsd_queue_received_packets_total Packets read from the queue.
 # TYPE vsd_queue_received_packets_total counter
 vsd_queue_received_packets_total{queue="0"} 100
