@@ -32,6 +32,19 @@ for n in 1 2 3; do
   echo "ok: director d$n scheduled $c of the 60 connections"
 done
 
+# Quorum: with no real server of weight left on d3 (keepalived's quorum 1
+# lost), d3 withdraws the VIP, and announces it again when one is back.
+for i in 1 2; do so_vsadm 3 -e -t "$SO_VIP:8000" -r "198.51.100.3$i:8000" -g -w 0; done
+t=$(so_wait_paths 2 10)
+[ "$t" != never ] || fail "d3 kept announcing $SO_VIP with no real server of weight"
+echo "ok: d3 withdrew the VIP ${t} s after its services lost quorum"
+so_vsadm 3 -e -t "$SO_VIP:8000" -r 198.51.100.31:8000 -g -w 1
+t=$(so_wait_paths 3 10)
+[ "$t" != never ] || fail "d3 did not announce $SO_VIP again"
+echo "ok: d3 announced it again ${t} s after a real server came back"
+so_vsadm 3 -e -t "$SO_VIP:8000" -r 198.51.100.32:8000 -g -w 1
+grep -q "BGP: withdrawing VIP $SO_VIP (no service on it can serve" "$TOPO_DIR/vsd-d3.log" || fail "d3's log does not say why it withdrew"
+
 # 30 downloads, about 10 s each; then d2 dies.
 for i in $(seq 1 30); do
   in_client curl -s --max-time 120 --limit-rate 2M -o "$TOPO_DIR/dl$i" "http://$SO_VIP:8000/big.bin" &
