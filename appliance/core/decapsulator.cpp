@@ -24,7 +24,9 @@ Decapsulator::Result Decapsulator::process(std::uint8_t* data, std::size_t len) 
     counters_.family_change.add(1);
     return refused;
   }
-  if (std::find(vips_.begin(), vips_.end(), dst) == vips_.end()) {
+  // An IPv6 packet to ::ffff:a.b.c.d is not for the IPv4 VIP a.b.c.d
+  // (IpAddress keeps IPv4 in that mapped form, so it would compare equal).
+  if ((inner_v6 && dst.is_v4()) || std::find(vips_.begin(), vips_.end(), dst) == vips_.end()) {
     counters_.not_a_vip.add(1);
     return refused;
   }

@@ -16,6 +16,7 @@ struct Notifier::State : std::enable_shared_from_this<Notifier::State> {
   Log log;
   // Per target: the running notification first, then those waiting.
   std::map<std::string, std::deque<Notification>> queues;
+  std::map<std::string, std::size_t> dropped;  // per target, since its queue last emptied
 
   void warn(const std::string& message) {
     if (log) log(message);
@@ -57,8 +58,10 @@ struct Notifier::State : std::enable_shared_from_this<Notifier::State> {
     auto it = queues.find(target);
     if (it == queues.end()) return;
     it->second.pop_front();
-    if (it->second.empty())
+    if (it->second.empty()) {
       queues.erase(it);
+      dropped.erase(target);
+    }
     else
       run_front(target);
   }
@@ -75,6 +78,13 @@ void Notifier::notify(Notification n) {
   if (n.command.empty()) return;
   auto& q = state_->queues[n.target];
   std::string target = n.target;
+  // q.front() runs; the rest wait. Drop the oldest waiting one when full.
+  if (q.size() > kMaxWaiting) {
+    q.erase(q.begin() + 1);
+    if (state_->dropped[target]++ == 0)
+      state_->warn("notify for " + target + ": the command is slower than the transitions; " +
+                   "older notifications are dropped, the latest state still runs");
+  }
   q.push_back(std::move(n));
   if (q.size() == 1) state_->run_front(target);
 }

@@ -5,6 +5,10 @@
 // One target's notifications run one after another, in order, so a script
 // never sees "up" overtake "down"; different targets run side by side.
 // A command still running after the timeout has its process group killed.
+// At most kMaxWaiting notifications wait per target (a flapping check and
+// a slow command must not grow memory without end): beyond that the oldest
+// waiting one is dropped, logged once per burst; the newest, and so the
+// target's last state, is always delivered.
 #pragma once
 
 #include <chrono>
@@ -25,6 +29,7 @@ struct Notification {
 
 class Notifier {
  public:
+  static constexpr std::size_t kMaxWaiting = 8;
   using Log = std::function<void(const std::string&)>;
   explicit Notifier(boost::asio::io_context& io, std::chrono::milliseconds timeout = std::chrono::seconds(30),
                     Log log = {});

@@ -64,3 +64,38 @@ TEST(Decapsulator, RefusesOtherDestinationsFamilyChangesAndGarbage) {
 
 }  // namespace
 }  // namespace vsd
+
+namespace vsd {
+namespace {
+
+// Issue 15's suspicion: an inner IPv4 header with options. The inner packet
+// comes back whole (options, addresses, payload), found by its header's IHL.
+TEST(Decapsulator, AnInnerIpv4HeaderWithOptionsComesBackWhole) {
+  Decapsulator d({ip("192.0.2.10")});
+  auto inner = test::PacketSpec{}.from("198.51.100.2", 40000).to("192.0.2.10", 80).data("GET /").build();
+  // Four option bytes (NOP NOP NOP EOL) after the 20-byte header: IHL 6.
+  inner.insert(inner.begin() + 20, {1, 1, 1, 0});
+  inner[0] = 0x46;
+  const std::size_t total = inner.size();
+  inner[2] = static_cast<std::uint8_t>(total >> 8);
+  inner[3] = static_cast<std::uint8_t>(total);
+  auto pkt = encapsulate(inner, "192.0.2.1", "203.0.113.11");
+  auto r = d.process(pkt.data(), pkt.size());
+  ASSERT_TRUE(r.accept);
+  EXPECT_EQ(r.inner_dst, ip("192.0.2.10"));
+  pkt.resize(r.len);
+  EXPECT_EQ(pkt, inner);
+}
+
+// An inner IPv6 packet to ::ffff:VIP4 is not for the IPv4 VIP (vsd keeps
+// IPv4 addresses IPv4-mapped, so the plain comparison let it in).
+TEST(Decapsulator, AnIpv4MappedInnerDestinationIsNotAVip) {
+  Decapsulator d({ip("192.0.2.10")});
+  auto inner = test::PacketSpec{}.from("2001:db8:1::2", 40000).to("::ffff:192.0.2.10", 80).build();
+  auto pkt = encapsulate(inner, "2001:db8:9::1", "2001:db8:2::11");
+  EXPECT_FALSE(d.process(pkt.data(), pkt.size()).accept);
+  EXPECT_EQ(d.counters().not_a_vip.get(), 1u);
+}
+
+}  // namespace
+}  // namespace vsd
