@@ -2,13 +2,18 @@
 
 #include <arpa/inet.h>
 #include <libmnl/libmnl.h>
-#include <linux/if_addr.h>
-#include <linux/if_link.h>
-#include <linux/neighbour.h>
-#include <linux/rtnetlink.h>
 #include <net/if.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+// glibc headers before the kernel uapi ones (linux/if_tunnel.h pulls in
+// linux/if.h and linux/in6.h, which step aside for glibc's).
+#include <linux/if_addr.h>
+#include <linux/if_link.h>
+#include <linux/if_tunnel.h>
+#include <linux/ip6_tunnel.h>
+#include <linux/neighbour.h>
+#include <linux/rtnetlink.h>
 
 #include <algorithm>
 #include <array>
@@ -176,6 +181,107 @@ std::size_t build_addr_change(std::span<std::uint8_t> buf, std::uint32_t seq, bo
   return nlh->nlmsg_len;
 }
 
+const char* to_string(TunnelKind kind) { return kind == TunnelKind::ipip ? "ipip" : "ip6tnl"; }
+
+TunnelKind tunnel_kind_for(const IpAddress& remote) {
+  return remote.is_v4() ? TunnelKind::ipip : TunnelKind::ip6tnl;
+}
+
+bool tunnel_carries(TunnelKind kind, bool inner_v6) { return kind == TunnelKind::ip6tnl || !inner_v6; }
+
+IpAddress tunnel_nexthop(const IpAddress& remote, bool inner_v6) {
+  if (inner_v6) return IpAddress::v6(kTunnelNexthop6);
+  return remote.is_v4() ? remote : IpAddress::v4(kTunnelNexthop4);
+}
+
+std::size_t build_tunnel(std::span<std::uint8_t> buf, std::uint32_t seq, const TunnelParams& p,
+                         int ifindex) {
+  const bool v4 = p.kind == TunnelKind::ipip;
+  if (p.name.empty() || p.name.size() >= IF_NAMESIZE || p.local.is_v4() != v4 ||
+      p.remote.is_v4() != v4 || ifindex < 0)
+    return 0;
+  ifinfomsg* ifi;
+  const std::uint16_t flags = ifindex ? NLM_F_ACK : NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL;
+  nlmsghdr* nlh = start(buf, RTM_NEWLINK, flags, seq, &ifi);
+  if (!nlh) return 0;
+  ifi->ifi_family = AF_UNSPEC;
+  ifi->ifi_index = ifindex;
+  mnl_attr_put_strz(nlh, IFLA_IFNAME, p.name.c_str());
+  nlattr* linkinfo = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+  mnl_attr_put_strz(nlh, IFLA_INFO_KIND, to_string(p.kind));
+  nlattr* data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
+  mnl_attr_put(nlh, IFLA_IPTUN_LOCAL, p.local.size(), p.local.data());
+  mnl_attr_put(nlh, IFLA_IPTUN_REMOTE, p.remote.size(), p.remote.data());
+  mnl_attr_put_u8(nlh, IFLA_IPTUN_TTL, 0);  // inherit the inner TTL / hop limit
+  if (v4) {
+    mnl_attr_put_u8(nlh, IFLA_IPTUN_TOS, 1);  // 1 = inherit (iproute2's `tos inherit`)
+    mnl_attr_put_u8(nlh, IFLA_IPTUN_PMTUDISC, 1);
+    mnl_attr_put_u8(nlh, IFLA_IPTUN_PROTO, IPPROTO_IPIP);
+  } else {
+    // Without IGN_ENCAP_LIMIT the kernel inserts a destination option with
+    // an encapsulation limit of 0 (the attribute's default).
+    mnl_attr_put_u32(nlh, IFLA_IPTUN_FLAGS, IP6_TNL_F_IGN_ENCAP_LIMIT | IP6_TNL_F_USE_ORIG_TCLASS);
+    mnl_attr_put_u8(nlh, IFLA_IPTUN_PROTO, 0);  // any: IPv6 and IPv4 inside
+  }
+  mnl_attr_nest_end(nlh, data);
+  mnl_attr_nest_end(nlh, linkinfo);
+  return nlh->nlmsg_len;
+}
+
+std::size_t build_link_up(std::span<std::uint8_t> buf, std::uint32_t seq, int ifindex) {
+  if (ifindex <= 0) return 0;
+  ifinfomsg* ifi;
+  nlmsghdr* nlh = start(buf, RTM_NEWLINK, NLM_F_ACK, seq, &ifi);
+  if (!nlh) return 0;
+  ifi->ifi_family = AF_UNSPEC;
+  ifi->ifi_index = ifindex;
+  ifi->ifi_flags = IFF_UP;
+  ifi->ifi_change = IFF_UP;  // only this flag changes
+  return nlh->nlmsg_len;
+}
+
+std::size_t build_link_no_addrconf(std::span<std::uint8_t> buf, std::uint32_t seq, int ifindex) {
+  if (ifindex <= 0) return 0;
+  ifinfomsg* ifi;
+  nlmsghdr* nlh = start(buf, RTM_NEWLINK, NLM_F_ACK, seq, &ifi);
+  if (!nlh) return 0;
+  ifi->ifi_family = AF_UNSPEC;
+  ifi->ifi_index = ifindex;
+  nlattr* spec = mnl_attr_nest_start(nlh, IFLA_AF_SPEC);
+  nlattr* inet6 = mnl_attr_nest_start(nlh, AF_INET6);
+  mnl_attr_put_u8(nlh, IFLA_INET6_ADDR_GEN_MODE, IN6_ADDR_GEN_MODE_NONE);
+  mnl_attr_nest_end(nlh, inet6);
+  mnl_attr_nest_end(nlh, spec);
+  return nlh->nlmsg_len;
+}
+
+std::size_t build_link_delete(std::span<std::uint8_t> buf, std::uint32_t seq, int ifindex) {
+  if (ifindex <= 0) return 0;
+  ifinfomsg* ifi;
+  nlmsghdr* nlh = start(buf, RTM_DELLINK, NLM_F_ACK, seq, &ifi);
+  if (!nlh) return 0;
+  ifi->ifi_family = AF_UNSPEC;
+  ifi->ifi_index = ifindex;
+  return nlh->nlmsg_len;
+}
+
+std::size_t build_route_onlink(std::span<std::uint8_t> buf, std::uint32_t seq, const IpAddress& dst,
+                               std::uint8_t prefix, int ifindex) {
+  if (ifindex <= 0 || prefix > dst.size() * 8) return 0;
+  rtmsg* rtm;
+  nlmsghdr* nlh = start(buf, RTM_NEWROUTE, NLM_F_ACK | NLM_F_CREATE, seq, &rtm);
+  if (!nlh) return 0;
+  rtm->rtm_family = family_of(dst);
+  rtm->rtm_dst_len = prefix;
+  rtm->rtm_table = RT_TABLE_MAIN;
+  rtm->rtm_protocol = RTPROT_STATIC;
+  rtm->rtm_scope = RT_SCOPE_LINK;  // directly on the device, no gateway
+  rtm->rtm_type = RTN_UNICAST;
+  mnl_attr_put(nlh, RTA_DST, dst.size(), dst.data());
+  mnl_attr_put_u32(nlh, RTA_OIF, static_cast<std::uint32_t>(ifindex));
+  return nlh->nlmsg_len;
+}
+
 bool parse_route(const nlmsghdr* nlh, RouteInfo* out, std::uint8_t* rtm_type) {
   rtmsg rtm;
   Attrs a;
@@ -215,9 +321,30 @@ bool parse_link(const nlmsghdr* nlh, LinkInfo* out) {
   link.flags = ifi.ifi_flags;
   if (a[IFLA_IFNAME]) link.ifname = attr_string(a[IFLA_IFNAME]);
   attr_u32(a[IFLA_MTU], &link.mtu);
+  if (a[IFLA_LINKINFO]) {
+    Attrs info;
+    mnl_attr_parse_nested(a[IFLA_LINKINFO], collect_attr, &info);
+    if (info[IFLA_INFO_KIND]) link.kind = attr_string(info[IFLA_INFO_KIND]);
+    // IFLA_INFO_DATA is numbered per kind: IFLA_IPTUN_* only for these.
+    if (info[IFLA_INFO_DATA] && (link.kind == "ipip" || link.kind == "ip6tnl" || link.kind == "sit")) {
+      Attrs data;
+      mnl_attr_parse_nested(info[IFLA_INFO_DATA], collect_attr, &data);
+      for (auto [type, addr] : {std::pair{IFLA_IPTUN_LOCAL, &link.tunnel_local},
+                                std::pair{IFLA_IPTUN_REMOTE, &link.tunnel_remote}}) {
+        const nlattr* at = data[type];
+        if (!at) continue;
+        const std::size_t len = mnl_attr_get_payload_len(at);
+        ip_from(mnl_attr_get_payload(at), len, len == 4 ? AF_INET : AF_INET6, addr);
+      }
+      if (data[IFLA_IPTUN_PROTO] && mnl_attr_get_payload_len(data[IFLA_IPTUN_PROTO]) == 1)
+        link.tunnel_proto = mnl_attr_get_u8(data[IFLA_IPTUN_PROTO]);
+    }
+  }
   *out = std::move(link);
   return true;
 }
+
+bool LinkInfo::up() const { return (flags & IFF_UP) != 0; }
 
 bool parse_address(const nlmsghdr* nlh, LocalAddress* out) {
   ifaddrmsg ifa;

@@ -9,11 +9,13 @@
 #include <net/if.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <atomic>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <utility>
@@ -389,6 +391,233 @@ bool address_add(int ifindex, const IpAddress& addr, std::uint8_t prefix, bool* 
 
 bool address_del(int ifindex, const IpAddress& addr, std::uint8_t prefix, std::string* error) {
   return change_address(false, ifindex, addr, prefix, nullptr, error);
+}
+
+}  // namespace vsd::rtnl
+
+// --- Tunnel devices ---
+
+namespace vsd::rtnl {
+namespace {
+
+// One request that only needs its ack: 0, the kernel's negative errno (its
+// words in *ack), or kNoExchange when the exchange itself failed (*error
+// says why).
+constexpr int kNoExchange = 1;
+int request(std::span<const std::uint8_t> req, const std::string& what, std::string* error,
+            Ack* ack) {
+  if (!transact(req, [](const nlmsghdr*) { return true; }, ack, what, error)) return kNoExchange;
+  return ack->error;
+}
+
+std::string tunnel_label(const TunnelParams& p) {
+  return std::string(to_string(p.kind)) + " device " + p.name + " (local " + p.local.to_string() +
+         ", remote " + p.remote.to_string() + ")";
+}
+
+const char* module_of(TunnelKind kind) { return kind == TunnelKind::ipip ? "ipip" : "ip6_tunnel"; }
+
+// What to check after the kernel refused to create or change a tunnel.
+std::string tunnel_hint(TunnelKind kind, int error) {
+  switch (-error) {
+    case EOPNOTSUPP:
+      return std::string(": this kernel has no ") + to_string(kind) + " devices; `modprobe " +
+             module_of(kind) + "` (CONFIG_" + (kind == TunnelKind::ipip ? "NET_IPIP" : "IPV6_TUNNEL") +
+             "), or vsd keeps encapsulating TUN packets itself";
+    case EPERM: return ": needs CAP_NET_ADMIN (run vsd as root, or grant it in the systemd unit)";
+    case EEXIST:
+      return ": a device of that name, or a tunnel with the same local and remote addresses, "
+             "exists already; check `ip -d link show`";
+    default: return ": check `ip -d link show` and the kernel log (dmesg)";
+  }
+}
+
+// IPv6 must be on for the device: ip6_output drops inner IPv6 packets on a
+// device with disable_ipv6, and the nexthop route is refused there. A new
+// device takes net.ipv6.conf.default.disable_ipv6; vsd's own device is
+// switched on when that is 1.
+bool enable_ipv6(const std::string& name, std::string* error) {
+  const std::string path = "/proc/sys/net/ipv6/conf/" + name + "/disable_ipv6";
+  char value = '0';
+  if (FILE* f = std::fopen(path.c_str(), "re")) {
+    if (std::fread(&value, 1, 1, f) != 1) value = '0';
+    std::fclose(f);
+  }
+  if (value != '1') return true;
+  FILE* f = std::fopen(path.c_str(), "we");
+  bool ok = f != nullptr;
+  if (f) {
+    const bool wrote = std::fputs("0", f) >= 0;
+    ok = std::fclose(f) == 0 && wrote;  // the write reaches the kernel at fclose
+  }
+  if (!ok)
+    set(error, "IPv6 is disabled on " + name + " (net.ipv6.conf.default.disable_ipv6 = 1) and " + path +
+                   " cannot be set to 0: " + std::strerror(errno));
+  return ok;
+}
+
+}  // namespace
+
+bool tunnel_up(int ifindex, const TunnelParams& p, std::string* error) {
+  alignas(nlmsghdr) std::uint8_t req[kRequestSize];
+  const std::string label = tunnel_label(p);
+  std::size_t n = build_link_up(req, next_seq(), ifindex);
+  Ack ack;
+  if (int err = request({req, n}, "bringing up " + label, error, &ack)) {
+    if (err != kNoExchange)
+      set(error, "bringing up " + label + " failed: " + kernel_says(ack) + tunnel_hint(p.kind, err));
+    return false;
+  }
+  if (p.kind != TunnelKind::ip6tnl) return true;
+  n = build_route_onlink(req, next_seq(), IpAddress::v6(kTunnelNexthop6), 128, ifindex);
+  const std::string what = "adding the route fe80::1/128 dev " + p.name;
+  int err = request({req, n}, what, error, &ack);
+  if (err == 0 || err == -EEXIST) return true;
+  if (err != kNoExchange)
+    set(error, what + " failed: " + kernel_says(ack) +
+                   (err == -EACCES ? ": IPv6 is disabled on it (disable_ipv6)" : tunnel_hint(p.kind, err)));
+  return false;
+}
+
+bool link_delete(int ifindex, const std::string& name, std::string* error) {
+  alignas(nlmsghdr) std::uint8_t req[kRequestSize];
+  const std::size_t n = build_link_delete(req, next_seq(), ifindex);
+  const std::string what = "deleting " + name + " (index " + std::to_string(ifindex) + ")";
+  Ack ack;
+  const int err = request({req, n}, what, error, &ack);
+  if (err == 0 || err == -ENODEV) return true;
+  if (err != kNoExchange)
+    set(error, what + " failed: " + kernel_says(ack) +
+                   (err == -EPERM ? ": needs CAP_NET_ADMIN" : ": check `ip link show`"));
+  return false;
+}
+
+bool link_no_addrconf(int ifindex, const std::string& name, std::string* error) {
+  alignas(nlmsghdr) std::uint8_t req[kRequestSize];
+  const std::size_t n = build_link_no_addrconf(req, next_seq(), ifindex);
+  const std::string what = "switching IPv6 address generation off on " + name;
+  Ack ack;
+  const int err = request({req, n}, what, error, &ack);
+  if (err == 0) return true;
+  if (err != kNoExchange)
+    set(error, what + " failed: " + kernel_says(ack) +
+                   (err == -EAFNOSUPPORT ? ": no IPv6 on it" : ": check `ip -d link show`"));
+  return false;
+}
+
+bool tunnel_create(const TunnelParams& p, int* ifindex, std::string* error) {
+  alignas(nlmsghdr) std::uint8_t req[kRequestSize];
+  const std::string label = tunnel_label(p);
+  std::size_t n = build_tunnel(req, next_seq(), p, 0);
+  if (n == 0) {
+    set(error, "cannot create " + label + ": a name of 1.." + std::to_string(IF_NAMESIZE - 1) +
+                   " characters and addresses of the " + (p.kind == TunnelKind::ipip ? "IPv4" : "IPv6") +
+                   " family are needed");
+    return false;
+  }
+  Ack ack;
+  if (int err = request({req, n}, "creating " + label, error, &ack)) {
+    if (err != kNoExchange)
+      set(error, "creating " + label + " failed: " + kernel_says(ack) + tunnel_hint(p.kind, err));
+    return false;
+  }
+  const int index = static_cast<int>(if_nametoindex(p.name.c_str()));
+  std::string why;
+  bool ok = index > 0;
+  if (!ok) why = std::string("it is gone right after its creation: ") + std::strerror(errno);
+  if (ok) {
+    // Before it goes up: the link-local address would be made at once.
+    // An ipip device on a kernel without IPv6 has nothing to switch off.
+    ok = link_no_addrconf(index, p.name, &why) ||
+         (p.kind == TunnelKind::ipip && why.find("no IPv6 on it") != std::string::npos);
+  }
+  if (ok && p.kind == TunnelKind::ip6tnl) ok = enable_ipv6(p.name, &why);
+  if (ok) ok = tunnel_up(index, p, &why);
+  if (!ok) {
+    std::string ignored;
+    if (index > 0) link_delete(index, p.name, &ignored);
+    set(error, "setting up " + label + ": " + why + " (the device is deleted again)");
+    return false;
+  }
+  *ifindex = index;
+  return true;
+}
+
+bool tunnel_change(int ifindex, const TunnelParams& p, std::string* error) {
+  alignas(nlmsghdr) std::uint8_t req[kRequestSize];
+  const std::string label = tunnel_label(p);
+  const std::size_t n = build_tunnel(req, next_seq(), p, ifindex);
+  if (n == 0) {
+    set(error, "cannot change " + label + ": bad name, index or address family");
+    return false;
+  }
+  Ack ack;
+  if (int err = request({req, n}, "changing " + label, error, &ack)) {
+    if (err != kNoExchange)
+      set(error, "changing " + label + " failed: " + kernel_says(ack) + tunnel_hint(p.kind, err));
+    return false;
+  }
+  return tunnel_up(ifindex, p, error);
+}
+
+bool links_with_prefix(const std::string& prefix, std::vector<LinkInfo>* out, std::string* error) {
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    std::vector<LinkInfo> links;
+    alignas(nlmsghdr) std::uint8_t req[kRequestSize];
+    const std::size_t n = build_link_get(req, next_seq(), 0);
+    Ack ack;
+    if (!transact({req, n},
+                  [&](const nlmsghdr* nlh) {
+                    LinkInfo link;
+                    if (parse_link(nlh, &link) && link.ifname.compare(0, prefix.size(), prefix) == 0)
+                      links.push_back(std::move(link));
+                    return true;
+                  },
+                  &ack, "listing interfaces", error))
+      return false;
+    if (ack.error) {
+      set(error, "listing interfaces failed: " + kernel_says(ack));
+      return false;
+    }
+    if (ack.interrupted) continue;
+    *out = std::move(links);
+    return true;
+  }
+  set(error, "listing interfaces: they kept changing during 3 dumps; try again");
+  return false;
+}
+
+TunnelSupport kernel_tunnels() {
+  TunnelSupport support;
+  char pid[16];
+  std::snprintf(pid, sizeof pid, "%x", static_cast<unsigned>(::getpid()));
+  for (TunnelKind kind : {TunnelKind::ipip, TunnelKind::ip6tnl}) {
+    const bool v4 = kind == TunnelKind::ipip;
+    TunnelParams p;
+    p.kind = kind;
+    p.name = std::string(v4 ? "vsdp4" : "vsdp6") + pid;  // at most 13 characters
+    const std::uint8_t six[16] = {0x01, 0x00, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x08};
+    p.local = p.remote = v4 ? IpAddress::v4(kTunnelNexthop4) : IpAddress::v6(six);
+    std::string ignored;
+    // A leftover of a probe killed half-way by a process of the same id.
+    if (int old = static_cast<int>(if_nametoindex(p.name.c_str()))) link_delete(old, p.name, &ignored);
+    alignas(nlmsghdr) std::uint8_t req[kRequestSize];
+    const std::size_t n = build_tunnel(req, next_seq(), p, 0);
+    Ack ack;
+    std::string why;
+    const int err = request({req, n}, std::string("probing for ") + to_string(kind) + " devices", &why, &ack);
+    // EEXIST: the kind exists, a tunnel with these endpoints too.
+    const bool yes = err == 0 || err == -EEXIST;
+    if (err == 0)
+      if (int index = static_cast<int>(if_nametoindex(p.name.c_str()))) link_delete(index, p.name, &ignored);
+    if (!yes && err == -EOPNOTSUPP)
+      why = kernel_says(ack) + "; `modprobe " + module_of(kind) + "`";
+    else if (!yes && err != kNoExchange)
+      why = kernel_says(ack) + tunnel_hint(kind, err);
+    (v4 ? support.ipip : support.ip6tnl) = yes;
+    (v4 ? support.ipip_why : support.ip6tnl_why) = yes ? "" : why;
+  }
+  return support;
 }
 
 }  // namespace vsd::rtnl

@@ -1,6 +1,7 @@
 // The socket half of vsd's rtnetlink adapter: the route and source address
 // the kernel would use towards a real server, this node's own addresses,
-// the neighbour (ARP / NDP) cache, and adding or removing a VIP. Each call
+// the neighbour (ARP / NDP) cache, adding or removing a VIP, and the
+// director's IP-in-IP tunnel devices (kernel TUN path). Each call
 // opens its own netlink socket, blocks until the kernel answers (at most
 // 5 s) and closes it; errors name the address or interface and say what to
 // check. The messages are built and parsed by rtnl_message.hpp.
@@ -47,5 +48,45 @@ bool address_add(int ifindex, const IpAddress& addr, std::uint8_t prefix, bool* 
                  std::string* error);
 // `ip addr del ADDR/PREFIX dev IFINDEX`. False when it is not there.
 bool address_del(int ifindex, const IpAddress& addr, std::uint8_t prefix, std::string* error);
+
+// --- Tunnel devices (rtnl_message.hpp says what they are and why) ---
+
+// Whether this kernel makes ipip and ip6tnl devices: each is tried with a
+// throwaway device in the current network namespace ("vsdp4"/"vsdp6" and
+// the process id in hex; remote RFC 7600's 192.0.0.8 / RFC 6666's
+// 100::8, never used: created down and deleted at once). Creating one
+// loads the module where it exists (the kernel's request_module), which
+// also adds its fallback device (tunl0 / ip6tnl0, down). *_why says why
+// not ("" when it can).
+struct TunnelSupport {
+  bool ipip = false, ip6tnl = false;
+  std::string ipip_why, ip6tnl_why;
+  bool has(TunnelKind kind) const { return kind == TunnelKind::ipip ? ipip : ip6tnl; }
+};
+TunnelSupport kernel_tunnels();
+
+// Creates a tunnel device and brings it into service: RTM_NEWLINK create,
+// IPv6 address generation off, (ip6tnl) IPv6 enabled on it, up, and
+// (ip6tnl) the route kTunnelNexthop6/128 through it. *ifindex is the new
+// device's. On any failure the device is deleted again and *error names
+// it and what to check (`modprobe ipip`, CAP_NET_ADMIN, a tunnel with the
+// same endpoints).
+bool tunnel_create(const TunnelParams& p, int* ifindex, std::string* error);
+// Changes an existing tunnel device in place (new local address), keeping
+// its ifindex; then tunnel_up.
+bool tunnel_change(int ifindex, const TunnelParams& p, std::string* error);
+// Up, and (ip6tnl) the nexthop route again: IPv6 drops a device's routes
+// when it goes down. An existing route is not an error.
+bool tunnel_up(int ifindex, const TunnelParams& p, std::string* error);
+// IPv6 address generation off on a link that is still down (no link-local
+// address when it goes up); tunnel_create's second step. EAFNOSUPPORT
+// (no IPv6 on the link or in the kernel) is reported as an error.
+bool link_no_addrconf(int ifindex, const std::string& name, std::string* error);
+// `ip link del` by index; `name` is for the messages. A device already
+// gone is not an error.
+bool link_delete(int ifindex, const std::string& name, std::string* error);
+// Every link whose name starts with `prefix`, with its kind and (tunnels)
+// endpoints (a dump, repeated if the links changed during it).
+bool links_with_prefix(const std::string& prefix, std::vector<LinkInfo>* out, std::string* error);
 
 }  // namespace vsd::rtnl

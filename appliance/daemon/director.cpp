@@ -48,10 +48,13 @@ Director::Director(Config config, std::string config_path, NodeFacts facts)
       engine_(config_.director.max_connections, clock_) {}
 
 Director::~Director() {
-  // Reverse order of start: stop diverting, stop answering, restore the node.
-  if (rules_installed_) remove_tables_logged(table_);
-  // Withdrawn first: routers stop sending before the tables go.
+  // Reverse order of start: the VIPs' routes withdrawn first (routers stop
+  // sending here), stop diverting, stop answering, restore the node.
   bgp_.reset();
+  if (rules_installed_) remove_tables_logged(table_);
+  // The tunnel devices after the rules that send into them. A kill -9
+  // skips both: the kernel carries the flows on, a restart adopts them.
+  if (tunnels_) tunnels_->remove_all();
   metrics_.reset();
   control_.reset();
   ha_sync_.reset();
@@ -168,6 +171,22 @@ void Director::log_plan() {
                nat + direct, nat, direct, user, plan_.marks.mask);
 }
 
+// Where the kernel makes ipip / ip6tnl devices, each TUN real server on
+// the flow table gets one and the kernel carries its flows like a DR
+// server's (tunnel_devices.hpp); elsewhere vsd encapsulates every TUN
+// packet. Probed only with the fast path on (the probe makes a throwaway
+// device). The manager exists either way: its first sync (the egress
+// watch) deletes the devices a killed vsd left that nothing needs now.
+void Director::start_tunnels() {
+  if (plan_.marks.enabled()) tunnel_support_ = rtnl::kernel_tunnels();
+  tunnels_ = std::make_unique<TunnelDevices>(make_rtnl_tunnel_kernel(), [](bool problem, const std::string& line) {
+    if (problem)
+      spdlog::warn("{}", line);
+    else
+      spdlog::info("{}", line);
+  });
+}
+
 // Numbers for new (service, real server) pairs, and the plan from them.
 void Director::replan() {
   std::size_t missing = 0;
@@ -186,6 +205,7 @@ NodeOffers Director::node_offers() const {
   node.nat_kernel = nat_refused_.empty();
   node.direct_kernel = direct_refused_.empty();
   node.dr_devices = dr_devices_;
+  node.tun_devices = tun_devices_;
   return node;
 }
 
@@ -222,6 +242,7 @@ int Director::run() {
     locked_ = true;
     recover_node(state_file_, Role::director, {}, sysctls_);
     apply_node_settings();
+    start_tunnels();
     // DR/TUN: routes and MACs before the first packet. A fresh director has
     // no MAC for its DR real servers yet: give ARP/ND up to a second, so the
     // first clients' SYNs are not dropped (no_route) and retransmitted a
@@ -230,6 +251,9 @@ int Director::run() {
     for (int round = 0; refresh_egress() && round < 10; ++round)
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     open_queues_and_rules();
+    if (plan_.marks.enabled())
+      spdlog::info("{}", tun_path_line(tunnel_support_, tun_devices_.size(),
+                                       direct_refused_.empty() && !kernel_unavailable_));
     // Settings that exist once the rules loaded their modules (conntrack).
     apply_node_settings();
     start_ha();

@@ -31,6 +31,7 @@
 #include "appliance/daemon/node_state.hpp"
 #include "appliance/daemon/snapshot_spec.hpp"
 #include "appliance/daemon/sysctl_guard.hpp"
+#include "appliance/daemon/tunnel_devices.hpp"
 #include "nfq/ruleset.hpp"
 #include "nfq/transmitter.hpp"
 
@@ -78,6 +79,9 @@ class Director : public control::Handler {
   // follows the kernel's flows.
   void start_kernel_flows();
   void probe_fast_path();
+  // The kernel TUN path: what the kernel makes, and the manager of the
+  // tunnel devices the egress watch keeps in step (tunnel_devices.hpp).
+  void start_tunnels();
   void replan();
   NodeOffers node_offers() const;
   void log_plan();
@@ -109,6 +113,10 @@ class Director : public control::Handler {
   NodeFacts facts_;
   EgressTable egress_;                              // DR/TUN real servers' way out
   std::map<IpAddress, std::string> dr_devices_;     // DR real server -> interface (fast path)
+  rtnl::TunnelSupport tunnel_support_;              // ipip / ip6tnl in this kernel (fast path on)
+  std::unique_ptr<TunnelDevices> tunnels_;
+  std::map<IpAddress, std::string> tun_devices_;    // TUN real server -> tunnel device (fast path)
+  std::map<IpAddress, IpAddress> tun_sources_;      // TUN real server -> its route's source, last seen
   DecisionNumbers numbers_{MarkLayout::from_mask(config_.director.mark_mask).value_or(MarkLayout{}).capacity()};
   FastPathPlan plan_;
   bool kernel_unavailable_ = false;  // conntrack could not be followed: no fast path

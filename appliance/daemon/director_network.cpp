@@ -51,6 +51,7 @@ bool Director::refresh_egress() {
         e.mtu = ri.mtu;
         e.ifindex = ri.oif;
         if (r.forward == ForwardMethod::tun) {
+          tun_sources_[rip] = ri.prefsrc;  // a kernel tunnel's outer source by default
           report = {EgressState::tunnel,
                     fmt::format("TUN real server {}: IP-in-IP from {} via {}, MTU {}", rip.to_string(),
                                 ri.prefsrc.to_string(), ri.ifname, ri.mtu)};
@@ -106,14 +107,23 @@ bool Director::refresh_egress() {
       missing |= r.forward == ForwardMethod::dr ? !e.mac_known : e.tunnel_source.is_unspecified();
       next[rip] = e;
     }
-  if (next_devices != dr_devices_) {
+  // The kernel TUN path's devices follow the TUN real servers on the flow
+  // table and their outer sources. One made again has a new ifindex,
+  // which the installed dup rule would still name: install again.
+  bool tunnels_changed = false;
+  if (tunnels_) {
+    auto synced = tunnels_->sync(wanted_tunnels(config_, plan_, tunnel_support_, tun_sources_));
+    tunnels_changed = synced.changed || synced.devices != tun_devices_;
+    tun_devices_ = std::move(synced.devices);
+  }
+  if (next_devices != dr_devices_ || tunnels_changed) {
     dr_devices_ = std::move(next_devices);
     replan();
     if (rules_installed_) {
       try {
         nfq::install(make_ruleset_spec(config_, table_, plan_), queue_form_);
       } catch (const std::exception& e) {
-        spdlog::error("fast path: cannot update the DR devices in nft table '{}': {}", table_, e.what());
+        spdlog::error("fast path: cannot update the DR/TUN devices in nft table '{}': {}", table_, e.what());
       }
     }
     egress_.clear();  // publish below

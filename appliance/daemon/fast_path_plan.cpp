@@ -4,6 +4,9 @@
 #include <set>
 #include <tuple>
 
+#include "appliance/daemon/snapshot_spec.hpp"
+#include "nfq/rtnl_message.hpp"
+
 namespace vsd {
 
 nfq::Path FastPathPlan::path(const ServiceConfig& s) const {
@@ -106,9 +109,18 @@ FastPathPlan plan_fast_path(const Config& config, const DecisionNumbers& numbers
         if (dev == node.dr_devices.end()) continue;  // no route yet: vsd forwards
         if (direct_marks.insert(mark).second) spec.direct.push_back({mark, real.addr, dev->second});
       } else {
-        // TUN: vsd encapsulates (the kernel tunnel path needs ipip, which
-        // NodeOffers::kernel_tunnels reports; not built yet).
-        continue;
+        // TUN: its tunnel device is a DR "device": the dup hands it the
+        // unchanged packet and the tunnel adds the outer header. The dup's
+        // next hop is of the packet's (inner) family (rtnl::tunnel_nexthop
+        // says why it is not always the real server). Without a device, or
+        // IPv6 inside an ipip one, vsd encapsulates.
+        const bool inner_v6 = service_is_v6(s);
+        auto dev = node.tun_devices.find(real.addr);
+        if (dev == node.tun_devices.end() ||
+            !rtnl::tunnel_carries(rtnl::tunnel_kind_for(real.addr), inner_v6))
+          continue;
+        if (direct_marks.insert(mark).second)
+          spec.direct.push_back({mark, rtnl::tunnel_nexthop(real.addr, inner_v6), dev->second});
       }
       plan.kernel[decision_key(s, real)] = mark;
       spec.counted.push_back(mark);

@@ -8,8 +8,11 @@
 //   service, a NAT real server also in a userspace service   -> userspace
 //   every real server (and the sorry server) NAT             -> nat_kernel
 //   every real server DR or TUN                              -> direct_kernel
-//     (a DR server without a known device yet, and a TUN server where the
-//      kernel has no IP-in-IP, get no kernel mark: vsd forwards their flows
+//     (a DR server leaves by `dup` on the interface the route names, a TUN
+//      server by `dup` into its own IP-in-IP device (tunnel_devices.hpp);
+//      a DR server without a known device yet, and a TUN server without a
+//      tunnel device (no ipip / ip6_tunnel in the kernel, no route yet,
+//      IPv6 inside IPv4), get no kernel mark: vsd forwards their flows
 //      packet by packet as before)
 #pragma once
 
@@ -33,7 +36,9 @@ struct NodeOffers {
   bool nat_kernel = true, direct_kernel = true;
   // The interface toward each DR real server, as the egress watch found it.
   std::map<IpAddress, std::string> dr_devices;
-  bool kernel_tunnels = false;  // ipip / ip6_tunnel for TUN in the kernel
+  // The IP-in-IP device toward each TUN real server (TunnelDevices); empty
+  // where the kernel has no ipip / ip6_tunnel.
+  std::map<IpAddress, std::string> tun_devices;
 };
 
 struct FastPathPlan {

@@ -20,6 +20,7 @@
 #include "appliance/daemon/node_plan.hpp"
 #include "appliance/daemon/realserver.hpp"
 #include "appliance/daemon/stop_signals.hpp"
+#include "appliance/daemon/tunnel_devices.hpp"
 #include "appliance/importer/importer.hpp"
 #include "appliance/version.hpp"
 
@@ -34,7 +35,10 @@ void check_fast_path(const vsd::Config& config) {
     return;
   }
   vsd::NodeOffers node;
+  vsd::rtnl::TunnelSupport tunnels;
   if (::geteuid() == 0) {
+    tunnels = vsd::rtnl::kernel_tunnels();  // a throwaway device of each kind, as vsd at start
+    std::cout << "fast path: " << vsd::tun_path_line(tunnels, 0, true) << "\n";
     try {
       const auto form = vsd::nfq::probe_queue_form();
       for (auto [path, name, ok] : {std::tuple{vsd::nfq::Path::nat_kernel, "NAT (conntrack)", &node.nat_kernel},
@@ -50,23 +54,33 @@ void check_fast_path(const vsd::Config& config) {
   } else {
     std::cout << "fast path: kernel support not probed (needs root)\n";
   }
-  // Every DR server counted as routed: --check does not look up routes.
+  // Every DR server counted as routed, every TUN server of a kind the
+  // kernel makes as having its tunnel: --check does not look up routes.
   for (const auto& s : config.services)
-    for (const auto& r : s.reals)
+    for (const auto& r : s.reals) {
       if (r.forward == vsd::ForwardMethod::dr) node.dr_devices[r.address.addr] = "?";
+      if (r.forward == vsd::ForwardMethod::tun && tunnels.has(vsd::rtnl::tunnel_kind_for(r.address.addr)))
+        node.tun_devices[r.address.addr] = "?";
+    }
   const auto marks = vsd::MarkLayout::from_mask(config.director.mark_mask).value_or(vsd::MarkLayout{});
   vsd::DecisionNumbers numbers(marks.capacity());
   std::size_t missing = 0;
   numbers.assign(config, &missing);
   const vsd::FastPathPlan plan = vsd::plan_fast_path(config, numbers, node);
-  std::size_t nat = 0, direct = 0, user = 0;
+  std::size_t nat = 0, direct = 0, user = 0, tun_kernel = 0;
+  for (const auto& s : config.services)
+    for (const auto& r : s.reals) {
+      vsd::Endpoint real = r.address;
+      if (real.port == 0) real.port = s.address.port;
+      tun_kernel += r.forward == vsd::ForwardMethod::tun && plan.kernel_mark(s, real) != 0;
+    }
   for (const auto& s : config.services) switch (plan.path(s)) {
       case vsd::nfq::Path::nat_kernel: ++nat; break;
       case vsd::nfq::Path::direct_kernel: ++direct; break;
       case vsd::nfq::Path::userspace: ++user; break;
     }
   std::cout << "fast path: " << nat << " service(s) NAT by conntrack, " << direct
-            << " DR/TUN by the flow table (TUN servers encapsulated by vsd), " << user
+            << " DR/TUN by the flow table (" << tun_kernel << " TUN real server(s) through kernel tunnels), " << user
             << " through vsd (one-packet scheduling, NAT mixed with DR/TUN, a refused method)\n";
   if (missing)
     std::cout << "fast path: " << missing << " real server(s) get no decision number: widen mark_mask\n";

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "appliance/daemon/ruleset_spec.hpp"
 #include "appliance/daemon/snapshot_spec.hpp"
 
 namespace vsd {
@@ -182,6 +183,74 @@ TEST(FastPathPlan, AMethodTheKernelRefusedGoesThroughVsd) {
   EXPECT_EQ(plan.path(c.services[0]), nfq::Path::nat_kernel);
   EXPECT_EQ(plan.path(c.services[1]), nfq::Path::userspace);
   EXPECT_TRUE(plan.spec.direct.empty());
+}
+
+// TUN real servers with a kernel tunnel device (tunnel_devices.hpp) are
+// planned as DR ones on that device; the dup's next hop is of the
+// service's family. Without a device, vsd encapsulates (no kernel mark).
+TEST(FastPathPlan, TunRealServersLeaveByTheirTunnelDevice) {
+  Config c = parse(R"(
+[[service]]
+address = "192.0.2.10:80"
+[[service.real]]
+address = "198.51.100.21"
+forward = "tun"
+[[service.real]]
+address = "198.51.100.22"
+forward = "tun"
+[[service.real]]
+address = "[2001:db8:7::31]"
+forward = "tun"
+[[service]]
+address = "[2001:db8:64::100]:443"
+[[service.real]]
+address = "[2001:db8:7::31]"
+forward = "tun"
+[[service.real]]
+address = "198.51.100.21"
+forward = "tun"
+)");
+  DecisionNumbers n(8191);
+  ASSERT_TRUE(n.assign(c));
+  auto mark_of = [](const FastPathPlan& p, const char* key) { return p.kernel.count(key) ? p.kernel.at(key) : 0u; };
+
+  // No tunnel devices (a kernel without ipip): the services are still on
+  // the flow table, every TUN flow through vsd.
+  FastPathPlan none = plan_fast_path(c, n, {});
+  EXPECT_EQ(none.path(c.services[0]), nfq::Path::direct_kernel);
+  EXPECT_TRUE(none.kernel.empty());
+  EXPECT_TRUE(none.spec.direct.empty());
+
+  NodeOffers node;
+  node.tun_devices = {{*IpAddress::parse("198.51.100.21"), "vsdt0000aaaa"},
+                      {*IpAddress::parse("2001:db8:7::31"), "vsdt0000bbbb"}};  // .22: none (no route yet)
+  const FastPathPlan plan = plan_fast_path(c, n, node);
+  const std::uint32_t m21 = mark_of(plan, "TCP 192.0.2.10:80 -> 198.51.100.21:80");
+  const std::uint32_t m31v4 = mark_of(plan, "TCP 192.0.2.10:80 -> [2001:db8:7::31]:80");
+  const std::uint32_t m31v6 = mark_of(plan, "TCP [2001:db8:64::100]:443 -> [2001:db8:7::31]:443");
+  EXPECT_NE(m21, 0u);
+  EXPECT_NE(m31v4, 0u) << "IPv4 inside the ip6tnl device";
+  EXPECT_NE(m31v6, 0u);
+  EXPECT_EQ(mark_of(plan, "TCP 192.0.2.10:80 -> 198.51.100.22:80"), 0u) << "no device: vsd encapsulates";
+  EXPECT_EQ(mark_of(plan, "TCP [2001:db8:64::100]:443 -> 198.51.100.21:443"), 0u)
+      << "IPv6 inside ipip would need sit: vsd encapsulates";
+  std::map<std::uint32_t, std::pair<std::string, std::string>> direct;  // mark -> next hop, device
+  for (const auto& d : plan.spec.direct) direct[d.mark] = {d.rip.to_string(), d.device};
+  EXPECT_EQ(direct.size(), 3u);
+  EXPECT_EQ(direct[m21], (std::pair<std::string, std::string>{"198.51.100.21", "vsdt0000aaaa"}));
+  EXPECT_EQ(direct[m31v4], (std::pair<std::string, std::string>{"192.0.0.8", "vsdt0000bbbb"}));
+  EXPECT_EQ(direct[m31v6], (std::pair<std::string, std::string>{"fe80::1", "vsdt0000bbbb"}));
+  EXPECT_EQ(plan.spec.counted.size(), 3u);
+  // The snapshot gives the engine the same marks: their flows get the
+  // direct bits instead of vsd's encapsulation.
+  const SnapshotSpec snap = snapshot_spec(c, nullptr, &plan);
+  EXPECT_EQ(snap.services[0].dests[0].kernel_mark, m21);
+  EXPECT_EQ(snap.services[0].dests[1].kernel_mark, 0u);
+  EXPECT_EQ(snap.services[1].dests[1].kernel_mark, 0u);
+  // The ruleset takes them: one device with a map in both families' tables.
+  nfq::RulesetSpec rs = make_ruleset_spec(c, "vsd", plan);
+  for (auto& d : rs.fast.direct) d.ifindex = 7;  // no such devices here
+  EXPECT_NO_THROW(nfq::build_install_batch(rs, nfq::QueueForm::native, 1));
 }
 
 }  // namespace
