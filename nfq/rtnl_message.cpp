@@ -206,7 +206,10 @@ std::size_t build_tunnel(std::span<std::uint8_t> buf, std::uint32_t seq, const T
   if (!nlh) return 0;
   ifi->ifi_family = AF_UNSPEC;
   ifi->ifi_index = ifindex;
-  mnl_attr_put_strz(nlh, IFLA_IFNAME, p.name.c_str());
+  // The name only to create: on an existing device IFLA_IFNAME is a rename,
+  // which older kernels (Debian's 6.1) refuse with EBUSY while the device
+  // is up, even to the same name.
+  if (!ifindex) mnl_attr_put_strz(nlh, IFLA_IFNAME, p.name.c_str());
   nlattr* linkinfo = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
   mnl_attr_put_strz(nlh, IFLA_INFO_KIND, to_string(p.kind));
   nlattr* data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);

@@ -212,13 +212,25 @@ int ip6tnl_checks() {
                        kernel_tunnels().ip6tnl);
 }
 
-// In the peer namespace: sends one UDP datagram to `vip`, port 9, and reads
-// what arrives on a raw socket of protocol `outer_proto` within 2 s.
-// IPv4 raw sockets return the outer header too, IPv6 ones the payload only.
-std::vector<std::uint8_t> send_and_capture(int family, const char* vip, int raw_family, int outer_proto) {
+// In the peer namespace: sends one UDP datagram to `vip`, port 9 (from
+// `src` when given), and reads what arrives on a raw socket of protocol
+// `outer_proto` within 2 s. IPv4 raw sockets return the outer header too,
+// IPv6 ones the payload only.
+std::vector<std::uint8_t> send_and_capture(int family, const char* vip, int raw_family, int outer_proto,
+                                           const char* src = nullptr) {
   std::vector<std::uint8_t> got;
   const int raw = socket(raw_family, SOCK_RAW | SOCK_CLOEXEC, outer_proto);
   const int udp = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (src && udp >= 0 && family == AF_INET6) {
+    sockaddr_in6 from{};
+    from.sin6_family = AF_INET6;
+    std::memcpy(&from.sin6_addr, ip(src).data(), 16);
+    if (bind(udp, reinterpret_cast<sockaddr*>(&from), sizeof from) != 0) {
+      ::close(udp);
+      if (raw >= 0) ::close(raw);
+      return got;
+    }
+  }
   if (raw >= 0 && udp >= 0) {
     sockaddr_storage to{};
     socklen_t len = 0;
@@ -259,9 +271,12 @@ int traffic_checks() {
   if (const int rc = test::make_veth_pair(peer)) return rc;
   std::string error;
   // The peer is client and real server at once: its VIP routes lead here.
+  // Its IPv6 client address is not the tunnel's remote: ip6tnl drops an
+  // inner packet whose source is its remote (ip6_tnl_addr_conflict).
   REQUIRE(peer.in([] {
             return test::sh("ip route add 203.0.113.0/24 via 192.0.2.1") &&
-                           test::sh("ip -6 route add 2001:db8:ffff::/48 via 2001:db8::1")
+                           test::sh("ip -6 route add 2001:db8:ffff::/48 via 2001:db8::1") &&
+                           test::sh("ip -6 addr add 2001:db8::3/64 dev vsdt1 nodad")
                        ? 0
                        : 1;
           }) == 0,
@@ -293,7 +308,7 @@ int traffic_checks() {
   // IPv6 in IPv6, through the link-local next hop: no destination option
   // (the payload is the inner IPv6 header at once).
   REQUIRE(peer.in([&] {
-            got = send_and_capture(AF_INET6, "2001:db8:ffff::100", AF_INET6, IPPROTO_IPV6);
+            got = send_and_capture(AF_INET6, "2001:db8:ffff::100", AF_INET6, IPPROTO_IPV6, "2001:db8::3");
             return 0;
           }) == 0,
           11);
