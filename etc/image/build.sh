@@ -15,6 +15,12 @@
 #   --mirror M        apt source for mmdebstrap (a URL, or a .list/.sources file;
 #                     repeatable); default: this machine's Debian sources
 #   --keep-work       keep the work directory (root tree, partition images)
+#   --variant V       appliance (default) or lab: the VM lab's image
+#                     (tests/vm/lab-image.sh): vsd installed but not enabled,
+#                     ip_vs not blacklisted, plus the integration tests' tools
+#                     (ipvsadm, conntrack, socat, curl, python3, busybox, ...)
+#   --name NAME       image file name without suffix (default vsd-appliance,
+#                     vsd-lab for --variant lab)
 #
 # Output in DIR: vsd-appliance.qcow2 (or .raw), and the image's kernel and
 # initrd (vmlinuz, initrd.img) for qemu -kernel boots and the KVM probe of
@@ -37,7 +43,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 
-deb="" out="$repo/build-image" format=qcow2 size=2G autologin=1 keep_work=0
+deb="" out="$repo/build-image" format=qcow2 size=2G autologin=1 keep_work=0 variant=appliance name=""
 mirrors=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -48,12 +54,18 @@ while [ $# -gt 0 ]; do
     --no-autologin) autologin=0; shift ;;
     --mirror) mirrors+=("$2"); shift 2 ;;
     --keep-work) keep_work=1; shift ;;
+    --variant) variant=$2; shift 2 ;;
+    --name) name=$2; shift 2 ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "build.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
 [ "$(id -u)" = 0 ] || { echo "build.sh: run as root (mmdebstrap, file ownership in the image)" >&2; exit 1; }
 case "$format" in qcow2|raw) ;; *) echo "build.sh: --format qcow2 or raw" >&2; exit 2 ;; esac
+case "$variant" in appliance|lab) ;; *) echo "build.sh: --variant appliance or lab" >&2; exit 2 ;; esac
+if [ -z "$name" ]; then
+  if [ "$variant" = lab ]; then name=vsd-lab; else name=vsd-appliance; fi
+fi
 
 if [ -z "$deb" ]; then
   deb=$(ls -t "$repo"/../vsd_*.deb 2>/dev/null | grep -v dbgsym | head -1 || true)
@@ -114,6 +126,11 @@ pkgs=(
   systemd systemd-sysv udev dbus kmod e2fsprogs procps
   iproute2 nftables bash-completion
 )
+# The VM lab runs tests/integration/*_test.sh and the IPVS differential test
+# inside the VM: their tools (.ci/install-deps.sh's runtime list) and ipvsadm.
+if [ "$variant" = lab ]; then
+  pkgs+=(conntrack socat curl python3 busybox ipvsadm arping ndisc6)
+fi
 # Only the kernel modules an appliance VM can use; no docs, man pages or
 # locales except vsd's own documentation and the copyright files.
 excludes=(
@@ -147,7 +164,7 @@ mmdebstrap --variant=apt --mode=root --format=directory \
   --customize-hook="copy-in '$deb' /tmp" \
   --customize-hook="chroot \"\$1\" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends -o APT::Sandbox::User=root '/tmp/$(basename "$deb")'" \
   --customize-hook="rm -f \"\$1/tmp/$(basename "$deb")\"" \
-  --customize-hook="AUTOLOGIN=$autologin FILES='$files' '$here/customize.sh' \"\$1\"" \
+  --customize-hook="AUTOLOGIN=$autologin VARIANT=$variant FILES='$files' '$here/customize.sh' \"\$1\"" \
   bookworm "$root" "${mirrors[@]}"
 
 step "kernel and initrd"
@@ -196,7 +213,7 @@ dd if="$work/boot.img" of="$disk" bs=1M seek=1 conv=notrunc,sparse status=none
 dd if="$work/root.img" of="$disk" bs=1M seek=$(( 1 + boot_mib )) conv=notrunc,sparse status=none
 
 step "output ($format)"
-img=$out/vsd-appliance.$format
+img=$out/$name.$format
 rm -f "$img"
 if [ "$format" = qcow2 ]; then
   qemu-img convert -f raw -O qcow2 "$disk" "$img"

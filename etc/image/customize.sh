@@ -2,7 +2,9 @@
 # mmdebstrap customize hook of etc/image/build.sh: turns the installed tree
 # ($1) into the appliance. Runs on the build host; commands that must run
 # inside the image use chroot. Environment: AUTOLOGIN (1/0), FILES (the
-# directory with vsd-apply-config and vsd-config.service).
+# directory with vsd-apply-config and vsd-config.service), VARIANT
+# (appliance, the default, or lab: the VM lab of tests/vm/lab.sh, where the
+# tests start vsd themselves and kernel IPVS is the differential baseline).
 set -eu
 root=$1
 
@@ -24,8 +26,12 @@ echo Etc/UTC >"$root/etc/timezone"
 rm -f "$root/var/lib/dbus/machine-id"
 chroot "$root" systemctl mask systemd-firstboot.service >/dev/null
 
-# No IPVS: vsd does the job in userspace, and this proves it.
-cat >"$root/etc/modprobe.d/vsd-no-ip_vs.conf" <<'MODPROBE'
+variant=${VARIANT:-appliance}
+[ "$variant" = lab ] && echo vsd-lab >"$root/etc/hostname"
+
+# No IPVS: vsd does the job in userspace, and this proves it. (The lab
+# keeps ip_vs: it is the baseline of the differential test.)
+[ "$variant" = lab ] || cat >"$root/etc/modprobe.d/vsd-no-ip_vs.conf" <<'MODPROBE'
 # vsd replaces the kernel's IPVS: keep ip_vs (and so every ip_vs_* scheduler,
 # which depends on it) from loading at all.
 blacklist ip_vs
@@ -58,8 +64,13 @@ WAIT
 install -m 0755 "$FILES/vsd-apply-config" "$root/usr/local/sbin/vsd-apply-config"
 install -m 0644 "$FILES/vsd-config.service" "$root/etc/systemd/system/vsd-config.service"
 chroot "$root" systemctl enable vsd-config.service >/dev/null 2>&1
-# The package ships vsd disabled; the appliance runs it.
-chroot "$root" systemctl enable vsd.service >/dev/null 2>&1
+# The package ships vsd disabled; the appliance runs it (the lab's tests
+# start their own vsds in network namespaces, and have no NIC to wait for).
+if [ "$variant" = lab ]; then
+  chroot "$root" systemctl mask systemd-networkd-wait-online.service >/dev/null 2>&1
+else
+  chroot "$root" systemctl enable vsd.service >/dev/null 2>&1
+fi
 
 # Serial console: the kernel's console= makes systemd start
 # serial-getty@ttyS0; with AUTOLOGIN=1 it logs root in (tests/vm drives it).

@@ -74,10 +74,12 @@ scheduler = "rr"
 address = "203.0.113.13:8000"
 TOML
 }
-# The real servers' slow downloads (:9100, 2 MiB/s: about 10 s for 20 MiB):
-# the server streams, so the connection stays ESTABLISHED while data flows.
+# The real servers' slow downloads (:9100, 2 MiB/s: about 10 s for 20 MiB;
+# VSD_TEST_WAIT_SCALE divides the rate, so that a download still outlasts
+# the steps that watch it on a slow machine): the server streams, so the
+# connection stays ESTABLISHED while data flows.
 for i in 1 2 3; do
-  in_rs "$i" python3 "$here/lib/slow_sender.py" "$TOPO_DIR/big.bin" 9100 2097152 &
+  in_rs "$i" python3 "$here/lib/slow_sender.py" "$TOPO_DIR/big.bin" 9100 $((2097152 / TOPO_WS)) &
   echo $! >>"$TOPO_DIR/pids"
 done
 for i in 1 2 3; do
@@ -102,7 +104,7 @@ active() {
 }
 # wait_active SERVICE N: until ActiveConn sums to N (bounded: 10 s).
 wait_active() {
-  for _ in $(seq 1 100); do
+  for _ in $(seq 1 $((100 * TOPO_WS))); do
     [ "$(active "$1")" = "$2" ] && return 0
     sleep 0.1
   done
@@ -112,9 +114,9 @@ wait_active() {
 # background, its pid in DL (a child of this shell, so `wait` works). Waits
 # until bytes flow.
 slow_download() {
-  in_client timeout 60 socat -u "TCP:$1:9100" "CREATE:$2" &
+  in_client timeout $((60 * TOPO_WS)) socat -u "TCP:$1:9100" "CREATE:$2" &
   DL=$!
-  for _ in $(seq 1 100); do
+  for _ in $(seq 1 $((100 * TOPO_WS))); do
     [ "$(stat -c %s "$2" 2>/dev/null || echo 0)" -gt 100000 ] && break
     sleep 0.1
   done
@@ -132,7 +134,7 @@ done
 
 # 2. --stats --exact: the download's bytes, counted by the kernel (read by
 # vsd every 2 s: polled).
-for _ in $(seq 1 50); do
+for _ in $(seq 1 $((50 * TOPO_WS))); do
   out_bytes=$(vsadm -L -n --stats --exact | awk '$1 ~ /^(TCP|UDP|FWM)$/ { on = ($2 == "192.0.2.10:80") } on && $1 == "->" { n += $7 } END { print n + 0 }')
   [ "$out_bytes" -ge 20971520 ] && break
   sleep 0.1
@@ -181,7 +183,7 @@ slow_download 192.0.2.11 "$TOPO_DIR/held1.bin"; h1=$DL
 wait_active 192.0.2.11:9100 1
 slow_download 192.0.2.11 "$TOPO_DIR/held2.bin"; h2=$DL
 wait_active 192.0.2.11:9100 2
-third=$(in_client timeout 5 python3 -c '
+third=$(in_client timeout $((5 * TOPO_WS)) python3 -c '
 import socket; s = socket.create_connection(("192.0.2.11", 9100), timeout=3); print(s.getpeername()[0]); s.close()' || true)
 got=$(vsadm -L -n | awk '$1 ~ /^(TCP|UDP|FWM)$/ { on = ($2 == "192.0.2.11:9100") } on && $1 == "->" { print $2, $5, $6 }')
 echo "$got"
@@ -202,7 +204,7 @@ case "$busy" in
 esac
 vsadm -e -t 192.0.2.10:9100 -r "$busy" -m -w 0
 for n in 1 2 3 4; do
-  in_client timeout 5 python3 -c '
+  in_client timeout $((5 * TOPO_WS)) python3 -c '
 import socket; s = socket.create_connection(("192.0.2.10", 9100), timeout=3); s.close()' || true
 done
 conns=$(vsadm -L -n --stats | awk -v b="$busy" '$1 ~ /^(TCP|UDP|FWM)$/ { on = ($2 == "192.0.2.10:9100") } on && $1 == "->" && $2 == b { print $3 }')
@@ -271,10 +273,10 @@ ct_flows() { in_director conntrack -L -p tcp --orig-dst 192.0.2.10 --dport 9100 
 assert_eq "1" "$(ct_flows)" "conntrack entries of the running download"
 vsadm -d -t 192.0.2.10:9100 -r "$busy"
 wait_log "$VSD_LOG" "expire_nodest_conn: ended" || fail "vsd does not log the flows it ended"
-for _ in $(seq 1 30); do [ "$(ct_flows)" = 0 ] && break; sleep 0.1; done
+for _ in $(seq 1 $((30 * TOPO_WS))); do [ "$(ct_flows)" = 0 ] && break; sleep 0.1; done
 assert_eq "0" "$(ct_flows)" "conntrack entries of the download after its server was removed"
 size=0
-for _ in $(seq 1 30); do  # bounded: stalled means no growth for 1 s
+for _ in $(seq 1 $((30 * TOPO_WS))); do  # bounded: stalled means no growth for 1 s
   last=$size; sleep 1; size=$(stat -c %s "$TOPO_DIR/slow5.bin")
   [ "$size" = "$last" ] && break
 done

@@ -57,7 +57,7 @@ fall = 1
 [[service.real]]
 address = "203.0.113.12:8000"
 TOML
-"$VSD_BIN" --check -c "$cfg"
+in_director "$VSD_BIN" --check -c "$cfg"
 start_vsd "$cfg"
 sleep 1
 

@@ -61,7 +61,7 @@ scheduler = "rr"
 [[service.real]]
 address = "[2001:db8:2::11]"
 TOML
-"$VSD_BIN" --check -c "$cfg"
+in_director "$VSD_BIN" --check -c "$cfg"
 start_vsd "$cfg"
 
 split() {  # split URL: 30 requests, prints "rs1=N rs2=M fail=K"

@@ -60,7 +60,7 @@ address = "203.0.113.11:8000"
 [[service.real]]
 address = "203.0.113.12:8000"
 TOML
-"$VSD_BIN" --check -c "$cfg"
+in_director "$VSD_BIN" --check -c "$cfg"
 start_vsd "$cfg"
 
 get() {  # get SOURCE URL: the answering real server ("rsN"), or "fail"

@@ -2,18 +2,30 @@
 # The appliance part of CI (for .ci/run): builds the vsd .deb, lints it,
 # checks that installing and purging it leaves no file behind, builds the
 # appliance image and runs the VM test under qemu (TCG unless the host has
-# working KVM). Fresh Debian 12, as root. Prints the time of each step and
-# fails when the image build takes over 6 minutes or the VM tests over 12.
+# working KVM), then the VM lab's CI subset (tests/vm/lab.sh: vsd's kernel
+# TUN path with kernel-decapsulating real servers, and vsd against kernel
+# IPVS side by side, on Debian's kernel; VSD_SKIP_LAB=1 leaves it out).
+# Fresh Debian 12, as root. Prints the time of each step and fails when the
+# images (the appliance's, and the lab's unless cached) take over 6 minutes
+# or the VM tests (tests/vm/run.sh and the lab) over 12.
 #
-#   sudo bash tests/vm/ci.sh [--skip-install-check]
+#   sudo bash tests/vm/ci.sh [--skip-install-check] [--deb FILE]
 # The packages land in the repository's parent directory (dpkg-buildpackage),
-# the image in build-image/.
+# the image in build-image/. --deb FILE tests that package instead of
+# building one (no lintian, no install check): for a developer who just
+# built it.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 repo=$(pwd)
 [ "$(id -u)" = 0 ] || { echo "tests/vm/ci.sh: run as root" >&2; exit 1; }
-install_check=1
-[ "${1:-}" = --skip-install-check ] && install_check=0
+install_check=1 given_deb=
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --skip-install-check) install_check=0; shift ;;
+    --deb) given_deb=$(cd "$(dirname "$2")" && pwd)/$(basename "$2"); install_check=0; shift 2 ;;
+    *) echo "tests/vm/ci.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+done
 
 bash .ci/install-deps.sh
 need=(dpkg-dev debhelper lintian qemu-system-x86 qemu-utils mmdebstrap dosfstools mtools syslinux syslinux-common fdisk)
@@ -27,17 +39,24 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 
 secs() { date +%s; }
+t_ci=$(secs)
 t=$(secs)
-echo "=== dpkg-buildpackage -b -us -uc"
-dpkg-buildpackage -b -us -uc >/tmp/vsd-dpkg-buildpackage.log 2>&1 || { tail -50 /tmp/vsd-dpkg-buildpackage.log; exit 1; }
-version=$(dpkg-parsechangelog -S Version)
-arch=$(dpkg --print-architecture)
-deb=$repo/../vsd_${version}_${arch}.deb
-echo "built $deb in $(( $(secs) - t )) s"
+if [ -n "$given_deb" ]; then
+  deb=$given_deb
+  [ -f "$deb" ] || { echo "tests/vm/ci.sh: $deb: no such file" >&2; exit 2; }
+  echo "=== testing $deb (not built here: no lintian, no install check)"
+else
+  echo "=== dpkg-buildpackage -b -us -uc"
+  dpkg-buildpackage -b -us -uc >/tmp/vsd-dpkg-buildpackage.log 2>&1 || { tail -50 /tmp/vsd-dpkg-buildpackage.log; exit 1; }
+  version=$(dpkg-parsechangelog -S Version)
+  arch=$(dpkg --print-architecture)
+  deb=$repo/../vsd_${version}_${arch}.deb
+  echo "built $deb in $(( $(secs) - t )) s"
 
-echo "=== lintian"
-lintian --pedantic -I "$repo/../vsd_${version}_${arch}.changes" | tee /tmp/vsd-lintian.log || true
-if grep -q '^E:' /tmp/vsd-lintian.log; then echo "lintian reports errors" >&2; exit 1; fi
+  echo "=== lintian"
+  lintian --pedantic -I "$repo/../vsd_${version}_${arch}.changes" | tee /tmp/vsd-lintian.log || true
+  if grep -q '^E:' /tmp/vsd-lintian.log; then echo "lintian reports errors" >&2; exit 1; fi
+fi
 
 if [ "$install_check" = 1 ]; then
   echo "=== install and purge leave the system as it was"
@@ -71,6 +90,22 @@ bash tests/vm/run.sh --image build-image/vsd-appliance.qcow2
 vm_s=$(( $(secs) - t ))
 echo "VM tests in $vm_s s"
 
-[ "$image_s" -le 360 ] || { echo "image build over budget: $image_s s > 6 min" >&2; exit 1; }
-[ "$vm_s" -le 720 ] || { echo "VM tests over budget: $vm_s s > 12 min" >&2; exit 1; }
-echo "tests/vm/ci.sh: package, image and VM tests passed (image ${image_s} s, VM ${vm_s} s)"
+lab_image_s=0 lab_s=0
+if [ "${VSD_SKIP_LAB:-0}" != 1 ]; then
+  echo "=== tests/vm/lab-image.sh (cached on the recipe and the package's dependencies)"
+  t=$(secs)
+  lab_image=$(bash tests/vm/lab-image.sh --deb "$deb" | tail -1)
+  lab_image_s=$(( $(secs) - t ))
+  echo "lab image $lab_image in $lab_image_s s"
+  echo "=== tests/vm/lab.sh (CI subset)"
+  t=$(secs)
+  bash tests/vm/lab.sh --deb "$deb" --image "$lab_image"
+  lab_s=$(( $(secs) - t ))
+  echo "VM lab in $lab_s s"
+fi
+
+[ $(( image_s + lab_image_s )) -le 360 ] ||
+  { echo "image builds over budget: $image_s s + $lab_image_s s > 6 min" >&2; exit 1; }
+[ $(( vm_s + lab_s )) -le 720 ] || { echo "VM tests over budget: $vm_s s + $lab_s s (lab) > 12 min" >&2; exit 1; }
+echo "tests/vm/ci.sh: package, image, VM tests and VM lab passed in $(( $(secs) - t_ci )) s" \
+  "(image ${image_s} s, lab image ${lab_image_s} s, VM ${vm_s} s, lab ${lab_s} s)"

@@ -2,13 +2,16 @@
 """Start the vsd appliance under qemu and drive it over its serial console.
 
   vm.py start --image IMG --state DIR [--accel tcg|kvm] [--config-disk CFG]
-              [--nic NETNS:TAP:MAC ...] [--mem MiB] [--smp N]
+              [--nic NETNS:TAP:MAC ...] [--share TAG=DIR[:ro] ...] [--mem MiB] [--smp N]
       Opens each TAP (a tap device that already exists in network namespace
       NETNS, e.g. `ip netns exec NS ip tuntap add TAP mode tap`) from inside
       its namespace, hands the file descriptors to qemu, and starts qemu in
       the background: the image as a throwaway snapshot (snapshot=on), the
       config disk read-only, the serial console on DIR/serial.sock with a
       copy of everything in DIR/serial.log. qemu's pid goes to DIR/qemu.pid.
+      Each --share exports the host directory DIR over virtio-9p with the
+      mount tag TAG (read-only with :ro); in the VM:
+      mount -t 9p -o trans=virtio,version=9p2000.L TAG /mnt
 
   vm.py wait-shell --state DIR [--timeout S]
       Waits (bounded) for the root shell that the image's autologin gives on
@@ -89,6 +92,13 @@ def cmd_start(a):
         qemu += ["-accel", "tcg,thread=multi", "-cpu", "max"]
     if a.config_disk:
         qemu += ["-drive", "file=%s,if=virtio,format=raw,readonly=on" % a.config_disk]
+    for i, spec in enumerate(a.share):
+        tag, path = spec.split("=", 1)
+        ro = path.endswith(":ro")
+        if ro:
+            path = path[:-3]
+        qemu += ["-virtfs", "local,path=%s,mount_tag=%s,security_model=none,id=fs%d%s"
+                 % (os.path.abspath(path), tag, i, ",readonly=on" if ro else "")]
     fds = []
     for i, spec in enumerate(a.nic):
         netns, tap, mac = spec.split(":", 2)
@@ -232,6 +242,7 @@ def main():
     s.add_argument("--accel", choices=["tcg", "kvm"], default="tcg")
     s.add_argument("--config-disk")
     s.add_argument("--nic", action="append", default=[], help="NETNS:TAP:MAC")
+    s.add_argument("--share", action="append", default=[], help="TAG=DIR[:ro] (virtio-9p)")
     s.add_argument("--mem", type=int, default=1024)
     s.add_argument("--smp", type=int, default=2)
     w = sub.add_parser("wait-shell")

@@ -22,6 +22,12 @@
 # trap, so topo_down removes the namespaces then too.
 trap 'exit 130' INT
 trap 'exit 143' TERM
+# VSD_TEST_WAIT_SCALE (integer, default 1) multiplies the bounded waits of
+# this file (servers up, vsd ready, wait_log, lb_split's per-request
+# limit): the VM lab (tests/vm/lab.sh) runs these tests under qemu TCG, many
+# times slower than the host.
+: "${VSD_TEST_WAIT_SCALE:=1}"
+TOPO_WS=$VSD_TEST_WAIT_SCALE
 : "${VSD_BIN:=build/appliance/daemon/vsd}"
 : "${VSADM_BIN:=build/appliance/vsadm/vsadm}"
 TOPO_DIR="/tmp/${TOPO_PREFIX}-topo"
@@ -134,7 +140,7 @@ _topo_servers_up() {
 _topo_wait_servers() {
   local i t
   for i in $(seq 1 "$TOPO_RS"); do
-    for t in $(seq 1 50); do
+    for t in $(seq 1 $((50 * TOPO_WS))); do
       in_rs "$i" curl -s --max-time 1 -o /dev/null "http://127.0.0.1:8000/" && break
       sleep 0.1
     done
@@ -156,18 +162,18 @@ start_vsd() {
   ip netns exec "$(ns dir)" "$VSD_BIN" -c "$cfg" >>"$VSD_LOG" 2>&1 &
   VSD_PID=$!
   echo "$VSD_PID" >"$TOPO_DIR/vsd.pid"
-  for t in $(seq 1 100); do
+  for t in $(seq 1 $((100 * TOPO_WS))); do
     grep -q " info: ready$" "$VSD_LOG" 2>/dev/null && return 0
     kill -0 "$VSD_PID" 2>/dev/null || fail "vsd exited during start"
     sleep 0.1
   done
-  fail "vsd did not become ready in 10 s"
+  fail "vsd did not become ready in $((10 * TOPO_WS)) s"
 }
 
 # wait_log FILE PATTERN [SECONDS]: true once grep finds PATTERN in FILE,
 # false after SECONDS (default 5). A log line follows its event, not with it.
 wait_log() {
-  local file=$1 pattern=$2 secs=${3:-5} _
+  local file=$1 pattern=$2 secs=$((${3:-5} * TOPO_WS)) _
   for _ in $(seq 1 $((secs * 10))); do
     grep -q -- "$pattern" "$file" 2>/dev/null && return 0
     sleep 0.1
@@ -277,7 +283,7 @@ _topo_wait_lb_servers() {
   local i
   _topo_wait_servers
   for i in $(seq 1 "$TOPO_RS"); do
-    for _ in $(seq 1 50); do
+    for _ in $(seq 1 $((50 * TOPO_WS))); do
       [ "$(in_rs "$i" ss -Hlun 'sport = :9000' | wc -l)" -ge 2 ] && break
       sleep 0.1
     done
@@ -405,12 +411,12 @@ start_vsd_on() {
   pid=$!
   VSD_NODE_PID[$node]=$pid
   echo "$pid" >"$TOPO_DIR/vsd-$node.pid"
-  for _ in $(seq 1 100); do
+  for _ in $(seq 1 $((100 * TOPO_WS))); do
     grep -q " info: ready$" "$log" 2>/dev/null && return 0
     kill -0 "$pid" 2>/dev/null || fail "vsd on $node exited during start"
     sleep 0.1
   done
-  fail "vsd on $node did not become ready in 10 s"
+  fail "vsd on $node did not become ready in $((10 * TOPO_WS)) s"
 }
 
 # stop_vsd_on NODE: SIGTERM, wait, and insist on a clean exit.
@@ -441,7 +447,7 @@ vsd_counter() {
 lb_split() {
   local url=$1 count=$2 i out r1=0 r2=0 bad=0
   for i in $(seq 1 "$count"); do
-    out=$(in_client curl -s --max-time 5 "$url" || true)
+    out=$(in_client curl -s --max-time $((5 * TOPO_WS)) "$url" || true)
     case "$out" in rs1) r1=$((r1 + 1)) ;; rs2) r2=$((r2 + 1)) ;; *) bad=$((bad + 1)) ;; esac
   done
   echo "rs1=$r1 rs2=$r2 fail=$bad"
