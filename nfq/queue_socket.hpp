@@ -103,7 +103,11 @@ std::size_t QueueSocket::poll(Handler&& handle) {
     ++handled;
     Decision d{NF_ACCEPT, false, pkt.mark};
     if (pkt.truncated()) {
-      // Never rewrite what we only saw part of: accept untouched.
+      // Bigger than the copy range (a BIG TCP super-packet): vsd cannot
+      // rewrite or forward what it saw only part of, and accepting it
+      // untouched would send a NAT reply out with the real server's address
+      // or hand a VIP's packet to the local stack. Dropped; TCP resends.
+      d.verdict = NF_DROP;
       counters_.truncated.fetch_add(1, std::memory_order_relaxed);
     } else {
       d = handle(pkt);

@@ -158,6 +158,12 @@ class BasicConnTable {
   std::size_t bytes_per_entry() const {
     return sizeof(ConnEntry) + slots_.size() * sizeof(std::uint32_t) / entries_.size();
   }
+  // What a table of `capacity` allocates (entries and hash slots), before
+  // it is made: vsd checks it against the node's memory at start.
+  static std::uint64_t bytes_for(std::uint32_t capacity) {
+    return std::uint64_t{capacity} * sizeof(ConnEntry) +
+           std::bit_ceil(std::uint64_t{capacity} * 4) * sizeof(std::uint32_t);
+  }
 
  private:
   static constexpr std::uint32_t kEmpty = 0xffffffffu;

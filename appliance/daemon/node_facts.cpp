@@ -1,6 +1,8 @@
 #include "appliance/daemon/node_facts.hpp"
 
+#include <charconv>
 #include <fstream>
+#include <sstream>
 
 #include "appliance/daemon/sysctl_guard.hpp"
 #include "nfq/rtnl_socket.hpp"
@@ -32,6 +34,26 @@ bool gather_node_facts(NodeFacts* out, std::string* error, std::string proc_sys)
     return value;
   };
   return true;
+}
+
+std::optional<std::uint64_t> parse_mem_available(std::string_view text) {
+  const std::string_view key = "MemAvailable:";
+  const auto at = text.find(key);
+  if (at == std::string_view::npos) return std::nullopt;
+  std::size_t i = at + key.size();
+  while (i < text.size() && text[i] == ' ') ++i;
+  std::uint64_t kib = 0;
+  auto [end, ec] = std::from_chars(text.data() + i, text.data() + text.size(), kib);
+  if (ec != std::errc() || end == text.data() + i) return std::nullopt;
+  return kib * 1024;
+}
+
+std::optional<std::uint64_t> memory_available_bytes(const std::string& path) {
+  std::ifstream f(path);
+  if (!f) return std::nullopt;
+  std::stringstream s;
+  s << f.rdbuf();
+  return parse_mem_available(s.str());
 }
 
 }  // namespace vsd

@@ -13,6 +13,7 @@
 #include "appliance/config/config.hpp"
 #include "appliance/daemon/decision_numbers.hpp"
 #include "appliance/daemon/director.hpp"
+#include "appliance/core/conn_table.hpp"
 #include "appliance/daemon/fast_path_plan.hpp"
 #include "appliance/daemon/bgp_main.hpp"
 #include "appliance/daemon/ha_main.hpp"
@@ -198,6 +199,16 @@ int main(int argc, char** argv) {
     if (role.role == vsd::Role::realserver) {
       vsd::RealServer rs(std::move(*result.config), std::move(facts));
       return rs.run();
+    }
+    // The connection table is allocated at once (up to 67 M entries): a
+    // size the node cannot hold would be killed by the OOM killer later,
+    // or swap, rather than refused now.
+    const std::uint64_t table = vsd::ConnTable::bytes_for(result.config->director.max_connections);
+    if (auto avail = vsd::memory_available_bytes(); avail && table > *avail / 2) {
+      spdlog::critical("[director] max_connections = {} needs {} MiB for the connection table; this "
+                       "node has {} MiB available: lower max_connections (or add memory)",
+                       result.config->director.max_connections, table >> 20, *avail >> 20);
+      return 1;
     }
     vsd::Director director(std::move(*result.config), config_path, std::move(facts));
     return director.run();

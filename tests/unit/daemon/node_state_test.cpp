@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "appliance/daemon/instance_lock.hpp"
+#include "appliance/daemon/node_facts.hpp"
 
 namespace vsd {
 namespace {
@@ -86,6 +87,20 @@ TEST(InstanceLock, OnePerNetworkNamespaceAndTheSecondLearnsWho) {
   }
   InstanceLock again;  // released with its holder
   EXPECT_TRUE(again.acquire(&err, name)) << err;
+}
+
+}  // namespace
+}  // namespace vsd
+
+namespace vsd {
+namespace {
+
+TEST(MemAvailable, FromProcMeminfo) {
+  EXPECT_EQ(parse_mem_available("MemTotal:       24576000 kB\nMemFree:  100 kB\nMemAvailable:   20000000 kB\n"),
+            20000000ull * 1024);
+  EXPECT_FALSE(parse_mem_available("MemTotal: 1 kB\n"));
+  EXPECT_FALSE(parse_mem_available("MemAvailable: lots\n"));
+  EXPECT_TRUE(memory_available_bytes().has_value()) << "this machine's /proc/meminfo";
 }
 
 }  // namespace
