@@ -113,9 +113,6 @@ class BasicConnTable {
   void unhash(ConnEntry& e);
 
   ConnEntry& at(std::uint32_t index) { return entries_[index]; }
-  // Whether entry `index` holds a connection (entries never move: a walk
-  // by index visits each entry that lives through it once).
-  bool in_use(std::uint32_t index) const { return entries_[index].wheel_prev != kFree; }
   std::uint32_t index_of(const ConnEntry& e) const {
     return static_cast<std::uint32_t>(&e - entries_.data());
   }
@@ -150,6 +147,36 @@ class BasicConnTable {
   void for_each_mutable(F&& f) {
     for (auto& e : entries_)
       if (e.wheel_prev != kFree) f(e);
+  }
+
+  // The table in bounded steps, for listings that must not hold the data
+  // path for the whole table: visits the live entries among the `max_slots`
+  // entry slots from `cursor` on (f(entry) for each, in slot order) and
+  // returns where the next step starts: capacity() once the walk is done.
+  // A walk starts at 0; max_slots 0 counts as 1.
+  //
+  // The table may change between steps (the caller releases its lock).
+  // The cursor is a position in the entry array, and entries never move in
+  // it: backward-shift deletion moves the hash slots, which hold entry
+  // numbers, never an entry. So, unlike a walk over the hash (IPVS's
+  // /proc/net/ip_vs_conn, where entries may be missed or seen twice):
+  //  - an entry that lives for the whole walk is visited exactly once,
+  //    however many others are added, removed or shifted meanwhile;
+  //  - no slot is visited twice, so no entry is seen twice (a connection
+  //    that ends and starts again during the walk is two entries, and both
+  //    may be seen);
+  //  - an entry added during the walk is seen only if its slot is still
+  //    ahead of the cursor; one removed during the walk only if its slot
+  //    was visited before it went.
+  // Each entry is seen as it is at the step that visits it.
+  template <class F>
+  std::uint32_t for_each_from(std::uint32_t cursor, std::uint32_t max_slots, F&& f) const {
+    const std::uint32_t cap = capacity();
+    if (cursor >= cap) return cap;
+    const std::uint32_t end = cap - cursor > max_slots ? cursor + (max_slots ? max_slots : 1) : cap;
+    for (std::uint32_t i = cursor; i < end; ++i)
+      if (entries_[i].wheel_prev != kFree) f(entries_[i]);
+    return end;
   }
 
   std::uint32_t size() const { return size_; }

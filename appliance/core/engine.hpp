@@ -146,7 +146,8 @@ class Engine {
   void set_sync_master(bool on);
   std::size_t take_sync(std::span<SyncEntry> out);
   // Entries from index `cursor`, `count` indexes at most, appended to
-  // `out`; returns the next cursor (0 when the walk wrapped).
+  // `out`; returns the next cursor (0 when the walk wrapped). The same
+  // cursor as the connection listing's (ConnTable::for_each_from).
   std::uint32_t sync_walk(std::uint32_t cursor, std::uint32_t count, std::vector<SyncEntry>& out);
   bool sync_apply(const SyncEntry& entry);  // false: refused (counted)
 

@@ -73,14 +73,14 @@ std::size_t Engine::take_sync(std::span<SyncEntry> out) {
 
 std::uint32_t Engine::sync_walk(std::uint32_t cursor, std::uint32_t count, std::vector<SyncEntry>& out) {
   const std::uint32_t now = clock_.now_s();
+  // The listing's cursor (ConnTable::for_each_from): an entry that lives
+  // through a whole pass is sent once in it, whatever moves meanwhile.
   const std::uint32_t cap = conns_.capacity();
-  std::uint32_t i = cursor < cap ? cursor : 0;
-  for (std::uint32_t seen = 0; seen < count && i < cap; ++seen, ++i) {
-    if (!conns_.in_use(i)) continue;
-    const ConnEntry& e = conns_.at(i);
-    if (e.dest && !(e.flags & ConnEntry::kUnhashed)) out.push_back(sync_entry_of(e, now));
-  }
-  return i < cap ? i : 0;
+  const std::uint32_t next =
+      conns_.for_each_from(cursor < cap ? cursor : 0, count, [&](const ConnEntry& e) {
+        if (e.dest && !(e.flags & ConnEntry::kUnhashed)) out.push_back(sync_entry_of(e, now));
+      });
+  return next < cap ? next : 0;
 }
 
 bool Engine::sync_apply(const SyncEntry& s) {
