@@ -2,6 +2,7 @@
 
 #include "appliance/control/client.hpp"
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -80,8 +81,9 @@ struct ControlServer::Impl : std::enable_shared_from_this<ControlServer::Impl> {
 
 namespace {
 
-// One connection: read a line, answer a line, close; or, for a refused
-// peer, one error line and close. A timer bounds both halves.
+// One connection: read a line, answer a line (or a stream of them), close;
+// or, for a refused peer, one error line and close. A timer bounds both
+// halves.
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(local::socket sock, std::shared_ptr<ControlServer::Impl> server)
@@ -102,13 +104,14 @@ class Session : public std::enable_shared_from_this<Session> {
     start_ = Clock::now();
     arm(start_ + server_->options.request_timeout);
     refused_ = true;
-    write({{"ok", false}, {"error", why}});
+    write(nlohmann::json{{"ok", false}, {"error", why}});
   }
 
  private:
   enum class Phase { reading, writing, done };
 
   void arm(Clock::time_point deadline) {
+    deadline_ = deadline;
     timer_.expires_at(deadline);
     auto self = shared_from_this();
     timer_.async_wait([self](boost::system::error_code ec) {
@@ -117,6 +120,12 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void on_timeout() {
+    // A wait that had already fired when the deadline moved on.
+    if (phase_ == Phase::done || Clock::now() < deadline_) return;
+    // A stream whose reader has room again took bytes that this thread
+    // has not seen yet (it was busy or not scheduled): that is progress.
+    if (phase_ == Phase::writing && streaming_ && writable())
+      return arm(Clock::now() + server_->options.session_timeout);
     boost::system::error_code ignored;
     if (phase_ == Phase::reading) {
       timed_out_ = true;
@@ -126,25 +135,30 @@ class Session : public std::enable_shared_from_this<Session> {
     }
   }
 
+  bool writable() {
+    pollfd p{sock_.native_handle(), POLLOUT, 0};
+    return ::poll(&p, 1, 0) == 1 && (p.revents & POLLOUT) && !(p.revents & (POLLERR | POLLHUP));
+  }
+
   // A request of the right shape but wrong types ({"cmd": 1}) must not
   // throw out of the event loop: the daemon would die with its rules in place.
-  nlohmann::json answer(const nlohmann::json& req) {
+  control::Reply answer(const nlohmann::json& req) {
     try {
       return server_->handler(req);
     } catch (const std::exception& e) {
-      return {{"ok", false}, {"error", std::string("control request refused: ") + e.what()}};
+      return nlohmann::json{{"ok", false}, {"error", std::string("control request refused: ") + e.what()}};
     }
   }
 
   void on_read(boost::system::error_code ec, std::size_t n) {
     if (phase_ != Phase::reading) return;
-    nlohmann::json reply;
+    control::Reply reply;
     if (!ec) {
       auto req = nlohmann::json::parse(in_.substr(0, n), nullptr, false);
       if (req.is_discarded() || !req.is_object()) {
-        reply = {{"ok", false}, {"error", "control request is not a JSON object"}};
+        reply = nlohmann::json{{"ok", false}, {"error", "control request is not a JSON object"}};
       } else if (!server_->acceptor.is_open()) {
-        reply = {{"ok", false}, {"error", "vsd is stopping"}};  // the handler may be gone
+        reply = stopping();  // the handler may be gone
       } else {
         // The time vsd spends answering is not the client's: the session
         // deadline moves on by it.
@@ -153,29 +167,81 @@ class Session : public std::enable_shared_from_this<Session> {
         start_ += Clock::now() - before;
       }
     } else if (timed_out_) {
-      reply = {{"ok", false},
-               {"error", "control request not received within " +
-                             seconds_text(server_->options.request_timeout)}};
+      reply = nlohmann::json{{"ok", false},
+                             {"error", "control request not received within " +
+                                           seconds_text(server_->options.request_timeout)}};
     } else if (ec == asio::error::eof && in_.empty()) {
       return finish();  // connected and left: the daemon's own in-use probe
     } else {
-      reply = {{"ok", false}, {"error", "control request not read: " + ec.message()}};
+      reply = nlohmann::json{{"ok", false}, {"error", "control request not read: " + ec.message()}};
     }
     arm(start_ + server_->options.session_timeout);
-    write(reply);
+    write(std::move(reply));
   }
 
-  void write(const nlohmann::json& reply) {
-    phase_ = Phase::writing;
+  static nlohmann::json stopping() { return {{"ok", false}, {"error", "vsd is stopping"}}; }
+
+  static std::string line(const nlohmann::json& j) {
     // Replace, not throw, on invalid UTF-8 echoed back in an error text.
-    out_ = reply.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+    return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  }
+
+  void write(control::Reply reply) {
+    phase_ = Phase::writing;
+    out_ = line(reply.line);
+    sent_ = 0;
+    streaming_ = reply.streamed();
+    more_ = std::move(reply.more);
+    send();
+  }
+
+  // Writes out_. In a stream every write that the peer takes moves the
+  // deadline on: a listing is cut only when the client stops reading.
+  void send() {
     auto self = shared_from_this();
-    asio::async_write(sock_, asio::buffer(out_), [self](boost::system::error_code ec, std::size_t) {
-      if (ec || !self->refused_) return self->finish();
-      boost::system::error_code ignored;
-      self->sock_.shutdown(local::socket::shutdown_send, ignored);
-      self->drain();
-    });
+    sock_.async_write_some(asio::buffer(out_.data() + sent_, out_.size() - sent_),
+                           [self](boost::system::error_code ec, std::size_t n) {
+                             if (ec) return self->finish();
+                             self->sent_ += n;
+                             if (self->streaming_)
+                               self->arm(Clock::now() + self->server_->options.session_timeout);
+                             if (self->sent_ < self->out_.size()) return self->send();
+                             self->written();
+                           });
+  }
+
+  void written() {
+    out_.clear();
+    sent_ = 0;
+    if (more_) return produce();
+    if (!refused_) return finish();
+    boost::system::error_code ignored;
+    sock_.shutdown(local::socket::shutdown_send, ignored);
+    drain();
+  }
+
+  // A stream's next batch, asked for only now that the last one is
+  // written: one batch in memory per session. Producing it is vsd's time,
+  // not the client's: the deadline starts after it.
+  void produce() {
+    if (!sock_.is_open()) return finish();
+    bool again = false;
+    if (!server_->acceptor.is_open()) {
+      out_ = line(stopping());  // the stream's source may be gone
+    } else {
+      try {
+        again = more_(out_);
+      } catch (const std::exception& e) {
+        out_ += line({{"ok", false}, {"error", std::string("control stream failed: ") + e.what()}});
+      }
+    }
+    if (!again) more_ = nullptr;
+    arm(Clock::now() + server_->options.session_timeout);
+    if (!out_.empty()) return send();
+    if (!more_) return finish();
+    // Nothing in this batch (an empty stretch of the table): let the
+    // control thread's other work run before the next one.
+    asio::post(server_->io, [self = shared_from_this()] { self->produce(); });
   }
 
   void drain() {
@@ -188,6 +254,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void finish() {
     phase_ = Phase::done;
+    more_ = nullptr;
     boost::system::error_code ignored;
     timer_.cancel();
     sock_.shutdown(local::socket::shutdown_both, ignored);
@@ -197,11 +264,14 @@ class Session : public std::enable_shared_from_this<Session> {
   local::socket sock_;
   std::shared_ptr<ControlServer::Impl> server_;
   asio::steady_timer timer_;
-  Clock::time_point start_{};
+  Clock::time_point start_{}, deadline_{};
   Phase phase_ = Phase::reading;
   bool timed_out_ = false;
   bool refused_ = false;
+  bool streaming_ = false;
   std::string in_, out_;
+  std::size_t sent_ = 0;
+  std::function<bool(std::string&)> more_;  // the stream's next batch, while it has one
   char scratch_[512];
 };
 

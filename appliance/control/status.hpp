@@ -155,6 +155,10 @@ struct ConnectionStatus {
 // field takes its default, so an older daemon's reply still renders.
 nlohmann::json to_json(const Status& status);
 Status status_from_json(const nlohmann::json& j);
+nlohmann::json to_json(const ConnectionStatus& connection);
+// to_json(connection).dump() appended to `out`, without building the JSON
+// value (a listing streams millions of them): the same text, byte for byte.
+void append_json(std::string& out, const ConnectionStatus& connection);
 nlohmann::json to_json(const std::vector<ConnectionStatus>& connections);
 std::vector<ConnectionStatus> connections_from_json(const nlohmann::json& j);
 

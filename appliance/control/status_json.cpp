@@ -1,4 +1,5 @@
 // The one place where the status's JSON keys are written and read.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -294,16 +295,49 @@ Status status_from_json(const json& j) {
   return s;
 }
 
+json to_json(const ConnectionStatus& c) {
+  return {{"protocol", protocol_name(c.protocol)},
+          {"client", c.client.to_string()},
+          {"virtual", c.virtual_address.to_string()},
+          {"real", c.real.to_string()},
+          {"state", c.state},
+          {"expires_s", c.expires_s},
+          {"is_template", c.is_template}};
+}
+
+void append_json(std::string& out, const ConnectionStatus& c) {
+  // Keys in nlohmann's order (sorted); strings escaped as dump() does them.
+  auto string = [&out](const std::string& s) {
+    const bool plain = std::all_of(s.begin(), s.end(), [](char ch) {
+      return ch >= 0x20 && ch < 0x7f && ch != '"' && ch != '\\';
+    });
+    if (plain) {
+      out += '"';
+      out += s;
+      out += '"';
+    } else {
+      out += json(s).dump(-1, ' ', false, json::error_handler_t::replace);
+    }
+  };
+  out += "{\"client\":";
+  string(c.client.to_string());
+  out += ",\"expires_s\":";
+  out += std::to_string(c.expires_s);
+  out += c.is_template ? ",\"is_template\":true" : ",\"is_template\":false";
+  out += ",\"protocol\":\"";
+  out += protocol_name(c.protocol);
+  out += "\",\"real\":";
+  string(c.real.to_string());
+  out += ",\"state\":";
+  string(c.state);
+  out += ",\"virtual\":";
+  string(c.virtual_address.to_string());
+  out += '}';
+}
+
 json to_json(const std::vector<ConnectionStatus>& connections) {
   json out = json::array();
-  for (const auto& c : connections)
-    out.push_back({{"protocol", protocol_name(c.protocol)},
-                   {"client", c.client.to_string()},
-                   {"virtual", c.virtual_address.to_string()},
-                   {"real", c.real.to_string()},
-                   {"state", c.state},
-                   {"expires_s", c.expires_s},
-                   {"is_template", c.is_template}});
+  for (const auto& c : connections) out.push_back(to_json(c));
   return out;
 }
 

@@ -570,11 +570,14 @@ control::Status Director::status() {
   return st;
 }
 
-std::vector<control::ConnectionStatus> Director::connections() {
-  const std::uint32_t now = clock_.now_s();
-  return data_plane_ ? data_plane_->with_engine(
-                           [&] { return connections_status(engine_.connections(), now); })
-                     : connections_status(engine_.connections(), now);
+// Read by the control server step by step, each step with the engine held
+// for a bounded time (daemon/status.hpp).
+std::unique_ptr<control::ConnectionCursor> Director::connections() {
+  auto lock = [this](const std::function<void()>& fn) {
+    if (!data_plane_) return fn();
+    data_plane_->with_engine(fn);
+  };
+  return std::make_unique<ConnectionReader>(engine_.connections(), clock_, lock);
 }
 
 std::string Director::save_toml() { return write_config_toml(config_); }

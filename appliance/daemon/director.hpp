@@ -53,7 +53,7 @@ class Director : public control::Handler {
 
   // control::Handler: the control socket's commands (control/protocol.hpp).
   control::Status status() override;
-  std::vector<control::ConnectionStatus> connections() override;
+  std::unique_ptr<control::ConnectionCursor> connections() override;
   control::Outcome edit(const std::vector<IpvsadmCommand>& commands) override;
   control::Outcome zero(const std::optional<IpvsadmService>& service) override;
   control::Outcome reload() override;

@@ -1,5 +1,7 @@
 #include "appliance/daemon/status.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 
 namespace vsd {
@@ -117,23 +119,56 @@ std::vector<control::ServiceStatus> services_status(const ServiceSnapshot& snap,
   return out;
 }
 
-std::vector<control::ConnectionStatus> connections_status(const ConnTable& table, std::uint32_t now) {
-  std::vector<control::ConnectionStatus> out;
-  out.reserve(table.size());
-  table.for_each([&](const ConnEntry& e) {
-    if (e.flags & ConnEntry::kUnhashed) return;  // invalidated templates: not IPVS-visible either
+ConnectionReader::ConnectionReader(const ConnTable& table, const Clock& clock, Lock lock,
+                                   std::uint32_t slots_per_step)
+    : table_(table),
+      clock_(clock),
+      lock_(std::move(lock)),
+      slots_per_step_(slots_per_step ? slots_per_step : 1) {
+  // Touched now: no page fault on it while the engine is held.
+  rows_.resize(slots_per_step_);
+  rows_.clear();
+}
+
+bool ConnectionReader::next(std::vector<control::ConnectionStatus>& out) {
+  if (cursor_ >= table_.capacity()) return false;
+  if (steps_ == 0) started_ = std::chrono::steady_clock::now();
+  const std::uint32_t now = clock_.now_s();
+  rows_.clear();
+  // Held: the walk of one step and trivial copies into reserved room.
+  lock_([this] {
+    const auto held = std::chrono::steady_clock::now();
+    cursor_ = table_.for_each_from(cursor_, slots_per_step_, [this](const ConnEntry& e) {
+      if (e.flags & ConnEntry::kUnhashed) return;  // invalidated templates: not IPVS-visible either
+      rows_.push_back({e.caddr, e.vaddr, e.daddr, e.cport, e.vport, e.dport, e.proto, e.flags, e.state,
+                       e.expires});
+    });
+    const std::chrono::nanoseconds took = std::chrono::steady_clock::now() - held;
+    longest_hold_ = std::max(longest_hold_, took);
+  });
+  ++steps_;
+  out.reserve(out.size() + rows_.size());
+  for (const Row& r : rows_) {
     control::ConnectionStatus c;
-    c.is_template = e.is_template();
-    c.protocol = c.is_template ? static_cast<std::uint8_t>(e.proto & 0x7f) : e.proto;
-    c.client = {e.caddr, e.cport};
-    c.virtual_address = {e.vaddr, e.vport};
-    c.real = {e.daddr, e.dport};
-    c.state = c.is_template ? "NONE" : c.protocol == 6 ? to_string(e.state) : "UDP";
-    c.expires_s = e.expires > now ? e.expires - now : 0;
+    c.is_template = r.flags & ConnEntry::kTemplate;
+    c.protocol = c.is_template ? static_cast<std::uint8_t>(r.proto & 0x7f) : r.proto;
+    c.client = {r.caddr, r.cport};
+    c.virtual_address = {r.vaddr, r.vport};
+    c.real = {r.daddr, r.dport};
+    c.state = c.is_template ? "NONE" : c.protocol == 6 ? to_string(r.state) : "UDP";
+    c.expires_s = r.expires > now ? r.expires - now : 0;
     out.push_back(std::move(c));
   }
-  );
-  return out;
+  listed_ += rows_.size();
+  const bool more = cursor_ < table_.capacity();
+  if (!more) {
+    using Ms = std::chrono::duration<double, std::milli>;
+    spdlog::debug("connection listing: {} entries of {} slots in {} steps of {}, {:.3f} ms at most with "
+                  "the engine held, {:.1f} ms in all",
+                  listed_, table_.capacity(), steps_, slots_per_step_, Ms(longest_hold_).count(),
+                  Ms(std::chrono::steady_clock::now() - started_).count());
+  }
+  return more;
 }
 
 }  // namespace vsd

@@ -315,14 +315,19 @@ std::string format_daemons(const control::Status& status) {
   return out;
 }
 
-std::string format_connections(const std::vector<control::ConnectionStatus>& connections,
-                               const ListOptions& opts, const NameResolver& names) {
+std::string format_connections_head(const ListOptions& opts) {
   std::string out = "IPVS connection entries\n";
   if (opts.persistent_conn)
     append(out, "pro expire %-11s %-18s %-18s %-18s %-16s %s\n", "state", "source", "virtual",
            "destination", "pe name", "pe_data");
   else
     append(out, "pro expire %-11s %-18s %-18s %s\n", "state", "source", "virtual", "destination");
+  return out;
+}
+
+std::string format_connection_rows(const std::vector<control::ConnectionStatus>& connections,
+                                   const ListOptions& opts, const NameResolver& names) {
+  std::string out;
   for (const auto& c : connections) {
     const std::string proto = c.protocol == 6 ? "tcp" : c.protocol == 17 ? "udp" : "ip";
     auto name = [&](const Endpoint& e) { return endpoint_name(e, proto, opts.numeric, names); };
@@ -333,6 +338,39 @@ std::string format_connections(const std::vector<control::ConnectionStatus>& con
     append(out, "%-3s %-6s %-11s %-18s %-18s %s\n", upper(proto).c_str(), expire, state.c_str(),
            name(c.client).c_str(), name(c.virtual_address).c_str(), name(c.real).c_str());
   }
+  return out;
+}
+
+std::string format_connections(const std::vector<control::ConnectionStatus>& connections,
+                               const ListOptions& opts, const NameResolver& names) {
+  return format_connections_head(opts) + format_connection_rows(connections, opts, names);
+}
+
+std::string ConnectionsJson::begin() const { return "{\n  \"connections\": ["; }
+
+std::string ConnectionsJson::add(const std::vector<control::ConnectionStatus>& connections) {
+  std::string out;
+  for (const auto& c : connections) {
+    out += any_ ? ",\n    " : "\n    ";
+    any_ = true;
+    // nlohmann's dump(2) of the entry, every line indented by 4 more: what
+    // it prints for the entry inside the whole document.
+    const std::string entry =
+        control::to_json(c).dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+    for (char ch : entry) {
+      out += ch;
+      if (ch == '\n') out += "    ";
+    }
+  }
+  return out;
+}
+
+std::string ConnectionsJson::end(const std::string& error) const {
+  std::string out = any_ ? "\n  ]" : "]";
+  if (!error.empty())
+    out += ",\n  \"error\": " +
+           nlohmann::json(error).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  out += error.empty() ? ",\n  \"ok\": true\n}\n" : ",\n  \"ok\": false\n}\n";
   return out;
 }
 

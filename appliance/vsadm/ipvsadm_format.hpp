@@ -43,9 +43,28 @@ std::string format_timeout(const control::Status& status);
 // per role held, nothing when none.
 std::string format_daemons(const control::Status& status);
 
-// -c [-n] [--persistent-conn].
+// -c [-n] [--persistent-conn]: the head and the rows.
 std::string format_connections(const std::vector<control::ConnectionStatus>& connections,
                                const ListOptions& opts, const NameResolver& names);
+// The same in parts, for a listing printed as it arrives: the head
+// ("IPVS connection entries" and the column names), then each batch's rows.
+std::string format_connections_head(const ListOptions& opts);
+std::string format_connection_rows(const std::vector<control::ConnectionStatus>& connections,
+                                   const ListOptions& opts, const NameResolver& names);
+
+// --json -L -c as it arrives: the document vsadm printed in one piece
+// before the listing was streamed ({"connections": [...], "ok": true},
+// indented by 2), byte for byte, written in parts. A listing that fails on
+// the way still ends as a whole document, with "ok": false and the error.
+class ConnectionsJson {
+ public:
+  std::string begin() const;
+  std::string add(const std::vector<control::ConnectionStatus>& connections);
+  std::string end(const std::string& error = {}) const;  // error: "" when complete
+
+ private:
+  bool any_ = false;
+};
 
 // ipvsadm's name for a forwarding method: Masq, Tunnel, Route.
 const char* ipvsadm_forward_name(ForwardMethod forward);

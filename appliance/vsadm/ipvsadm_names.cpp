@@ -102,6 +102,20 @@ std::optional<std::string> TableResolver::port_to_service(std::uint16_t port,
   return std::nullopt;
 }
 
+std::optional<std::string> CachingResolver::address_to_host(const IpAddress& addr) const {
+  if (auto it = hosts_.find(addr); it != hosts_.end()) return it->second;
+  if (hosts_.size() >= limit_) hosts_.clear();
+  return hosts_[addr] = names_.address_to_host(addr);
+}
+
+std::optional<std::string> CachingResolver::port_to_service(std::uint16_t port,
+                                                            const std::string& proto) const {
+  auto key = std::make_pair(port, proto);
+  if (auto it = services_.find(key); it != services_.end()) return it->second;
+  if (services_.size() >= limit_) services_.clear();
+  return services_[key] = names_.port_to_service(port, proto);
+}
+
 std::string addrport_name(const IpAddress& addr, std::uint16_t port, const std::string& proto,
                           bool numeric, const NameResolver& names) {
   std::string host, service;

@@ -45,6 +45,31 @@ class TableResolver final : public NameResolver {
                                              const std::string& proto) const override;
 };
 
+// Another resolver's reverse answers (address -> host, port -> service),
+// remembered: a connection listing names the same VIPs, real servers and
+// clients again and again, and ipvsadm asks DNS every time. At most
+// `limit` of each are kept (then it starts again). Forward lookups pass.
+class CachingResolver final : public NameResolver {
+ public:
+  explicit CachingResolver(const NameResolver& names, std::size_t limit = 65536)
+      : names_(names), limit_(limit) {}
+  std::optional<IpAddress> host_to_ipv4(const std::string& name) const override {
+    return names_.host_to_ipv4(name);
+  }
+  std::optional<std::uint16_t> service_to_port(const std::string& name,
+                                               const std::string& proto) const override {
+    return names_.service_to_port(name, proto);
+  }
+  std::optional<std::string> address_to_host(const IpAddress& addr) const override;
+  std::optional<std::string> port_to_service(std::uint16_t port, const std::string& proto) const override;
+
+ private:
+  const NameResolver& names_;
+  std::size_t limit_;
+  mutable std::map<IpAddress, std::optional<std::string>> hosts_;
+  mutable std::map<std::pair<std::uint16_t, std::string>, std::optional<std::string>> services_;
+};
+
 // ipvsadm's addrport_to_anyname: "192.0.2.10:80" / "[2001:db8::10]:80" when
 // numeric, else "host:service" with each part falling back to the number;
 // IPv6 keeps its brackets even around a name. proto is "tcp"/"udp" (other

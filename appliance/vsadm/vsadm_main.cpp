@@ -51,14 +51,7 @@ struct Vsadm {
   int list(const vsd::IpvsadmCommand& cmd) const {
     const auto& names = vsd::system_resolver();
     int rc = 0;
-    if (cmd.list.connections) {
-      auto reply = request(vsd::control::simple_request(vsd::control::kConnections), 1, rc);
-      if (reply)
-        std::cout << (cmd.json ? reply->dump(2) + "\n"
-                               : vsd::format_connections(vsd::control::connections_from_reply(*reply),
-                                                         cmd.list, names));
-      return rc;
-    }
+    if (cmd.list.connections) return list_connections(cmd, names);
     auto reply = request(vsd::control::simple_request(vsd::control::kStatus), 1, rc);
     if (!reply) return rc;
     if (cmd.json) {
@@ -83,6 +76,38 @@ struct Vsadm {
       std::cout << vsd::format_list(status, cmd.list, names);
     }
     return 0;
+  }
+
+  // -L -c: printed as vsd streams it, a batch at a time (the table may
+  // hold millions of entries; vsadm holds one batch). A listing cut short
+  // keeps what was printed, says so on stderr and exits 1.
+  int list_connections(const vsd::IpvsadmCommand& cmd, const vsd::NameResolver& system) const {
+    using Step = vsd::control::ConnectionsReply::Step;
+    // Names asked once each, not once per entry: a reader slow enough to
+    // take nothing from vsd for its session timeout (30 s) is cut off.
+    const vsd::CachingResolver names(system);
+    vsd::control::ConnectionsReply reply;
+    vsd::ConnectionsJson as_json;
+    std::vector<vsd::control::ConnectionStatus> batch;
+    Step step = Step::more;
+    auto on_line = [&](const json& line) {
+      batch.clear();
+      const bool first = !reply.started();
+      step = reply.feed(line, batch);
+      if (first && reply.started())
+        std::cout << (cmd.json ? as_json.begin() : vsd::format_connections_head(cmd.list));
+      if (!batch.empty())
+        std::cout << (cmd.json ? as_json.add(batch) : vsd::format_connection_rows(batch, cmd.list, names));
+      return step == Step::more;
+    };
+    if (!vsd::control_request_lines(socket, vsd::control::simple_request(vsd::control::kConnections),
+                                    on_line))
+      step = reply.closed();
+    if (cmd.json && reply.started()) std::cout << as_json.end(reply.error());
+    std::cout.flush();
+    if (step == Step::end) return 0;
+    std::cerr << where << reply.error() << "\n";
+    return 1;
   }
 
   // vsadm's own version always; vsd's when it answers, else a note. Exit 0

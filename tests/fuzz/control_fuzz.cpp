@@ -2,14 +2,17 @@
 // The daemon's side exactly as control/server.cpp runs it (parse one line,
 // refuse what is not an object, handle_request() with exceptions turned
 // into a refusal, the reply dumped with invalid UTF-8 replaced) against a
-// fake Handler; vsadm's side reads the same bytes as a reply. Besides
-// ASan/UBSan it checks:
+// fake Handler (the connection listing streamed, as produce() writes it);
+// vsadm's side reads the same bytes as a reply, and its stream reader
+// (ConnectionsReply) reads both. Besides ASan/UBSan it checks:
 //  - status_from_json / connections_from_json never throw (they are lenient:
 //    status.hpp), and a status read back from its own JSON is the same;
 //  - an ipvsadm command or service read from JSON writes back to JSON that
 //    reads back to the same JSON (the edit request vsadm sends).
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "appliance/control/ipvsadm_command.hpp"
 #include "appliance/control/protocol.hpp"
@@ -58,13 +61,22 @@ control::Status sample_status() {
 class FakeHandler final : public control::Handler {
  public:
   control::Status status() override { return sample_status(); }
-  std::vector<control::ConnectionStatus> connections() override {
-    control::ConnectionStatus c;
-    c.client = *Endpoint::parse("198.51.100.2:40000");
-    c.virtual_address = *Endpoint::parse("192.0.2.10:80");
-    c.real = *Endpoint::parse("203.0.113.11:8000");
-    c.state = "ESTABLISHED";
-    return {c, c};
+  // Two steps of two entries (one with a name that is not UTF-8), then an
+  // empty step: the stream the daemon's ConnectionReader gives.
+  std::unique_ptr<control::ConnectionCursor> connections() override {
+    struct Cursor final : control::ConnectionCursor {
+      int step = 0;
+      bool next(std::vector<control::ConnectionStatus>& out) override {
+        control::ConnectionStatus c;
+        c.client = *Endpoint::parse("198.51.100.2:40000");
+        c.virtual_address = *Endpoint::parse("192.0.2.10:80");
+        c.real = *Endpoint::parse("203.0.113.11:8000");
+        c.state = step == 1 ? "\xff" : "ESTABLISHED";
+        if (step < 2) out.insert(out.end(), 2, c);
+        return ++step < 3;
+      }
+    };
+    return std::make_unique<Cursor>();
   }
   control::Outcome edit(const std::vector<IpvsadmCommand>& commands) override {
     for (const auto& c : commands) command_round_trip(c);
@@ -83,20 +95,26 @@ class FakeHandler final : public control::Handler {
   }
 };
 
-// control/server.cpp's Session::on_read and answer().
+// control/server.cpp's Session::on_read and answer(), and its produce()
+// for a streamed reply (the connection listing): every line it writes.
 std::string serve(control::Handler& handler, const std::string& line) {
-  json reply;
+  control::Reply reply;
   auto req = json::parse(line, nullptr, false);
   if (req.is_discarded() || !req.is_object()) {
-    reply = {{"ok", false}, {"error", "control request is not a JSON object"}};
+    reply = json{{"ok", false}, {"error", "control request is not a JSON object"}};
   } else {
     try {
       reply = control::handle_request(handler, req);
     } catch (const std::exception& e) {
-      reply = {{"ok", false}, {"error", std::string("control request refused: ") + e.what()}};
+      reply = json{{"ok", false}, {"error", std::string("control request refused: ") + e.what()}};
     }
   }
-  return reply.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+  std::string out = reply.line.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+  for (int batches = 0; reply.streamed(); ++batches) {
+    FUZZ_CHECK(batches < 100, "a stream of three steps did not end");
+    if (!reply.more(out)) break;
+  }
+  return out;
 }
 
 }  // namespace
@@ -109,7 +127,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string line(reinterpret_cast<const char*>(data), size);
   FakeHandler handler;
   const std::string out = serve(handler, line);
-  FUZZ_CHECK(json::accept(out), "the daemon's reply is not JSON: %s", out.c_str());
+  // Each line of the reply (one, or a stream's) is JSON, and vsadm's
+  // stream reader takes them without throwing.
+  control::ConnectionsReply stream;
+  std::vector<control::ConnectionStatus> entries;
+  for (std::size_t at = 0, nl; (nl = out.find('\n', at)) != std::string::npos; at = nl + 1) {
+    const std::string one = out.substr(at, nl - at);
+    FUZZ_CHECK(json::accept(one), "a line of the daemon's reply is not JSON: %s", one.c_str());
+    (void)stream.feed(json::parse(one), entries);
+  }
+  FUZZ_CHECK(!out.empty() && out.back() == '\n', "the daemon's reply does not end its last line");
 
   const json j = json::parse(line, nullptr, false);
   if (j.is_discarded()) return 0;
@@ -121,6 +148,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto conns = control::connections_from_json(j);
   const json cj = control::to_json(conns);
   FUZZ_CHECK(control::to_json(control::connections_from_json(cj)) == cj, "connections read back as others");
+  {  // vsadm's stream reader on the same bytes as a reply line, twice
+    control::ConnectionsReply r;
+    std::vector<control::ConnectionStatus> got;
+    (void)r.feed(j, got);
+    (void)r.feed(j, got);
+    (void)r.closed();
+  }
   try {  // vsadm_main catches what these throw on a reply of the wrong shape
     (void)control::reply_ok(j);
     (void)control::reply_text(j);

@@ -344,6 +344,80 @@ TEST(IpvsadmFormat, ConnectionsWithNamesAndPersistentConn) {
             "TCP 00:30  NONE        198.51.100.8:1025  192.0.2.10:443     203.0.113.11:443\n");
 }
 
+// Printed as the stream arrives: the head once, then each batch's rows;
+// together the same text as the listing in one piece.
+TEST(IpvsadmFormat, ConnectionsInPartsAreTheListingInOnePiece) {
+  const auto& all = connections();
+  for (bool persistent : {false, true}) {
+    ListOptions o = numeric();
+    o.persistent_conn = persistent;
+    std::string parts = format_connections_head(o);
+    for (const auto& c : all) parts += format_connection_rows({c}, o, names());
+    EXPECT_EQ(parts, format_connections(all, o, names()));
+  }
+  EXPECT_EQ(format_connection_rows({}, numeric(), names()), "");
+}
+
+// Without -n, each address and port is asked once per listing, not once
+// per entry (a slow resolver would stall the stream), with the same names.
+TEST(IpvsadmFormat, ConnectionNamesAreAskedOnceEach) {
+  struct Counting final : NameResolver {
+    const NameResolver& inner;
+    mutable int hosts = 0, services = 0;
+    explicit Counting(const NameResolver& n) : inner(n) {}
+    std::optional<IpAddress> host_to_ipv4(const std::string& n) const override { return inner.host_to_ipv4(n); }
+    std::optional<std::uint16_t> service_to_port(const std::string& n, const std::string& p) const override {
+      return inner.service_to_port(n, p);
+    }
+    std::optional<std::string> address_to_host(const IpAddress& a) const override {
+      ++hosts;
+      return inner.address_to_host(a);
+    }
+    std::optional<std::string> port_to_service(std::uint16_t port, const std::string& p) const override {
+      ++services;
+      return inner.port_to_service(port, p);
+    }
+  } counting(names());
+  const CachingResolver cached(counting, 3);
+  ListOptions o;
+  std::string rows;
+  for (int i = 0; i < 50; ++i) rows = format_connection_rows(connections(), o, cached);
+  EXPECT_EQ(rows, format_connection_rows(connections(), o, names())) << "3 kept at most: same names";
+  const CachingResolver roomy(counting, 100);
+  counting.hosts = counting.services = 0;
+  for (int i = 0; i < 50; ++i) format_connection_rows(connections(), o, roomy);
+  EXPECT_EQ(counting.hosts, 9) << "9 distinct addresses";
+  EXPECT_LE(counting.services, 8);
+}
+
+// --json -L -c streamed: byte for byte the document vsadm printed from the
+// one-line reply ({"connections": [...], "ok": true} indented by 2),
+// whatever the batches; a listing cut short is still one JSON document.
+TEST(IpvsadmFormat, ConnectionsJsonInPartsIsTheOldDocument) {
+  const auto& all = connections();
+  auto whole = [](const std::vector<control::ConnectionStatus>& c) {
+    return json{{"ok", true}, {"connections", control::to_json(c)}}.dump(2) + "\n";
+  };
+  for (std::size_t split : {0, 1, 2, 4}) {
+    ConnectionsJson j;
+    std::string out = j.begin();
+    out += j.add({all.begin(), all.begin() + static_cast<std::ptrdiff_t>(split)});
+    out += j.add({});
+    out += j.add({all.begin() + static_cast<std::ptrdiff_t>(split), all.end()});
+    out += j.end();
+    EXPECT_EQ(out, whole(all)) << "split at " << split;
+  }
+  ConnectionsJson none;
+  EXPECT_EQ(none.begin() + none.end(), whole({}));
+
+  ConnectionsJson cut;
+  std::string out = cut.begin() + cut.add({all[0]}) + cut.end("the listing is incomplete: \"x\"");
+  const json doc = json::parse(out);
+  EXPECT_EQ(doc["ok"], false);
+  EXPECT_EQ(doc["error"], "the listing is incomplete: \"x\"");
+  EXPECT_EQ(doc["connections"].size(), 1u);
+}
+
 TEST(IpvsadmFormat, LargeNumbersAreScaledLikeIpvsadm) {
   // The first number column of `-L --stats`: 9 wide, scaled above 100
   // million unless --exact (then the length + 1).
