@@ -5,7 +5,8 @@
 #    arrive intact while the kernel queues fewer than 100 packets for each
 #    (/proc/net/netfilter/nfnetlink_queue, 8th column: packets ever queued);
 #  - `vsadm -L -n --stats --exact` counts the download's bytes;
-#  - ActiveConn is 1 while a download runs and 0 once it has ended;
+#  - ActiveConn is 1 while a download runs and 0 once it has ended, and
+#    `vsadm -L -n -c` lists the running download;
 #  - lc with two held connections sends the next one to the third server;
 #  - weight 0 lets a running download finish while new ones go elsewhere;
 #  - kill -9 of vsd and a restart: a running download completes intact and
@@ -173,6 +174,16 @@ echo "ok: $got of 300 datagrams answered, $n packets queued to vsd"
 slow_download 192.0.2.10 "$TOPO_DIR/slow1.bin"; dl=$DL
 wait_active 192.0.2.10:9100 1
 echo "ok: ActiveConn 1 while the download runs"
+# The kernel carries it, and the connection listing (the engine's entries,
+# read in steps off the data path) still shows it.
+row=""
+for _ in $(seq 1 20); do
+  row=$(vsadm -L -n -c | awk '$1 == "TCP" && $3 == "ESTABLISHED" && $5 == "192.0.2.10:9100"')
+  [ -n "$row" ] && break
+  sleep 0.1
+done
+[ -n "$row" ] || fail "vsadm -L -n -c does not list the download the kernel carries: $(vsadm -L -n -c)"
+echo "ok: vsadm -L -n -c lists the kernel's flow: $row"
 wait "$dl" || fail "the slow download failed"
 assert_eq "$want" "$(sha256sum <"$TOPO_DIR/slow1.bin" | cut -d' ' -f1)" "sha256 of the slow download"
 wait_active 192.0.2.10:9100 0
