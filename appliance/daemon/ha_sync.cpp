@@ -11,6 +11,7 @@ namespace {
 constexpr auto kTick = std::chrono::milliseconds(100);
 constexpr std::uint32_t kRefreshTicks = 100;  // the whole table every 10 s
 constexpr int kFullCopyTicks = 10;            // ... and in 1 s for a new backup
+constexpr std::uint32_t kStep = 4096;         // entries walked per engine lock
 
 boost::asio::ip::address asio_address(const IpAddress& a) {
   if (a.is_v4()) {
@@ -95,16 +96,23 @@ void HaSync::tick() {
   with_engine_([&](Engine& e) { n = e.take_sync(changed); });
   for (std::size_t i = 0; i < n; i += kSyncMaxEntries)
     send({changed.data() + i, std::min(kSyncMaxEntries, n - i)});
-  batch_.clear();
-  with_engine_([&](Engine& e) {
-    const std::uint32_t cap = e.connections().capacity();
-    const std::uint32_t slice =
-        std::max<std::uint32_t>(1, full_copy_ticks_ > 0 ? cap / kFullCopyTicks + 1 : cap / kRefreshTicks + 1);
-    cursor_ = e.sync_walk(cursor_, slice, batch_);
-  });
+  // This tick's slice of the table, in steps of at most kStep entries per
+  // engine lock (the data path waits while it is held), into a buffer
+  // reserved once (no allocation under the lock).
+  std::uint32_t cap = 0;
+  with_engine_([&](Engine& e) { cap = e.connections().capacity(); });
+  std::uint32_t left =
+      std::max<std::uint32_t>(1, full_copy_ticks_ > 0 ? cap / kFullCopyTicks + 1 : cap / kRefreshTicks + 1);
   if (full_copy_ticks_ > 0) --full_copy_ticks_;
-  for (std::size_t i = 0; i < batch_.size(); i += kSyncMaxEntries)
-    send({batch_.data() + i, std::min(kSyncMaxEntries, batch_.size() - i)});
+  batch_.reserve(kStep);
+  while (left > 0) {
+    const std::uint32_t step = std::min(left, kStep);
+    batch_.clear();
+    with_engine_([&](Engine& e) { cursor_ = e.sync_walk(cursor_, step, batch_); });
+    left -= step;
+    for (std::size_t i = 0; i < batch_.size(); i += kSyncMaxEntries)
+      send({batch_.data() + i, std::min(kSyncMaxEntries, batch_.size() - i)});
+  }
 }
 
 void HaSync::send(std::span<const SyncEntry> entries) {
