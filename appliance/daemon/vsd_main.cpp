@@ -17,6 +17,7 @@
 #include "appliance/daemon/fast_path_plan.hpp"
 #include "appliance/daemon/bgp_main.hpp"
 #include "appliance/daemon/ha_main.hpp"
+#include "appliance/daemon/log_format.hpp"
 #include "appliance/daemon/node_facts.hpp"
 #include "appliance/daemon/node_plan.hpp"
 #include "appliance/daemon/realserver.hpp"
@@ -159,17 +160,20 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("vsd ") + vsd::kVersion);
   CLI11_PARSE(app, argc, argv);
 
+  // Errors before the logger exists: journald's error priority too (also
+  // `vsd --check` run by ExecStartPre= / ExecReload=).
+  const char* err = vsd::stderr_is_journal() ? "<3>" : "";
   auto result = vsd::load_config_file(config_path);
   if (!result.config) {
-    for (const auto& e : result.errors) std::cerr << e.to_string() << "\n";
-    std::cerr << config_path << ": " << result.errors.size()
+    for (const auto& e : result.errors) std::cerr << err << e.to_string() << "\n";
+    std::cerr << err << config_path << ": " << result.errors.size()
               << " error(s); nothing was applied\n";
     return 2;
   }
   vsd::NodeFacts facts;
   std::string facts_error;
   if (!vsd::gather_node_facts(&facts, &facts_error)) {
-    std::cerr << "cannot read this node's addresses: " << facts_error << "\n";
+    std::cerr << err << "cannot read this node's addresses: " << facts_error << "\n";
     return 1;
   }
   std::optional<vsd::Role> requested;
@@ -177,7 +181,7 @@ int main(int argc, char** argv) {
   if (role_name == "realserver") requested = vsd::Role::realserver;
   auto role = vsd::decide_role(*result.config, facts, requested);
   if (!role.ok) {
-    std::cerr << config_path << ": " << role.reason << "\n";
+    std::cerr << err << config_path << ": " << role.reason << "\n";
     return 2;
   }
   if (check_only) {
@@ -187,7 +191,8 @@ int main(int argc, char** argv) {
 
   auto logger = spdlog::stderr_color_mt("vsd");
   spdlog::set_default_logger(logger);
-  spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e vsd[%P] %l: %v");
+  // Under systemd, "<N>" priority prefixes journald understands (log_format.hpp).
+  logger->set_formatter(vsd::make_log_formatter(vsd::stderr_is_journal()));
   auto level = spdlog::level::from_str(log_level.empty() ? result.config->log.level : log_level);
   spdlog::set_level(level);
   spdlog::info("role {}: {}", vsd::to_string(role.role), role.reason);
