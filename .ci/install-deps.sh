@@ -6,7 +6,7 @@ pkgs=(
   build-essential cmake ninja-build pkg-config
   libnetfilter-queue-dev libnetfilter-conntrack-dev libmnl-dev libnftnl-dev libnftables-dev
   libboost-dev libtomlplusplus-dev
-  libgtest-dev libgmock-dev libbenchmark-dev libspdlog-dev libcli11-dev nlohmann-json3-dev libssl-dev libpopt-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libspdlog-dev libcli11-dev nlohmann-json3-dev libssl-dev libpopt-dev libsystemd-dev
   nftables conntrack iptables iproute2 procps busybox curl socat iperf3 wrk tcpdump arping ndisc6
   ca-certificates python3
   keepalived conntrackd bird2

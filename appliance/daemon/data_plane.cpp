@@ -1,7 +1,10 @@
 #include "appliance/daemon/data_plane.hpp"
 
 #include <linux/netfilter.h>
+#include <pthread.h>
 #include <unistd.h>
+
+#include <string>
 
 namespace vsd {
 
@@ -24,7 +27,14 @@ void DataPlane::start() {
     arm_timer(*lane);
     Lane* l = lane.get();
     lane->thread = std::thread([l] { l->io.run(); });
+    // "vsd-queue-3" in top -H, ps -L and /proc/PID/task/*/comm.
+    pthread_setname_np(lane->thread.native_handle(),
+                       ("vsd-queue-" + std::to_string(lane->queue.queue_num())).substr(0, 15).c_str());
   }
+}
+
+std::uint64_t DataPlane::heartbeat(std::size_t i) const {
+  return lanes_.at(i)->heartbeat.load(std::memory_order_relaxed);
 }
 
 void DataPlane::stop() {
@@ -71,6 +81,7 @@ void DataPlane::on_readable(Lane& lane) {
     });
     if (n == 0) break;
   }
+  lane.beat();
 }
 
 void DataPlane::arm_timer(Lane& lane) {
@@ -82,6 +93,7 @@ void DataPlane::arm_timer(Lane& lane) {
       engine_.begin_batch();
       return 0;
     });
+    lane.beat();
     arm_timer(lane);
   });
 }

@@ -10,6 +10,7 @@
 #pragma once
 
 #include "appliance/asio.hpp"
+#include <atomic>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -45,6 +46,10 @@ class DataPlane {
   auto run_on_queue_thread(std::size_t i, Fn&& fn) -> decltype(fn());
 
   const std::vector<std::unique_ptr<nfq::QueueSocket>>& queues() const { return queues_; }
+  // Queue i's thread's heartbeat: bumped after every wakeup (a batch, or
+  // the 1 s timer when idle); a counter that stops moving is a wedged
+  // thread (watchdog.hpp).
+  std::uint64_t heartbeat(std::size_t i) const;
 
  private:
   struct Lane;  // one queue and its thread
@@ -67,6 +72,10 @@ struct DataPlane::Lane {
   boost::asio::steady_timer timer;
   std::unique_ptr<std::uint8_t[]> tx_buf{new std::uint8_t[Engine::kTxBufSize]};
   std::thread thread;
+  // Written by this lane's thread only: a relaxed load and store, no
+  // read-modify-write, no syscall.
+  std::atomic<std::uint64_t> heartbeat{0};
+  void beat() { heartbeat.store(heartbeat.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed); }
 };
 
 template <class Fn>

@@ -18,6 +18,7 @@
 #include "appliance/daemon/metrics.hpp"
 #include "appliance/daemon/metrics_server.hpp"
 #include "appliance/daemon/ruleset_spec.hpp"
+#include "appliance/daemon/sd_notify.hpp"
 #include "appliance/daemon/status.hpp"
 #include "appliance/version.hpp"
 #include "arp/announcer.hpp"
@@ -50,6 +51,7 @@ Director::Director(Config config, std::string config_path, NodeFacts facts)
 Director::~Director() {
   // Reverse order of start: the VIPs' routes withdrawn first (routers stop
   // sending here), stop diverting, stop answering, restore the node.
+  watchdog_.reset();
   bgp_.reset();
   if (rules_installed_) remove_tables_logged(table_);
   // The tunnel devices after the rules that send into them. A kill -9
@@ -287,12 +289,14 @@ int Director::run() {
   signals.async_wait(on_signal);
   deliver_stop_signals();  // those that came during the start are handled now
   arm_estimator();
+  start_supervision();
   spdlog::info("ready");
   io_.run();
+  sd::stopping("stopping: removing the nft tables, putting the node's settings back");
   return 0;
 }
 
-control::Outcome Director::reload() {
+control::Outcome Director::reload_file() {
   auto result = load_config_file(config_path_);
   if (!result.config) {
     for (const auto& e : result.errors) spdlog::error("reload refused: {}", e.to_string());

@@ -3,6 +3,8 @@
 #include "appliance/daemon/node_recovery.hpp"
 #include "appliance/daemon/stop_signals.hpp"
 #include "appliance/daemon/ruleset_spec.hpp"
+#include "appliance/daemon/sd_notify.hpp"
+#include "appliance/daemon/watchdog.hpp"
 
 #include <linux/netfilter.h>
 #include <net/if.h>
@@ -143,6 +145,7 @@ std::string RealServer::refusal_summary() const {
 }
 
 void RealServer::teardown() {
+  watchdog_.reset();
   if (decap_) {
     spdlog::info("TUN: {} packet(s) decapsulated; refused: {}", decap_->counters().decapsulated.get(),
                  refusal_summary());
@@ -205,6 +208,7 @@ int RealServer::run() {
         if (sig == SIGHUP) {
           spdlog::warn("SIGHUP: the real-server role does not reload; restart vsd to apply a "
                        "changed cluster file");
+          sd::status("real server: a reload changes nothing here; restart vsd for a changed cluster file");
           signals.async_wait(on_signal);
           return;
         }
@@ -213,8 +217,13 @@ int RealServer::run() {
       };
   signals.async_wait(on_signal);
   deliver_stop_signals();  // those that came during the start are handled now
+  watchdog_ = std::make_unique<Watchdog>(io_, sd::watchdog_interval(), nullptr, nullptr);
+  watchdog_->start();
+  sd::ready("real server: " + std::to_string(vips_.size()) + " VIP(s) on lo" +
+            (arp_table_ ? ", hidden from ARP" : "") + (decap_ ? ", TUN decapsulated by vsd" : ""));
   spdlog::info("ready");
   io_.run();
+  sd::stopping("stopping: removing the VIPs from lo and the nft tables, putting sysctls back");
   teardown();
   return 0;
 }

@@ -29,6 +29,8 @@
 
 namespace vsd {
 
+class Watchdog;
+
 class RealServer {
  public:
   RealServer(Config config, NodeFacts facts);
@@ -60,6 +62,8 @@ class RealServer {
   std::unique_ptr<Decapsulator> decap_;
   bool refusal_logged_ = false;
   std::string refusal_summary() const;
+  // systemd's watchdog, fed from the control thread, which also decapsulates.
+  std::unique_ptr<Watchdog> watchdog_;
 };
 
 }  // namespace vsd
