@@ -52,6 +52,7 @@ Director::~Director() {
   // Reverse order of start: the VIPs' routes withdrawn first (routers stop
   // sending here), stop diverting, stop answering, restore the node.
   watchdog_.reset();
+  table_watch_.reset();  // vsd's own removal is not a flush to repair
   bgp_.reset();
   if (rules_installed_) remove_tables_logged(table_);
   // The tunnel devices after the rules that send into them. A kill -9

@@ -4,6 +4,7 @@
 #include "appliance/daemon/stop_signals.hpp"
 #include "appliance/daemon/ruleset_spec.hpp"
 #include "appliance/daemon/sd_notify.hpp"
+#include "appliance/daemon/table_watch.hpp"
 #include "appliance/daemon/watchdog.hpp"
 
 #include <linux/netfilter.h>
@@ -34,6 +35,7 @@ void RealServer::setup() {
   std::string lock_error;
   if (!lock_.acquire(&lock_error)) throw std::runtime_error(lock_error);
   locked_ = true;
+  table_watch_ = std::make_unique<TableWatch>(io_);
   // VIPs an earlier vsd put on lo and this configuration keeps: ours to
   // remove at a clean stop, though address_add finds them there.
   const std::vector<IpAddress> inherited = recover_node(state_file_, Role::realserver, vips_, sysctls_);
@@ -67,6 +69,10 @@ void RealServer::setup() {
     if (!arp::apply_nft_text(arp::arp_hiding_ruleset(vips_), &err))
       throw std::runtime_error("cannot install the ARP-hiding table arp " + table_ + ": " + err);
     arp_table_ = true;
+    table_watch_->watch({{NFPROTO_ARP, table_}}, [vips = vips_] {
+      std::string e;
+      if (!arp::apply_nft_text(arp::arp_hiding_ruleset(vips), &e)) throw std::runtime_error(e);
+    });
     save_node_state();
     spdlog::info("ARP hidden for {} VIP(s): nft table arp {} drops requests for them and "
                  "announcements from them; see `nft list table arp {}`",
@@ -91,6 +97,8 @@ void RealServer::setup() {
     auto form = nfq::probe_queue_form();
     nfq::install(spec, form);
     decap_table_ = true;
+    table_watch_->watch({{NFPROTO_IPV4, table_}, {NFPROTO_IPV6, table_}},
+                        [spec, form] { nfq::install(spec, form); });
     save_node_state();
     for (const auto& a : tunnel_addrs_)
       spdlog::info("TUN: IP-in-IP to {} decapsulated by vsd (NFQUEUE {}, {} form; no ipip module "
@@ -146,6 +154,7 @@ std::string RealServer::refusal_summary() const {
 
 void RealServer::teardown() {
   watchdog_.reset();
+  table_watch_.reset();  // vsd's own removal is not a flush to repair
   if (decap_) {
     spdlog::info("TUN: {} packet(s) decapsulated; refused: {}", decap_->counters().decapsulated.get(),
                  refusal_summary());
@@ -217,6 +226,7 @@ int RealServer::run() {
       };
   signals.async_wait(on_signal);
   deliver_stop_signals();  // those that came during the start are handled now
+  table_watch_->start();
   watchdog_ = std::make_unique<Watchdog>(io_, sd::watchdog_interval(), nullptr, nullptr);
   watchdog_->start();
   sd::ready("real server: " + std::to_string(vips_.size()) + " VIP(s) on lo" +

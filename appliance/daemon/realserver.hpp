@@ -29,6 +29,7 @@
 
 namespace vsd {
 
+class TableWatch;
 class Watchdog;
 
 class RealServer {
@@ -62,7 +63,9 @@ class RealServer {
   std::unique_ptr<Decapsulator> decap_;
   bool refusal_logged_ = false;
   std::string refusal_summary() const;
-  // systemd's watchdog, fed from the control thread, which also decapsulates.
+  // Puts arp/ip/ip6 vsd_rs back after a flush (table_watch.hpp); systemd's
+  // watchdog fed from the control thread, which also decapsulates.
+  std::unique_ptr<TableWatch> table_watch_;
   std::unique_ptr<Watchdog> watchdog_;
 };
 

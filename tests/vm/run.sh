@@ -16,6 +16,10 @@
 #     logged, traffic goes to the other; it comes back when httpd restarts
 #   - reload: weight 0 in /etc/vsd/vsd.toml + `systemctl reload vsd`
 #     quiesces that real server
+#   - systemd: Type=notify, STATUS= from vsd, WatchdogSec=30s fed by vsd;
+#     `journalctl -p warning`; a reload of a file that fails --check is
+#     refused; systemd-analyze security <= 5.0; vsd's tables back after
+#     `systemctl restart nftables`
 #
 #   client ns  198.51.100.2/24 2001:db8:1::2/64 ── tap ── VM NIC 1 (52:54:00:5d:00:01)
 #                                   198.51.100.1, VIPs 192.0.2.10/32, 2001:db8::10/128
@@ -329,5 +333,45 @@ echo "  $out"
 bodies=$(http http://192.0.2.10/ 4)
 [ "$(sort -u <<<"$bodies")" = rs1 ] || fail "with rs2 quiesced, expected rs1 only, got: $bodies"
 ok "reload (systemctl reload vsd): rs2 weight 0, 4 requests all to rs1"
+
+# systemd and journald: Type=notify (active means vsd said READY=1 after its
+# rules and queues), STATUS= from vsd, the watchdog armed and fed, the
+# reload's STATUS=, priorities journald understands, a file that fails
+# --check refused by `systemctl reload`, the sandbox's score, and vsd's
+# tables back after `systemctl restart nftables` (its flush ruleset).
+vm_run 'systemctl show vsd -p Type,ActiveState,SubState,StatusText,WatchdogUSec,NRestarts' || fail "systemctl show vsd: $out"; show=$out
+echo "--- systemctl show vsd (VM):"; echo "$show" | sed 's/^/  /'
+grep -qx 'Type=notify' <<<"$show" || fail "vsd.service is not Type=notify"
+grep -qx 'ActiveState=active' <<<"$show" || fail "vsd is not active"
+grep -qx 'NRestarts=0' <<<"$show" || fail "vsd was restarted (watchdog?)"
+grep -qx 'WatchdogUSec=30s' <<<"$show" || fail "vsd.service has no WatchdogSec=30s"
+grep -q '^StatusText=director: 2 services, 4 real servers, NFQUEUE 0..0; reloaded at ' <<<"$show" || fail "no STATUS= from vsd after the reload"
+vm_run 'journalctl -u vsd -b --no-pager -o cat | grep "watchdog: systemd expects a sign of life every 30000 ms"' || fail "vsd does not feed the watchdog: $out"
+ok "systemd: Type=notify, active, STATUS= from vsd (reloaded), WatchdogSec=30s fed by vsd"
+vm_run 'journalctl -u vsd -b --no-pager -o cat -p warning' || fail "journalctl -p warning: $out"; warn=$out
+grep -q "health: .*203.0.113.11:8000.* is down" <<<"$warn" || fail "journalctl -p warning lacks the health check's warning: $warn"
+grep -q " info: " <<<"$warn" && fail "journalctl -p warning shows info lines: $warn"
+vm_run 'journalctl -u vsd -b --no-pager -o cat -p info..info | grep -c " info: ready$"' || fail "no info-priority ready line: $out"
+ok "journald: journalctl -p warning shows vsd's warnings and no info lines"
+vm_run 'cp /etc/vsd/vsd.toml /root/vsd.toml.good && echo "broken = [" >>/etc/vsd/vsd.toml
+systemctl reload vsd && { echo "reload of a broken file succeeded"; exit 1; }
+cp /root/vsd.toml.good /etc/vsd/vsd.toml
+systemctl is-active -q vsd || { echo "vsd is not active"; exit 1; }
+n=$(journalctl -u vsd -b --no-pager -o cat | grep -c "reload refused" || true)
+[ "$n" = 0 ] || { echo "vsd read the broken file"; exit 1; }' \
+  || fail "a broken file: systemctl reload vsd must fail, vsd keep running and never see it: $out"
+ok "systemctl reload vsd with a file that fails vsd --check: refused, vsd running on the old file"
+vm_run 'systemd-analyze security vsd --no-pager | tail -n 1' || fail "systemd-analyze security vsd: $out"
+score=$(sed -n 's/.*vsd.service: \([0-9.]*\).*/\1/p' <<<"$out" | tail -n 1)
+awk -v s="$score" 'BEGIN { exit !(s != "" && s <= 5.0) }' || fail "systemd-analyze security vsd: $out (want <= 5.0)"
+ok "systemd-analyze security vsd: $score"
+vm_run 'systemctl restart nftables
+for i in $(seq 1 20); do nft list table ip vsd >/dev/null 2>&1 && nft list table ip6 vsd >/dev/null 2>&1 && exit 0; sleep 0.1; done
+nft list tables; exit 1' || fail "vsd's tables not back within 2 s of systemctl restart nftables: $out"
+vm_run 'journalctl -u vsd -b --no-pager -o cat -p warning | grep "nft: table ip vsd deleted"' || fail "no warning about the flush: $out"
+echo "  $out"
+bodies=$(http http://192.0.2.10/ 2)
+[ "$(sort -u <<<"$bodies")" = rs1 ] || fail "after systemctl restart nftables, expected rs1, got: $bodies"
+ok "systemctl restart nftables: vsd's tables back within 2 s, logged, HTTP answered"
 
 log "all VM checks passed (boot to shell ${t_boot} s, $accel)"
