@@ -7,7 +7,7 @@
 #   share/man/man8/vsd.8, vsadm.8, man5/vsd.toml.5   generated from doc/manpages.txt
 #                                                and etc/vsd.toml's comments (doc/mkman.py)
 #   share/bash-completion/completions/vsadm      etc/bash_completion/vsadm
-#   share/doc/vsd/README.md, examples/*.toml
+#   share/doc/vsd/README.md, examples/*.toml, examples/vsd-dashboard.json
 #
 # Options:
 #   VSD_MANPAGES=ON|OFF       build and install the man pages (needs python3; default: ON if found)
@@ -93,3 +93,5 @@ endforeach()
 install(FILES ${PROJECT_SOURCE_DIR}/README.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
 file(GLOB _vsd_examples ${PROJECT_SOURCE_DIR}/etc/*.toml)
 install(FILES ${_vsd_examples} DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)
+# The Grafana dashboard (node_ipvs_* and vsd's own series).
+install(FILES ${PROJECT_SOURCE_DIR}/etc/grafana/vsd-dashboard.json DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)

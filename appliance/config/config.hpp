@@ -113,8 +113,8 @@ struct ControlConfig {
   std::string socket = "/run/vsd/vsd.sock";
 };
 
-// Prometheus text exposition (GET /metrics): "127.0.0.1:9100" or
-// "[::1]:9100"; empty = off.
+// Prometheus text exposition (GET /metrics): "127.0.0.1:9473" or
+// "[::1]:9473"; empty = off (not 9100: node_exporter's port).
 struct MetricsConfig {
   std::string listen;
 };

@@ -81,7 +81,7 @@ const ConfigKey<ControlConfig> control_keys[] = {
 // "" is off; anything else must be an endpoint to listen on.
 std::optional<std::string> listen_problem(const std::string& listen) {
   if (!listen.empty() && !Endpoint::parse(listen))
-    return "metrics.listen must be \"IP:PORT\" such as \"127.0.0.1:9100\" or \"[::1]:9100\", got \"" + listen + "\"";
+    return "metrics.listen must be \"IP:PORT\" such as \"127.0.0.1:9473\" or \"[::1]:9473\", got \"" + listen + "\"";
   return std::nullopt;
 }
 

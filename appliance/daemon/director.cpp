@@ -267,7 +267,10 @@ int Director::run() {
         [this](const nlohmann::json& r) { return control::handle_request(*this, r); });
     if (!config_.metrics.listen.empty()) {
       metrics_ = std::make_unique<MetricsServer>(io_, config_.metrics.listen,
-                                                 [this] { return render_metrics(status()); });
+                                                 [this] {
+                                                   return render_metrics(
+                                                       status(), {read_process_stats(), reload_status_});
+                                                 });
       spdlog::info("metrics on http://{}/metrics", config_.metrics.listen);
     }
   } catch (const std::exception& e) {

@@ -27,6 +27,7 @@
 #include "appliance/daemon/health_policy.hpp"
 #include "appliance/daemon/instance_lock.hpp"
 #include "appliance/daemon/kernel_flows.hpp"
+#include "appliance/daemon/metrics.hpp"
 #include "appliance/daemon/table_watch.hpp"
 #include "appliance/daemon/watchdog.hpp"
 #include "appliance/daemon/node_plan.hpp"
@@ -111,7 +112,7 @@ class Director : public control::Handler {
   void announce_bgp(const Config& effective, const std::string& why);
   // director_supervision.cpp: once started, systemd told READY=1, the
   // watchdog fed by the data threads, the nft tables watched and put back;
-  // reload() tells systemd around reload_file().
+  // reload() tells systemd and the metrics around reload_file().
   void start_supervision();
   control::Outcome reload_file();
 
@@ -161,6 +162,7 @@ class Director : public control::Handler {
   std::unique_ptr<BgpAnnouncer> bgp_;  // [bgp]: the VIPs' routes in bird
   std::unique_ptr<ControlServer> control_;
   std::unique_ptr<MetricsServer> metrics_;
+  ReloadStatus reload_status_;
   std::unique_ptr<TableWatch> table_watch_;
   std::unique_ptr<Watchdog> watchdog_;  // reads data_plane_: reset before it
 };

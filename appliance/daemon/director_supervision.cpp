@@ -16,6 +16,7 @@
 namespace vsd {
 
 void Director::start_supervision() {
+  reload_status_.record(true, unix_now_seconds());  // the start is the first load
   table_watch_ = std::make_unique<TableWatch>(io_);
   table_watch_->watch(
       {{NFPROTO_IPV4, table_}, {NFPROTO_IPV6, table_}},
@@ -35,6 +36,7 @@ void Director::start_supervision() {
 control::Outcome Director::reload() {
   sd::reloading("reloading " + config_path_);
   control::Outcome outcome = reload_file();
+  reload_status_.record(outcome.ok, unix_now_seconds());
   sd::ready(outcome.ok ? sd::director_summary(config_) + "; reloaded at " + sd::clock_time()
                        : sd::director_summary(config_) + "; " + outcome.text + " (at " +
                              sd::clock_time() + ")");

@@ -1,57 +1,18 @@
 #include "appliance/daemon/metrics.hpp"
 
+#include <charconv>
+#include <chrono>
 #include <string_view>
 #include <map>
 #include <utility>
 #include <vector>
 
+#include "appliance/daemon/metrics_exposition.hpp"
+
 namespace vsd {
 namespace {
 
-using Labels = std::vector<std::pair<std::string, std::string>>;
-
-// The format wants every sample of a family contiguous after its HELP/TYPE,
-// but the status JSON is organised per service. So samples are collected per
-// family and written out in the order the families were declared.
-class Exposition {
- public:
-  void family(const std::string& name, const char* type, const char* help) {
-    index_.emplace(name, families_.size());
-    families_.push_back({name, type, help, {}});
-  }
-
-  void sample(const std::string& name, const Labels& labels, std::uint64_t value) {
-    auto& f = families_.at(index_.at(name));
-    f.samples += name;
-    if (!labels.empty()) {
-      f.samples += '{';
-      for (std::size_t i = 0; i < labels.size(); ++i) {
-        if (i) f.samples += ',';
-        f.samples += labels[i].first + "=\"" + escape_label_value(labels[i].second) + '"';
-      }
-      f.samples += '}';
-    }
-    f.samples += ' ' + std::to_string(value) + '\n';
-  }
-
-  std::string str() const {
-    std::string out;
-    for (const auto& f : families_) {
-      if (f.samples.empty()) continue;  // no HELP for a family with nothing to show
-      out += "# HELP " + f.name + ' ' + f.help + '\n';
-      out += "# TYPE " + f.name + ' ' + f.type + '\n';
-      out += f.samples;
-    }
-    return out;
-  }
-
- private:
-  struct Family {
-    std::string name, type, help, samples;
-  };
-  std::vector<Family> families_;
-  std::map<std::string, std::size_t> index_;
-};
+using Labels = MetricLabels;
 
 // As ipvsadm lists it: "TCP 192.0.2.10:80", "FWM 7" ("FWM 7 IPv6" for the
 // v6 one, as IPVS allows the same mark for both families).
@@ -79,11 +40,9 @@ constexpr const char* kRateHelp[] = {
 
 void declare_traffic(Exposition& e, const std::string& prefix, const char* who) {
   for (std::size_t i = 0; i < std::size(kTraffic); ++i)
-    e.family(prefix + kTraffic[i], "counter",
-             (std::string(kTrafficHelp[i]) + " Per " + who + ".").c_str());
+    e.family(prefix + kTraffic[i], "counter", std::string(kTrafficHelp[i]) + " Per " + who + ".");
   for (std::size_t i = 0; i < std::size(kRates); ++i)
-    e.family(prefix + kRates[i], "gauge",
-             (std::string(kRateHelp[i]) + " Per " + who + ".").c_str());
+    e.family(prefix + kRates[i], "gauge", std::string(kRateHelp[i]) + " Per " + who + ".");
 }
 
 void traffic(Exposition& e, const std::string& prefix, const Labels& l, const control::Traffic& stats,
@@ -203,11 +162,17 @@ void service_metrics(Exposition& e, const control::Status& status) {
   e.family("vsd_real_weight", "gauge", "Scheduling weight (0: quiesced).");
   e.family("vsd_real_overloaded", "gauge", "1 while the real server is over its upper threshold.");
   e.family("vsd_real_up", "gauge", "Health check state: 1 up, 0 down.");
+  // `service` (ipvsadm's "TCP 192.0.2.10:80") and `real` stay for existing
+  // queries; the separate labels are node_exporter's, so vsd's series join
+  // its node_ipvs_* ones (metrics_exposition.hpp).
   for (const auto& s : status.services) {
     const std::string svc = service_label(s);
-    traffic(e, "vsd_service_", {{"service", svc}}, s.stats, s.rates);
+    Labels sl = {{"service", svc}};
+    for (auto& kv : ipvs_service_labels(s)) sl.push_back(std::move(kv));
+    traffic(e, "vsd_service_", sl, s.stats, s.rates);
     for (const auto& r : s.reals) {
       Labels l = {{"service", svc}, {"real", r.address.to_string()}, {"forward", to_string(r.forward)}};
+      for (auto& kv : ipvs_real_labels(s, r)) l.push_back(std::move(kv));
       traffic(e, "vsd_real_", l, r.stats, r.rates);
       e.sample("vsd_real_active_connections", l, r.active_conns);
       e.sample("vsd_real_inactive_connections", l, r.inactive_conns);
@@ -223,6 +188,51 @@ void service_metrics(Exposition& e, const control::Status& status) {
 
 }  // namespace
 
+void Exposition::family(const std::string& name, const char* type, const std::string& help) {
+  index_.emplace(name, families_.size());
+  families_.push_back({name, type, help, {}});
+}
+
+std::string& Exposition::begin_sample(const std::string& name, const Labels& labels) {
+  auto& f = families_.at(index_.at(name));
+  f.samples += name;
+  if (!labels.empty()) {
+    f.samples += '{';
+    for (std::size_t i = 0; i < labels.size(); ++i) {
+      if (i) f.samples += ',';
+      f.samples += labels[i].first + "=\"" + escape_label_value(labels[i].second) + '"';
+    }
+    f.samples += '}';
+  }
+  return f.samples;
+}
+
+void Exposition::sample_integer(const std::string& name, const Labels& labels, std::uint64_t value) {
+  begin_sample(name, labels) += ' ' + std::to_string(value) + '\n';
+}
+
+void Exposition::sample(const std::string& name, const Labels& labels, double value) {
+  char buf[64];
+  // Shortest text that reads back as the same double (Go's 'g', -1).
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);
+  begin_sample(name, labels) += ' ' + (ec == std::errc() ? std::string(buf, end) : std::string("NaN")) + '\n';
+}
+
+std::string Exposition::str() const {
+  std::string out;
+  for (const auto& f : families_) {
+    if (f.samples.empty()) continue;  // no HELP for a family with nothing to show
+    out += "# HELP " + f.name + ' ' + f.help + '\n';
+    out += "# TYPE " + f.name + ' ' + f.type + '\n';
+    out += f.samples;
+  }
+  return out;
+}
+
+double unix_now_seconds() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
 std::string escape_label_value(const std::string& v) {
   std::string out;
   out.reserve(v.size());
@@ -235,11 +245,14 @@ std::string escape_label_value(const std::string& v) {
   return out;
 }
 
-std::string render_metrics(const control::Status& status) {
+std::string render_metrics(const control::Status& status, const MetricsExtras& extras) {
   Exposition e;
   daemon_metrics(e, status);
+  if (extras.reload) reload_metrics(e, *extras.reload);
   queue_metrics(e, status);
   service_metrics(e, status);
+  ipvs_metrics(e, status);
+  if (extras.process) process_metrics(e, *extras.process);
   return e.str();
 }
 

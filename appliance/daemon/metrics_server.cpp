@@ -136,7 +136,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
 std::runtime_error bad_listen(const std::string& listen, const std::string& why) {
   return std::runtime_error("metrics listen address '" + listen + "' " + why +
-                            " (expected 127.0.0.1:9100 or [::1]:9100)");
+                            " (expected 127.0.0.1:9473 or [::1]:9473)");
 }
 
 }  // namespace

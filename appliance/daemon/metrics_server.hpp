@@ -17,7 +17,7 @@ class MetricsServer {
  public:
   using Body = std::function<std::string()>;
 
-  // listen: "127.0.0.1:9100", "[::1]:9100" (port 0: any free port).
+  // listen: "127.0.0.1:9473", "[::1]:9473" (port 0: any free port).
   // timeout bounds each request read and each reply write on a connection,
   // so an idle or stalled client is dropped. Throws std::runtime_error on a
   // malformed listen string or when the address cannot be bound.

@@ -207,7 +207,7 @@ TEST(Validate, ValuesAFileCouldNotHold) {
   expect_refused(c, {"[director] queue + queues - 1 must not exceed 65535",
                      "timeouts.udp must be from 1 to 2592000, got 0",
                      "control.socket must be an absolute path, got \"vsd.sock\"",
-                     "metrics.listen must be \"IP:PORT\" such as \"127.0.0.1:9100\" or \"[::1]:9100\", got "
+                     "metrics.listen must be \"IP:PORT\" such as \"127.0.0.1:9473\" or \"[::1]:9473\", got "
                      "\"localhost:9100\"",
                      "log.level must be trace | debug | info | warn | error, got \"loud\"",
                      "arp.garp_repeat must be from 0 to 100, got 1000",

@@ -162,108 +162,135 @@ vsd_queue_kernel_user_dropped_total{queue="0"} 4
 vsd_queue_kernel_waiting_packets{queue="0"} 0
 # HELP vsd_service_connections_total Connections scheduled. Per virtual service.
 # TYPE vsd_service_connections_total counter
-vsd_service_connections_total{service="TCP 192.0.2.10:80"} 9
-vsd_service_connections_total{service="FWM 7"} 0
+vsd_service_connections_total{service="TCP 192.0.2.10:80",local_address="192.0.2.10",local_port="80",proto="TCP",local_mark=""} 9
+vsd_service_connections_total{service="FWM 7",local_address="",local_port="0",proto="FWM",local_mark="00000007"} 0
 # HELP vsd_service_in_packets_total Packets from clients. Per virtual service.
 # TYPE vsd_service_in_packets_total counter
-vsd_service_in_packets_total{service="TCP 192.0.2.10:80"} 60
-vsd_service_in_packets_total{service="FWM 7"} 0
+vsd_service_in_packets_total{service="TCP 192.0.2.10:80",local_address="192.0.2.10",local_port="80",proto="TCP",local_mark=""} 60
+vsd_service_in_packets_total{service="FWM 7",local_address="",local_port="0",proto="FWM",local_mark="00000007"} 0
 # HELP vsd_service_out_packets_total Packets to clients. Per virtual service.
 # TYPE vsd_service_out_packets_total counter
-vsd_service_out_packets_total{service="TCP 192.0.2.10:80"} 40
-vsd_service_out_packets_total{service="FWM 7"} 0
+vsd_service_out_packets_total{service="TCP 192.0.2.10:80",local_address="192.0.2.10",local_port="80",proto="TCP",local_mark=""} 40
+vsd_service_out_packets_total{service="FWM 7",local_address="",local_port="0",proto="FWM",local_mark="00000007"} 0
 # HELP vsd_service_in_bytes_total Bytes from clients. Per virtual service.
 # TYPE vsd_service_in_bytes_total counter
-vsd_service_in_bytes_total{service="TCP 192.0.2.10:80"} 6000
-vsd_service_in_bytes_total{service="FWM 7"} 0
+vsd_service_in_bytes_total{service="TCP 192.0.2.10:80",local_address="192.0.2.10",local_port="80",proto="TCP",local_mark=""} 6000
+vsd_service_in_bytes_total{service="FWM 7",local_address="",local_port="0",proto="FWM",local_mark="00000007"} 0
 # HELP vsd_service_out_bytes_total Bytes to clients. Per virtual service.
 # TYPE vsd_service_out_bytes_total counter
-vsd_service_out_bytes_total{service="TCP 192.0.2.10:80"} 90000
-vsd_service_out_bytes_total{service="FWM 7"} 0
+vsd_service_out_bytes_total{service="TCP 192.0.2.10:80",local_address="192.0.2.10",local_port="80",proto="TCP",local_mark=""} 90000
+vsd_service_out_bytes_total{service="FWM 7",local_address="",local_port="0",proto="FWM",local_mark="00000007"} 0
 # HELP vsd_service_connections_per_second Connections per second (IPVS 2-second estimator). Per virtual service.
 # TYPE vsd_service_connections_per_second gauge
-vsd_service_connections_per_second{service="TCP 192.0.2.10:80"} 1
-vsd_service_connections_per_second{service="FWM 7"} 0
+vsd_service_connections_per_second{service="TCP 192.0.2.10:80",local_address="192.0.2.10",local_port="80",proto="TCP",local_mark=""} 1
+vsd_service_connections_per_second{service="FWM 7",local_address="",local_port="0",proto="FWM",local_mark="00000007"} 0
 # HELP vsd_service_in_packets_per_second Packets per second from clients. Per virtual service.
 # TYPE vsd_service_in_packets_per_second gauge
-vsd_service_in_packets_per_second{service="TCP 192.0.2.10:80"} 6
-vsd_service_in_packets_per_second{service="FWM 7"} 0
+vsd_service_in_packets_per_second{service="TCP 192.0.2.10:80",local_address="192.0.2.10",local_port="80",proto="TCP",local_mark=""} 6
+vsd_service_in_packets_per_second{service="FWM 7",local_address="",local_port="0",proto="FWM",local_mark="00000007"} 0
 # HELP vsd_service_out_packets_per_second Packets per second to clients. Per virtual service.
 # TYPE vsd_service_out_packets_per_second gauge
-vsd_service_out_packets_per_second{service="TCP 192.0.2.10:80"} 4
-vsd_service_out_packets_per_second{service="FWM 7"} 0
+vsd_service_out_packets_per_second{service="TCP 192.0.2.10:80",local_address="192.0.2.10",local_port="80",proto="TCP",local_mark=""} 4
+vsd_service_out_packets_per_second{service="FWM 7",local_address="",local_port="0",proto="FWM",local_mark="00000007"} 0
 # HELP vsd_service_in_bytes_per_second Bytes per second from clients. Per virtual service.
 # TYPE vsd_service_in_bytes_per_second gauge
-vsd_service_in_bytes_per_second{service="TCP 192.0.2.10:80"} 600
-vsd_service_in_bytes_per_second{service="FWM 7"} 0
+vsd_service_in_bytes_per_second{service="TCP 192.0.2.10:80",local_address="192.0.2.10",local_port="80",proto="TCP",local_mark=""} 600
+vsd_service_in_bytes_per_second{service="FWM 7",local_address="",local_port="0",proto="FWM",local_mark="00000007"} 0
 # HELP vsd_service_out_bytes_per_second Bytes per second to clients. Per virtual service.
 # TYPE vsd_service_out_bytes_per_second gauge
-vsd_service_out_bytes_per_second{service="TCP 192.0.2.10:80"} 9000
-vsd_service_out_bytes_per_second{service="FWM 7"} 0
+vsd_service_out_bytes_per_second{service="TCP 192.0.2.10:80",local_address="192.0.2.10",local_port="80",proto="TCP",local_mark=""} 9000
+vsd_service_out_bytes_per_second{service="FWM 7",local_address="",local_port="0",proto="FWM",local_mark="00000007"} 0
 # HELP vsd_real_connections_total Connections scheduled. Per real server.
 # TYPE vsd_real_connections_total counter
-vsd_real_connections_total{service="TCP 192.0.2.10:80",real="203.0.113.11:8000",forward="nat"} 9
-vsd_real_connections_total{service="FWM 7",real="[2001:db8::11]:0",forward="dr"} 0
+vsd_real_connections_total{service="TCP 192.0.2.10:80",real="203.0.113.11:8000",forward="nat",local_address="192.0.2.10",local_port="80",remote_address="203.0.113.11",remote_port="8000",proto="TCP",local_mark=""} 9
+vsd_real_connections_total{service="FWM 7",real="[2001:db8::11]:0",forward="dr",local_address="",local_port="0",remote_address="2001:db8::11",remote_port="0",proto="FWM",local_mark="00000007"} 0
 # HELP vsd_real_in_packets_total Packets from clients. Per real server.
 # TYPE vsd_real_in_packets_total counter
-vsd_real_in_packets_total{service="TCP 192.0.2.10:80",real="203.0.113.11:8000",forward="nat"} 60
-vsd_real_in_packets_total{service="FWM 7",real="[2001:db8::11]:0",forward="dr"} 0
+vsd_real_in_packets_total{service="TCP 192.0.2.10:80",real="203.0.113.11:8000",forward="nat",local_address="192.0.2.10",local_port="80",remote_address="203.0.113.11",remote_port="8000",proto="TCP",local_mark=""} 60
+vsd_real_in_packets_total{service="FWM 7",real="[2001:db8::11]:0",forward="dr",local_address="",local_port="0",remote_address="2001:db8::11",remote_port="0",proto="FWM",local_mark="00000007"} 0
 # HELP vsd_real_out_packets_total Packets to clients. Per real server.
 # TYPE vsd_real_out_packets_total counter
-vsd_real_out_packets_total{service="TCP 192.0.2.10:80",real="203.0.113.11:8000",forward="nat"} 40
-vsd_real_out_packets_total{service="FWM 7",real="[2001:db8::11]:0",forward="dr"} 0
+vsd_real_out_packets_total{service="TCP 192.0.2.10:80",real="203.0.113.11:8000",forward="nat",local_address="192.0.2.10",local_port="80",remote_address="203.0.113.11",remote_port="8000",proto="TCP",local_mark=""} 40
+vsd_real_out_packets_total{service="FWM 7",real="[2001:db8::11]:0",forward="dr",local_address="",local_port="0",remote_address="2001:db8::11",remote_port="0",proto="FWM",local_mark="00000007"} 0
 # HELP vsd_real_in_bytes_total Bytes from clients. Per real server.
 # TYPE vsd_real_in_bytes_total counter
-vsd_real_in_bytes_total{service="TCP 192.0.2.10:80",real="203.0.113.11:8000",forward="nat"} 6000
-vsd_real_in_bytes_total{service="FWM 7",real="[2001:db8::11]:0",forward="dr"} 0
+vsd_real_in_bytes_total{service="TCP 192.0.2.10:80",real="203.0.113.11:8000",forward="nat",local_address="192.0.2.10",local_port="80",remote_address="203.0.113.11",remote_port="8000",proto="TCP",local_mark=""} 6000
+vsd_real_in_bytes_total{service="FWM 7",real="[2001:db8::11]:0",forward="dr",local_address="",local_port="0",remote_address="2001:db8::11",remote_port="0",proto="FWM",local_mark="00000007"} 0
 # HELP vsd_real_out_bytes_total Bytes to clients. Per real server.
 # TYPE vsd_real_out_bytes_total counter
-vsd_real_out_bytes_total{service="TCP 192.0.2.10:80",real="203.0.113.11:8000",forward="nat"} 90000
-vsd_real_out_bytes_total{service="FWM 7",real="[2001:db8::11]:0",forward="dr"} 0
+vsd_real_out_bytes_total{service="TCP 192.0.2.10:80",real="203.0.113.11:8000",forward="nat",local_address="192.0.2.10",local_port="80",remote_address="203.0.113.11",remote_port="8000",proto="TCP",local_mark=""} 90000
+vsd_real_out_bytes_total{service="FWM 7",real="[2001:db8::11]:0",forward="dr",local_address="",local_port="0",remote_address="2001:db8::11",remote_port="0",proto="FWM",local_mark="00000007"} 0
 # HELP vsd_real_connections_per_second Connections per second (IPVS 2-second estimator). Per real server.
 # TYPE vsd_real_connections_per_second gauge
-vsd_real_connections_per_second{service="TCP 192.0.2.10:80",real="203.0.113.11:8000",forward="nat"} 1
-vsd_real_connections_per_second{service="FWM 7",real="[2001:db8::11]:0",forward="dr"} 0
+vsd_real_connections_per_second{service="TCP 192.0.2.10:80",real="203.0.113.11:8000",forward="nat",local_address="192.0.2.10",local_port="80",remote_address="203.0.113.11",remote_port="8000",proto="TCP",local_mark=""} 1
+vsd_real_connections_per_second{service="FWM 7",real="[2001:db8::11]:0",forward="dr",local_address="",local_port="0",remote_address="2001:db8::11",remote_port="0",proto="FWM",local_mark="00000007"} 0
 # HELP vsd_real_in_packets_per_second Packets per second from clients. Per real server.
 # TYPE vsd_real_in_packets_per_second gauge
-vsd_real_in_packets_per_second{service="TCP 192.0.2.10:80",real="203.0.113.11:8000",forward="nat"} 6
-vsd_real_in_packets_per_second{service="FWM 7",real="[2001:db8::11]:0",forward="dr"} 0
+vsd_real_in_packets_per_second{service="TCP 192.0.2.10:80",real="203.0.113.11:8000",forward="nat",local_address="192.0.2.10",local_port="80",remote_address="203.0.113.11",remote_port="8000",proto="TCP",local_mark=""} 6
+vsd_real_in_packets_per_second{service="FWM 7",real="[2001:db8::11]:0",forward="dr",local_address="",local_port="0",remote_address="2001:db8::11",remote_port="0",proto="FWM",local_mark="00000007"} 0
 # HELP vsd_real_out_packets_per_second Packets per second to clients. Per real server.
 # TYPE vsd_real_out_packets_per_second gauge
-vsd_real_out_packets_per_second{service="TCP 192.0.2.10:80",real="203.0.113.11:8000",forward="nat"} 4
-vsd_real_out_packets_per_second{service="FWM 7",real="[2001:db8::11]:0",forward="dr"} 0
+vsd_real_out_packets_per_second{service="TCP 192.0.2.10:80",real="203.0.113.11:8000",forward="nat",local_address="192.0.2.10",local_port="80",remote_address="203.0.113.11",remote_port="8000",proto="TCP",local_mark=""} 4
+vsd_real_out_packets_per_second{service="FWM 7",real="[2001:db8::11]:0",forward="dr",local_address="",local_port="0",remote_address="2001:db8::11",remote_port="0",proto="FWM",local_mark="00000007"} 0
 # HELP vsd_real_in_bytes_per_second Bytes per second from clients. Per real server.
 # TYPE vsd_real_in_bytes_per_second gauge
-vsd_real_in_bytes_per_second{service="TCP 192.0.2.10:80",real="203.0.113.11:8000",forward="nat"} 600
-vsd_real_in_bytes_per_second{service="FWM 7",real="[2001:db8::11]:0",forward="dr"} 0
+vsd_real_in_bytes_per_second{service="TCP 192.0.2.10:80",real="203.0.113.11:8000",forward="nat",local_address="192.0.2.10",local_port="80",remote_address="203.0.113.11",remote_port="8000",proto="TCP",local_mark=""} 600
+vsd_real_in_bytes_per_second{service="FWM 7",real="[2001:db8::11]:0",forward="dr",local_address="",local_port="0",remote_address="2001:db8::11",remote_port="0",proto="FWM",local_mark="00000007"} 0
 # HELP vsd_real_out_bytes_per_second Bytes per second to clients. Per real server.
 # TYPE vsd_real_out_bytes_per_second gauge
-vsd_real_out_bytes_per_second{service="TCP 192.0.2.10:80",real="203.0.113.11:8000",forward="nat"} 9000
-vsd_real_out_bytes_per_second{service="FWM 7",real="[2001:db8::11]:0",forward="dr"} 0
+vsd_real_out_bytes_per_second{service="TCP 192.0.2.10:80",real="203.0.113.11:8000",forward="nat",local_address="192.0.2.10",local_port="80",remote_address="203.0.113.11",remote_port="8000",proto="TCP",local_mark=""} 9000
+vsd_real_out_bytes_per_second{service="FWM 7",real="[2001:db8::11]:0",forward="dr",local_address="",local_port="0",remote_address="2001:db8::11",remote_port="0",proto="FWM",local_mark="00000007"} 0
 # HELP vsd_real_active_connections Active (established TCP) connections.
 # TYPE vsd_real_active_connections gauge
-vsd_real_active_connections{service="TCP 192.0.2.10:80",real="203.0.113.11:8000",forward="nat"} 2
-vsd_real_active_connections{service="FWM 7",real="[2001:db8::11]:0",forward="dr"} 0
+vsd_real_active_connections{service="TCP 192.0.2.10:80",real="203.0.113.11:8000",forward="nat",local_address="192.0.2.10",local_port="80",remote_address="203.0.113.11",remote_port="8000",proto="TCP",local_mark=""} 2
+vsd_real_active_connections{service="FWM 7",real="[2001:db8::11]:0",forward="dr",local_address="",local_port="0",remote_address="2001:db8::11",remote_port="0",proto="FWM",local_mark="00000007"} 0
 # HELP vsd_real_inactive_connections Inactive connections (other TCP states, UDP).
 # TYPE vsd_real_inactive_connections gauge
-vsd_real_inactive_connections{service="TCP 192.0.2.10:80",real="203.0.113.11:8000",forward="nat"} 1
-vsd_real_inactive_connections{service="FWM 7",real="[2001:db8::11]:0",forward="dr"} 0
+vsd_real_inactive_connections{service="TCP 192.0.2.10:80",real="203.0.113.11:8000",forward="nat",local_address="192.0.2.10",local_port="80",remote_address="203.0.113.11",remote_port="8000",proto="TCP",local_mark=""} 1
+vsd_real_inactive_connections{service="FWM 7",real="[2001:db8::11]:0",forward="dr",local_address="",local_port="0",remote_address="2001:db8::11",remote_port="0",proto="FWM",local_mark="00000007"} 0
 # HELP vsd_real_persistent_connections Persistence templates pointing at the real server.
 # TYPE vsd_real_persistent_connections gauge
-vsd_real_persistent_connections{service="TCP 192.0.2.10:80",real="203.0.113.11:8000",forward="nat"} 0
-vsd_real_persistent_connections{service="FWM 7",real="[2001:db8::11]:0",forward="dr"} 1
+vsd_real_persistent_connections{service="TCP 192.0.2.10:80",real="203.0.113.11:8000",forward="nat",local_address="192.0.2.10",local_port="80",remote_address="203.0.113.11",remote_port="8000",proto="TCP",local_mark=""} 0
+vsd_real_persistent_connections{service="FWM 7",real="[2001:db8::11]:0",forward="dr",local_address="",local_port="0",remote_address="2001:db8::11",remote_port="0",proto="FWM",local_mark="00000007"} 1
 # HELP vsd_real_weight Scheduling weight (0: quiesced).
 # TYPE vsd_real_weight gauge
-vsd_real_weight{service="TCP 192.0.2.10:80",real="203.0.113.11:8000",forward="nat"} 3
-vsd_real_weight{service="FWM 7",real="[2001:db8::11]:0",forward="dr"} 0
+vsd_real_weight{service="TCP 192.0.2.10:80",real="203.0.113.11:8000",forward="nat",local_address="192.0.2.10",local_port="80",remote_address="203.0.113.11",remote_port="8000",proto="TCP",local_mark=""} 3
+vsd_real_weight{service="FWM 7",real="[2001:db8::11]:0",forward="dr",local_address="",local_port="0",remote_address="2001:db8::11",remote_port="0",proto="FWM",local_mark="00000007"} 0
 # HELP vsd_real_overloaded 1 while the real server is over its upper threshold.
 # TYPE vsd_real_overloaded gauge
-vsd_real_overloaded{service="TCP 192.0.2.10:80",real="203.0.113.11:8000",forward="nat"} 0
-vsd_real_overloaded{service="FWM 7",real="[2001:db8::11]:0",forward="dr"} 1
+vsd_real_overloaded{service="TCP 192.0.2.10:80",real="203.0.113.11:8000",forward="nat",local_address="192.0.2.10",local_port="80",remote_address="203.0.113.11",remote_port="8000",proto="TCP",local_mark=""} 0
+vsd_real_overloaded{service="FWM 7",real="[2001:db8::11]:0",forward="dr",local_address="",local_port="0",remote_address="2001:db8::11",remote_port="0",proto="FWM",local_mark="00000007"} 1
 # HELP vsd_real_up Health check state: 1 up, 0 down.
 # TYPE vsd_real_up gauge
-vsd_real_up{service="TCP 192.0.2.10:80",real="203.0.113.11:8000",forward="nat"} 1
-vsd_real_up{service="FWM 7",real="[2001:db8::11]:0",forward="dr"} 0
+vsd_real_up{service="TCP 192.0.2.10:80",real="203.0.113.11:8000",forward="nat",local_address="192.0.2.10",local_port="80",remote_address="203.0.113.11",remote_port="8000",proto="TCP",local_mark=""} 1
+vsd_real_up{service="FWM 7",real="[2001:db8::11]:0",forward="dr",local_address="",local_port="0",remote_address="2001:db8::11",remote_port="0",proto="FWM",local_mark="00000007"} 0
+# HELP node_ipvs_connections_total The total number of connections made.
+# TYPE node_ipvs_connections_total counter
+node_ipvs_connections_total 9
+# HELP node_ipvs_incoming_packets_total The total number of incoming packets.
+# TYPE node_ipvs_incoming_packets_total counter
+node_ipvs_incoming_packets_total 60
+# HELP node_ipvs_outgoing_packets_total The total number of outgoing packets.
+# TYPE node_ipvs_outgoing_packets_total counter
+node_ipvs_outgoing_packets_total 40
+# HELP node_ipvs_incoming_bytes_total The total amount of incoming data.
+# TYPE node_ipvs_incoming_bytes_total counter
+node_ipvs_incoming_bytes_total 6000
+# HELP node_ipvs_outgoing_bytes_total The total amount of outgoing data.
+# TYPE node_ipvs_outgoing_bytes_total counter
+node_ipvs_outgoing_bytes_total 90000
+# HELP node_ipvs_backend_connections_active The current active connections by local and remote address.
+# TYPE node_ipvs_backend_connections_active gauge
+node_ipvs_backend_connections_active{local_address="192.0.2.10",local_port="80",remote_address="203.0.113.11",remote_port="8000",proto="TCP",local_mark=""} 2
+node_ipvs_backend_connections_active{local_address="",local_port="0",remote_address="2001:db8::11",remote_port="0",proto="FWM",local_mark="00000007"} 0
+# HELP node_ipvs_backend_connections_inactive The current inactive connections by local and remote address.
+# TYPE node_ipvs_backend_connections_inactive gauge
+node_ipvs_backend_connections_inactive{local_address="192.0.2.10",local_port="80",remote_address="203.0.113.11",remote_port="8000",proto="TCP",local_mark=""} 1
+node_ipvs_backend_connections_inactive{local_address="",local_port="0",remote_address="2001:db8::11",remote_port="0",proto="FWM",local_mark="00000007"} 0
+# HELP node_ipvs_backend_weight The current backend weight by local and remote address.
+# TYPE node_ipvs_backend_weight gauge
+node_ipvs_backend_weight{local_address="192.0.2.10",local_port="80",remote_address="203.0.113.11",remote_port="8000",proto="TCP",local_mark=""} 3
+node_ipvs_backend_weight{local_address="",local_port="0",remote_address="2001:db8::11",remote_port="0",proto="FWM",local_mark="00000007"} 0
 )";
 
 TEST(Metrics, GoldenExposition) {
@@ -287,10 +314,107 @@ TEST(Metrics, UncheckedRealsHaveNoUpSampleAndEmptyFamiliesNoHeader) {
   svc.reals.push_back(real);
   st.services.push_back(svc);
   auto out = render_metrics(st);
-  EXPECT_NE(out.find("vsd_real_weight{service=\"FWM 7 IPv6\",real=\"[2001:db8::11]:0\",forward=\"nat\"} 1\n"),
+  EXPECT_NE(out.find("vsd_real_weight{service=\"FWM 7 IPv6\",real=\"[2001:db8::11]:0\",forward=\"nat\","
+                     "local_address=\"\",local_port=\"0\",remote_address=\"2001:db8::11\",remote_port=\"0\","
+                     "proto=\"FWM\",local_mark=\"00000007\"} 1\n"),
             std::string::npos) << out;
   EXPECT_EQ(out.find("vsd_real_up"), std::string::npos) << out;
   EXPECT_EQ(out.find("vsd_queue_"), std::string::npos) << out;
+}
+
+control::RealStatus real_at(const char* ep, std::uint32_t weight, std::uint64_t active, std::uint64_t inactive) {
+  control::RealStatus r;
+  r.address = *Endpoint::parse(ep);
+  r.weight = weight;
+  r.active_conns = active;
+  r.inactive_conns = inactive;
+  return r;
+}
+
+// node_exporter's IPVS collector, fed the /proc/net/ip_vs IPVS would show.
+TEST(Metrics, NodeExporterIpvsSeries) {
+  control::Status st;
+  control::ServiceStatus v6;  // UDP [2001:db8::10]:53
+  v6.protocol = Protocol::udp;
+  v6.address = *Endpoint::parse("[2001:db8::10]:53");
+  v6.ipv6 = true;
+  v6.stats = {4, 40, 30, 4000, 3000};
+  v6.reals.push_back(real_at("[2001:db8:0:0:1::11]:5353", 2, 0, 4));
+  auto removed = real_at("[2001:db8::12]:53", 0, 0, 0);
+  removed.removed = true;  // taken out by its check: not in /proc/net/ip_vs
+  v6.reals.push_back(removed);
+  st.services.push_back(v6);
+  // The same mark for both families, one real server in both: one row,
+  // summed, as the collector does.
+  for (bool ipv6 : {false, true}) {
+    control::ServiceStatus f;
+    f.fwmark = 0x1234abcd;
+    f.ipv6 = ipv6;
+    f.stats = {1, 2, 3, 4, 5};
+    f.reals.push_back(real_at("198.51.100.7:0", 1, 1, 2));
+    st.services.push_back(f);
+  }
+  const std::string out = render_metrics(st);
+  auto has = [&out](const std::string& line) {
+    return out.find("\n" + line + "\n") != std::string::npos;
+  };
+  EXPECT_TRUE(has("node_ipvs_connections_total 6")) << out;
+  EXPECT_TRUE(has("node_ipvs_incoming_packets_total 44"));
+  EXPECT_TRUE(has("node_ipvs_outgoing_packets_total 36"));
+  EXPECT_TRUE(has("node_ipvs_incoming_bytes_total 4008"));
+  EXPECT_TRUE(has("node_ipvs_outgoing_bytes_total 3010"));
+  const std::string v6l =
+      R"({local_address="2001:db8::10",local_port="53",remote_address="2001:db8::1:0:0:11",remote_port="5353",proto="UDP",local_mark=""})";
+  EXPECT_TRUE(has("node_ipvs_backend_weight" + v6l + " 2")) << out;
+  EXPECT_TRUE(has("node_ipvs_backend_connections_inactive" + v6l + " 4"));
+  EXPECT_EQ(out.find("node_ipvs_backend_weight{local_address=\"2001:db8::10\",local_port=\"53\",remote_address=\"2001:db8::12\""),
+            std::string::npos);
+  const std::string fwm =
+      R"({local_address="",local_port="0",remote_address="198.51.100.7",remote_port="0",proto="FWM",local_mark="1234ABCD"})";
+  EXPECT_TRUE(has("node_ipvs_backend_weight" + fwm + " 2")) << out;
+  EXPECT_TRUE(has("node_ipvs_backend_connections_active" + fwm + " 2"));
+  EXPECT_TRUE(has("node_ipvs_backend_connections_inactive" + fwm + " 4"));
+  std::size_t rows = 0;
+  for (auto p = out.find("\nnode_ipvs_backend_weight{"); p != std::string::npos;
+       p = out.find("\nnode_ipvs_backend_weight{", p + 1))
+    ++rows;
+  EXPECT_EQ(rows, 2u);
+  // vsd's own keep `service` and get node_exporter's labels beside it.
+  EXPECT_TRUE(has(R"(vsd_service_connections_total{service="UDP [2001:db8::10]:53",local_address="2001:db8::10",local_port="53",proto="UDP",local_mark=""} 4)"))
+      << out;
+}
+
+TEST(Metrics, NodeExporterTotalsWithoutServices) {
+  const std::string out = render_metrics(control::Status{});
+  EXPECT_NE(out.find("\nnode_ipvs_connections_total 0\n"), std::string::npos) << out;
+  EXPECT_EQ(out.find("node_ipvs_backend_weight"), std::string::npos) << out;
+}
+
+TEST(Metrics, ProcessAndReloadStatus) {
+  MetricsExtras x;
+  ProcessStats p;
+  p.start_time_seconds = 1700000000.25;
+  p.cpu_seconds = 1.5;
+  p.resident_memory_bytes = 4096;
+  p.virtual_memory_bytes = 8192;
+  p.open_fds = 12;
+  p.max_fds = 1024;
+  p.threads = 4;
+  x.process = p;
+  ReloadStatus r;
+  r.record(true, 1700000100.5);
+  r.record(false, 1700000200);
+  x.reload = r;
+  const std::string out = render_metrics(control::Status{}, x);
+  for (const char* line :
+       {"# TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total 1.5\n",
+        "process_start_time_seconds 1700000000.25\n", "process_resident_memory_bytes 4096\n",
+        "process_virtual_memory_bytes 8192\n", "process_open_fds 12\n", "process_max_fds 1024\n",
+        "vsd_threads 4\n", "# TYPE vsd_config_last_reload_successful gauge\nvsd_config_last_reload_successful 0\n",
+        "vsd_config_last_reload_success_timestamp_seconds 1700000100.5\n"})
+    EXPECT_NE(out.find(line), std::string::npos) << line << "\n" << out;
+  // Without the extras (vsadm-side renderings, the old call): none of them.
+  EXPECT_EQ(render_metrics(control::Status{}).find("process_"), std::string::npos);
 }
 
 // The server runs on the test's io_context in a thread of its own; the client
