@@ -35,6 +35,21 @@
 //                dnat to ct mark & id map @nat_dests / @nat_hosts
 //                (nat chains see a conntrack's first packet only; conntrack
 //                un-NATs the replies)
+//  SYN proxy (DivertMatch::synproxy, on NAT services): nft synproxy answers
+//  the client's SYN with a cookie; once the client's ACK proves it, the
+//  kernel sends its own SYN to the VIP, from the output hook:
+//   prerouting   MATCH tcp flags & (syn|ack) == syn notrack (the proxy takes
+//                untracked SYNs; the cookie's ACK is INVALID to conntrack
+//                with nf_conntrack_tcp_loose = 0)
+//   synproxy (input, filter 0) and forward (a VIP the director does not
+//                hold): MATCH ct state invalid,untracked counter synproxy
+//                mss M wscale W timestamp sack-perm; MATCH ct state invalid
+//                counter drop (an ACK the proxy refused, a stray segment)
+//   nat_out_queue (output, -150) MATCH ct direction original ct mark & id
+//                == 0 counter queue: the proxy's SYN, decided by vsd
+//   nat_out_decide (output, -140) as nat_decide without the counters
+//   nat_out (nat, output -100) as nat: DNAT of the proxy's SYN (the flow's
+//                later packets follow conntrack's NAT from prerouting)
 #include "nfq/ruleset.hpp"
 
 #include <arpa/inet.h>
@@ -42,6 +57,7 @@
 // glibc headers before the kernel uapi ones.
 #include <netinet/in.h>
 #include <linux/netfilter.h>
+#include <linux/netfilter/nf_synproxy.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netlink.h>
 #include <unistd.h>
@@ -88,6 +104,12 @@ const ChainDef kDirectForward{kDirectForwardChain, true, "filter", NF_INET_PRE_R
 const ChainDef kNatQueue{kNatQueueChain, true, "filter", NF_INET_PRE_ROUTING, -150};
 const ChainDef kNatDecide{kNatDecideChain, true, "filter", NF_INET_PRE_ROUTING, -140};
 const ChainDef kNat{kNatChain, true, "nat", NF_INET_PRE_ROUTING, -100};
+// The SYN proxy: its rule where a SYN to a VIP the director holds arrives
+// (filter priority), the output hook for the SYN it sends on.
+const ChainDef kSynproxy{kSynproxyChain, true, "filter", NF_INET_LOCAL_IN, 0};
+const ChainDef kNatOutQueue{kNatOutQueueChain, true, "filter", NF_INET_LOCAL_OUT, -150};
+const ChainDef kNatOutDecide{kNatOutDecideChain, true, "filter", NF_INET_LOCAL_OUT, -140};
+const ChainDef kNatOut{kNatOutChain, true, "nat", NF_INET_LOCAL_OUT, -100};
 
 // nft's datatype ids, concatenated as nft does (6 bits per component), so
 // `nft list` prints the types by name.
@@ -97,6 +119,8 @@ constexpr std::uint32_t kTypeIpv4 = 7, kTypeIpv6 = 8, kTypeInetProto = 12, kType
 constexpr std::uint32_t kConcatOrder = 0, kHostOrder = 1, kNetworkOrder = 2;
 // enum ip_conntrack_dir
 constexpr std::uint8_t kCtOriginal = 0, kCtReply = 1;
+// ct state bits (NF_CT_STATE_*_BIT)
+constexpr std::uint32_t kCtStateInvalid = 1, kCtStateUntracked = 1u << 6;
 
 constexpr std::uint32_t concat(std::uint32_t a, std::uint32_t b) { return (a << 6) | b; }
 
@@ -180,6 +204,12 @@ class TableBuilder {
       t_.chains.push_back(kNatDecide);
       t_.chains.push_back(kNat);
     }
+    if (synproxy_) {
+      t_.chains.push_back(kSynproxy);
+      t_.chains.push_back(kNatOutQueue);
+      t_.chains.push_back(kNatOutDecide);
+      t_.chains.push_back(kNatOut);
+    }
     add_objects();
     add_maps();
     divert_rules();
@@ -189,10 +219,14 @@ class TableBuilder {
     }
     if (nat_) {
       nat_decide_rules();
-      nat_rules();
+      nat_rules(kNat, nat_chain_);
+    }
+    if (synproxy_) {
+      decide_rules(kNatOutDecide, nat_out_decide_);
+      nat_rules(kNatOut, nat_out_);
     }
     for (auto* list : {&prerouting_, &direct_flows_, &direct_forward_, &nat_queue_, &nat_decide_, &nat_chain_,
-                       &forward_})
+                       &synproxy_chain_, &nat_out_queue_, &nat_out_decide_, &nat_out_, &forward_})
       for (auto& r : *list) t_.rules.push_back(std::move(r));
     return std::move(t_);
   }
@@ -203,6 +237,7 @@ class TableBuilder {
       if (m.side != DivertMatch::Side::destination || !in_family(m.addr, family_)) continue;
       direct_ |= m.path == Path::direct_kernel;
       nat_ |= m.path == Path::nat_kernel;
+      synproxy_ |= m.synproxy.on;
     }
     for (const auto& g : spec_.mark_groups) {
       if (!group_in_family(g, family_)) continue;
@@ -478,6 +513,7 @@ class TableBuilder {
         RulePtr r = rule(m.path == Path::nat_kernel ? kNatQueue : kPrerouting);
         match(r.get(), m);
         divert(std::move(r), m.path, m.comment, spec_.notrack);
+        if (m.synproxy.on) synproxy_rules(m);
       } else {
         // NAT replies: notrack before routing, queued after it.
         RulePtr n = rule(kPrerouting);
@@ -502,6 +538,59 @@ class TableBuilder {
       nftnl::set_comment(r.get(), "vsd: DR/TUN packets vsd decides (new flow, its second packet, FIN/RST)");
       prerouting_.insert(prerouting_.begin() + static_cast<std::ptrdiff_t>(last_jump_), std::move(r));
     }
+  }
+
+  // --- the SYN proxy ---
+
+  // ct state & bits != 0
+  static void ct_state_any(nftnl_rule* r, std::uint32_t bits) {
+    nftnl::ct_load(r, NFT_CT_STATE);
+    nftnl::bitwise(r, 4, bits, 0);
+    nftnl::cmp_u32(r, NFT_CMP_NEQ, 0);
+  }
+
+  void synproxy_rules(const DivertMatch& m) {
+    const std::string what = m.comment + " (SYN proxy)";
+    // The client's SYN untracked: the proxy answers it with a cookie.
+    RulePtr r = rule(kPrerouting);
+    match(r.get(), m);
+    nftnl::payload_load(r.get(), NFT_PAYLOAD_TRANSPORT_HEADER, 13, 1);
+    nftnl::bitwise(r.get(), 1, 0x12, 0);
+    nftnl::cmp_u8(r.get(), NFT_CMP_EQ, 0x02);
+    nftnl::plain(r.get(), "notrack");
+    nftnl::set_comment(r.get(), what + ": client SYNs untracked, answered with cookies");
+    prerouting_.push_back(std::move(r));
+    // Input (a VIP the director holds) and forward (one it routes on).
+    const std::uint16_t mss = m.synproxy.mss ? m.synproxy.mss : (v4_ ? 1460 : 1440);
+    for (auto* chain : {&synproxy_chain_, &forward_}) {
+      const ChainDef& def = chain == &forward_ ? kForward : kSynproxy;
+      r = rule(def);
+      match(r.get(), m);
+      ct_state_any(r.get(), kCtStateInvalid | kCtStateUntracked);
+      nftnl::plain(r.get(), "counter");
+      nftnl::synproxy(r.get(), mss, m.synproxy.wscale,
+                      NF_SYNPROXY_OPT_MSS | NF_SYNPROXY_OPT_WSCALE | NF_SYNPROXY_OPT_TIMESTAMP |
+                          NF_SYNPROXY_OPT_SACK_PERM);
+      nftnl::set_comment(r.get(), what);
+      chain->push_back(std::move(r));
+      r = rule(def);
+      match(r.get(), m);
+      ct_state_any(r.get(), kCtStateInvalid);
+      nftnl::plain(r.get(), "counter");
+      nftnl::verdict(r.get(), NF_DROP);
+      nftnl::set_comment(r.get(), what + ": refused cookies, stray segments");
+      chain->push_back(std::move(r));
+    }
+    // The proxy's own SYN to the VIP, once the client's ACK came back:
+    // locally generated, so decided in the output hook.
+    r = rule(kNatOutQueue);
+    match(r.get(), m);
+    ct_direction_is(r.get(), kCtOriginal);
+    ct_mark_is(r.get(), bits_.id, 0, NFT_CMP_EQ);
+    nftnl::plain(r.get(), "counter");
+    queue(r.get());
+    nftnl::set_comment(r.get(), what + ": the proxy's SYN, decided by vsd");
+    nat_out_queue_.push_back(std::move(r));
   }
 
   // --- direct_flows: the flow table, before the queue ---
@@ -609,21 +698,7 @@ class TableBuilder {
   // --- nat_decide and nat ---
 
   void nat_decide_rules() {
-    // ct mark & id == 0 meta mark & id != 0 meta l4proto P
-    //   ct mark set meta mark & id ct timeout set "P_..."
-    const FlowTimeouts& to = spec_.fast.timeouts;
-    for (auto [proto, timeout] : {std::pair{std::uint8_t{IPPROTO_TCP}, tcp_timeout_name(to)},
-                                  std::pair{std::uint8_t{IPPROTO_UDP}, udp_timeout_name(to)}}) {
-      RulePtr r = rule(kNatDecide);
-      ct_mark_is(r.get(), bits_.id, 0, NFT_CMP_EQ);
-      mark_is(r.get(), bits_.id, 0, NFT_CMP_NEQ);
-      l4proto_is(r.get(), proto);
-      nftnl::meta_load(r.get(), NFT_META_MARK);
-      nftnl::bitwise(r.get(), 4, bits_.id, 0);
-      nftnl::ct_set(r.get(), NFT_CT_MARK);
-      nftnl::objref(r.get(), NFT_OBJECT_CT_TIMEOUT, timeout);
-      nat_decide_.push_back(std::move(r));
-    }
+    decide_rules(kNatDecide, nat_decide_);
     if (!counted_) return;
     // ct direction original|reply counter name ct mark & id map @in|out_counters
     for (bool in : {true, false}) {
@@ -637,7 +712,26 @@ class TableBuilder {
     }
   }
 
-  void nat_rules() {
+  // The verdict's decision into the ct mark, and the ct timeout policy.
+  void decide_rules(const ChainDef& chain, std::vector<RulePtr>& out) {
+    // ct mark & id == 0 meta mark & id != 0 meta l4proto P
+    //   ct mark set meta mark & id ct timeout set "P_..."
+    const FlowTimeouts& to = spec_.fast.timeouts;
+    for (auto [proto, timeout] : {std::pair{std::uint8_t{IPPROTO_TCP}, tcp_timeout_name(to)},
+                                  std::pair{std::uint8_t{IPPROTO_UDP}, udp_timeout_name(to)}}) {
+      RulePtr r = rule(chain);
+      ct_mark_is(r.get(), bits_.id, 0, NFT_CMP_EQ);
+      mark_is(r.get(), bits_.id, 0, NFT_CMP_NEQ);
+      l4proto_is(r.get(), proto);
+      nftnl::meta_load(r.get(), NFT_META_MARK);
+      nftnl::bitwise(r.get(), 4, bits_.id, 0);
+      nftnl::ct_set(r.get(), NFT_CT_MARK);
+      nftnl::objref(r.get(), NFT_OBJECT_CT_TIMEOUT, timeout);
+      out.push_back(std::move(r));
+    }
+  }
+
+  void nat_rules(const ChainDef& chain, std::vector<RulePtr>& out) {
     // meta l4proto { tcp, udp } ct mark & id != 0 dnat to ct mark & id map @M
     // (nft wants a transport match before a port mapping)
     for (const char* map : {kNatDestsMap, kNatHostsMap}) {
@@ -651,7 +745,7 @@ class TableBuilder {
       protos.key_len = 1;
       protos.size = 2;
       protos.elems = {{{IPPROTO_TCP}, {}, {}}, {{IPPROTO_UDP}, {}, {}}};
-      RulePtr r = rule(kNat);
+      RulePtr r = rule(chain);
       nftnl::meta_load(r.get(), NFT_META_L4PROTO);
       nftnl::lookup(r.get(), protos.name, protos.id);
       ct_mark_is(r.get(), bits_.id, 0, NFT_CMP_NEQ);
@@ -661,7 +755,7 @@ class TableBuilder {
       const bool port = std::string(map) == kNatDestsMap;
       nftnl::nat(r.get(), NFT_NAT_DNAT, family_, NFT_REG_1, port ? nftnl::reg_at_word(addr_len() / 4) : 0);
       t_.anon_sets.push_back(std::move(protos));
-      nat_chain_.push_back(std::move(r));
+      out.push_back(std::move(r));
     }
   }
 
@@ -676,11 +770,12 @@ class TableBuilder {
   const std::uint16_t family_;
   const bool v4_;
   std::uint32_t& set_ids_;
-  bool direct_ = false, nat_ = false, counted_ = false;
+  bool direct_ = false, nat_ = false, counted_ = false, synproxy_ = false;
   std::vector<Device> devices_;
   std::size_t last_jump_ = 0;  // prerouting index after the last jump to direct_flows
   TableDef t_;
-  std::vector<RulePtr> prerouting_, direct_flows_, direct_forward_, nat_queue_, nat_decide_, nat_chain_, forward_;
+  std::vector<RulePtr> prerouting_, direct_flows_, direct_forward_, nat_queue_, nat_decide_, nat_chain_,
+      synproxy_chain_, nat_out_queue_, nat_out_decide_, nat_out_, forward_;
 };
 
 bool contains(const std::vector<std::string>& v, const std::string& s) {
@@ -747,6 +842,14 @@ void check_fast(const RulesetSpec& spec) {
     if (m.side == DivertMatch::Side::source && m.path != Path::userspace)
       throw std::invalid_argument("a NAT reply match (" + m.comment + ") has no fast path");
     fast_paths |= m.path != Path::userspace;
+    // The proxy hands the flow to conntrack (sequence adjustment): only the
+    // kernel's NAT can carry it on.
+    if (m.synproxy.on && (m.side != DivertMatch::Side::destination || m.path != Path::nat_kernel ||
+                          m.l4proto != IPPROTO_TCP))
+      throw std::invalid_argument("a SYN proxy (" + m.comment +
+                                  ") needs a TCP destination match on the NAT fast path");
+    if (m.synproxy.on && m.synproxy.wscale > 14)
+      throw std::invalid_argument("a SYN proxy's window scale is at most 14 (" + m.comment + ")");
   }
   for (const auto& g : spec.mark_groups) fast_paths |= g.path != Path::userspace;
   if (b.mask == 0) {

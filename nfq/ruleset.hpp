@@ -47,6 +47,23 @@ enum class Path : std::uint8_t {
   direct_kernel,
 };
 
+// nft synproxy in front of a destination match on the NAT fast path (TCP):
+// the kernel answers each client SYN with a SYN cookie itself and drops it;
+// a client whose ACK returns a valid cookie gets its connection opened by
+// the kernel, which then sends a SYN of its own to the VIP. That SYN is
+// locally generated: it is queued in the output hook (nat_out_queue), vsd
+// decides it like any first packet, and nat_out DNATs it by the decision
+// (prerouting's nat chain never sees it). Conntrack carries the rest of the
+// flow with its sequence numbers shifted (seqadj). Needs conntrack's TCP
+// pickup off (net.netfilter.nf_conntrack_tcp_loose = 0): the cookie's ACK
+// must be INVALID to conntrack to reach the proxy.
+struct SynProxy {
+  bool on = false;
+  std::uint16_t mss = 0;    // announced to the client; 0 = 1460 (IPv4), 1440 (IPv6)
+  std::uint8_t wscale = 7;  // announced window scale: the real servers'
+  bool operator==(const SynProxy&) const = default;
+};
+
 struct DivertMatch {
   enum class Side { destination, source };  // client -> VIP:port, or NAT replies from RIP:port
   Side side = Side::destination;
@@ -55,6 +72,7 @@ struct DivertMatch {
   std::uint16_t port = 0;    // 0 = any port
   std::string comment;       // shown by `nft list ruleset`
   Path path = Path::userspace;  // destination side only (NAT replies: userspace)
+  SynProxy synproxy = {};       // destination side, TCP, Path::nat_kernel only
 };
 
 // A firewall-mark service (ipvsadm -f): packets carrying `mark` are queued.
@@ -147,7 +165,10 @@ struct RulesetSpec {
 //     and udp_flows, one map direct_<device> per egress device;
 //   nat_queue (mangle, -150), nat_decide (-140), nat (nat, dstnat -100),
 //     the maps nat_dests / nat_hosts, ct timeout objects;
-//   counters in_<n> / out_<n> and the maps in_counters / out_counters.
+//   counters in_<n> / out_<n> and the maps in_counters / out_counters;
+//   with a SYN proxy (SynProxy): synproxy (input, filter 0), nat_out_queue
+//     (output, -150), nat_out_decide (output, -140), nat_out (nat, output
+//     -100), and rules in prerouting (notrack of client SYNs) and forward.
 inline constexpr const char* kPreroutingChain = "prerouting";
 inline constexpr const char* kForwardChain = "forward";
 inline constexpr const char* kDirectFlowsChain = "direct_flows";
@@ -155,6 +176,10 @@ inline constexpr const char* kDirectForwardChain = "direct_forward";
 inline constexpr const char* kNatQueueChain = "nat_queue";
 inline constexpr const char* kNatDecideChain = "nat_decide";
 inline constexpr const char* kNatChain = "nat";
+inline constexpr const char* kSynproxyChain = "synproxy";
+inline constexpr const char* kNatOutQueueChain = "nat_out_queue";
+inline constexpr const char* kNatOutDecideChain = "nat_out_decide";
+inline constexpr const char* kNatOutChain = "nat_out";
 inline constexpr const char* kTcpFlowsMap = "tcp_flows";
 inline constexpr const char* kUdpFlowsMap = "udp_flows";
 inline constexpr const char* kNatDestsMap = "nat_dests";

@@ -405,6 +405,14 @@ void objref(nftnl_rule* r, std::uint32_t type, const std::string& name) {
   add_expr(r, e);
 }
 
+void synproxy(nftnl_rule* r, std::uint16_t mss, std::uint8_t wscale, std::uint32_t flags) {
+  nftnl_expr* e = nftnl_expr_alloc("synproxy");
+  nftnl_expr_set_u16(e, NFTNL_EXPR_SYNPROXY_MSS, mss);
+  nftnl_expr_set_u8(e, NFTNL_EXPR_SYNPROXY_WSCALE, wscale);
+  nftnl_expr_set_u32(e, NFTNL_EXPR_SYNPROXY_FLAGS, flags);
+  add_expr(r, e);
+}
+
 void dup(nftnl_rule* r, std::uint32_t sreg_addr, std::uint32_t sreg_dev) {
   nftnl_expr* e = nftnl_expr_alloc("dup");
   nftnl_expr_set_u32(e, NFTNL_EXPR_DUP_SREG_ADDR, sreg_addr);

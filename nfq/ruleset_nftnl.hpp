@@ -144,6 +144,8 @@ void objref_map(nftnl_rule* r, const std::string& set, std::uint32_t set_id,
                 std::uint32_t sreg = NFT_REG_1);
 void objref(nftnl_rule* r, std::uint32_t type, const std::string& name);
 void dup(nftnl_rule* r, std::uint32_t sreg_addr, std::uint32_t sreg_dev);
+// synproxy mss M wscale W + the options in flags (NF_SYNPROXY_OPT_*).
+void synproxy(nftnl_rule* r, std::uint16_t mss, std::uint8_t wscale, std::uint32_t flags);
 void nat(nftnl_rule* r, std::uint32_t type, std::uint16_t family, std::uint32_t reg_addr,
          std::uint32_t reg_proto);  // reg_proto 0: the address only
 // The NFQUEUE queue: nft_queue, or the xt target through nft_compat.

@@ -78,6 +78,18 @@ struct ServiceConfig {
   // VS-TUN: the outer source of the IP-in-IP packets; unset = the
   // director's address on the route to each real server.
   std::optional<IpAddress> tunnel_source;
+  // Flood defences (README "Flood defences"): the most of the connection
+  // table this service may hold, as a fraction of max_connections
+  // (connections and persistence templates); 1 = no limit.
+  double table_share = 1.0;
+  // nft synproxy in front of the VIP: the kernel answers SYNs with cookies
+  // and only completed handshakes reach vsd. TCP, NAT real servers, the
+  // fast path (the kernel's NAT carries the flow); the options the proxy
+  // announces must match the real servers': MSS (0 = 1460 for IPv4, 1440
+  // for IPv6) and window scale.
+  bool synproxy = false;
+  std::uint32_t synproxy_mss = 0;
+  std::uint32_t synproxy_wscale = 7;
   // [service.check]: the defaults a real server added later (vsadm -a) gets.
   std::optional<health::CheckOverrides> check_defaults;
   std::vector<RealServerConfig> reals;
@@ -103,6 +115,16 @@ struct DirectorConfig {
   // The bits of the packet and conntrack marks vsd may use for it
   // (contiguous, at least 4); the operator's own marks keep the others.
   std::uint32_t mark_mask = 0xffff0000;
+  // Flood defences, IPVS's sysctls of the same names and values: 0 never,
+  // 1 (or 2) while the table is over pressure_threshold, 3 always
+  // (appliance/core/defence.hpp, README "Flood defences").
+  std::uint32_t drop_entry = 1;
+  std::uint32_t drop_packet = 0;
+  std::uint32_t secure_tcp = 0;
+  std::uint32_t am_droprate = 10;  // drop_packet = 3: 1 in am_droprate new flows
+  // The table's fill (of max_connections) at which the automatic defences
+  // switch on: vsd's amemthresh.
+  double pressure_threshold = 0.9;
 };
 
 struct TimeoutConfig {

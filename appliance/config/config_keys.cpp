@@ -46,6 +46,12 @@ const ConfigKey<DirectorConfig> director_keys[] = {
        std::string why;
        if (!MarkLayout::from_mask(d.mark_mask, &why)) c.error("director." + why);
      }},
+    // Flood defences: IPVS's sysctls, 0 never, 1|2 under pressure, 3 always.
+    integer_key<&DirectorConfig::drop_entry, 0, 3>("drop_entry"),
+    integer_key<&DirectorConfig::drop_packet, 0, 3>("drop_packet"),
+    integer_key<&DirectorConfig::secure_tcp, 0, 3>("secure_tcp"),
+    integer_key<&DirectorConfig::am_droprate, 1, 1000000>("am_droprate"),
+    fraction_key<&DirectorConfig::pressure_threshold>("pressure_threshold"),
 };
 
 constexpr std::int64_t thirty_days = 86400 * 30;

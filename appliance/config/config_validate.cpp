@@ -184,6 +184,41 @@ void check_tunnel_source(KeyChecker& c, const ServiceConfig& s) {
                    r.address.to_string() + ": the outer header needs both addresses in one family");
 }
 
+// nft synproxy answers the client's SYN itself and opens the connection to
+// the real server afterwards; conntrack then shifts the sequence numbers of
+// every packet of the flow, both ways (README "Flood defences").
+void check_synproxy(KeyChecker& c, const Config& config, const ServiceConfig& s) {
+  const auto at = place_of(s);
+  if (!s.synproxy) {
+    if (s.synproxy_mss != 0 || s.synproxy_wscale != ServiceConfig{}.synproxy_wscale)
+      c.report(at, s.synproxy_mss != 0 ? "synproxy_mss" : "synproxy_wscale",
+               "synproxy_mss and synproxy_wscale are the SYN proxy's options: they need synproxy = true");
+    return;
+  }
+  if (s.protocol != Protocol::tcp)
+    c.report(at, "synproxy", "service.synproxy is for TCP services: it answers SYNs with cookies");
+  if (s.is_fwmark())
+    c.report(at, "synproxy",
+             "service.synproxy needs a VIP:port service: the proxy's rules match the VIP and port, "
+             "a fwmark service's packets are grouped by marks");
+  if (!config.director.fast_path)
+    c.report(at, "synproxy",
+             "service.synproxy needs [director] fast_path = true: after the proxy's handshake the kernel "
+             "must carry the flow (conntrack shifts every packet's sequence numbers by the cookie), "
+             "which only the fast path's NAT does; the userspace path keeps flows out of conntrack");
+  for (const auto& r : s.reals)
+    if (r.forward != ForwardMethod::nat) {
+      c.report(at, "synproxy",
+               "service.synproxy works with NAT real servers only, and " +
+                   (r.address.port ? r.address.to_string() : r.address.addr.to_string()) +
+                   " is forward = \"" + to_string(r.forward) +
+                   "\": the director sees one direction of a DR/TUN flow, so the proxy could neither "
+                   "complete the handshake with the real server nor shift the sequence numbers of its "
+                   "replies, which go to the client directly");
+      break;
+    }
+}
+
 std::vector<ConfigError> validate(const Config& config, const Sources& src) {
   KeyChecker c;
   c.check_table(top_level_table, config, {&config.locations, "", {}, ""});
@@ -196,6 +231,7 @@ std::vector<ConfigError> validate(const Config& config, const Sources& src) {
     check_service_unique(c, src, config.services, i);
     for (std::size_t j = 0; j < s.reals.size(); ++j) check_real(c, src, s, j, v4);
     check_tunnel_source(c, s);
+    check_synproxy(c, config, s);
   }
   return std::move(c.errors);
 }

@@ -23,7 +23,9 @@ namespace vsd {
 //    quorum_down need quorum; the persistence netmask within the family;
 //    members only on fwmark services; [director] queue + queues - 1 <= 65535;
 //    a real server added without a check to a service with [service.check]
-//    can take that check (the daemon gives it, as vsadm -a does).
+//    can take that check (the daemon gives it, as vsadm -a does);
+//    synproxy only on TCP VIP:port services with NAT real servers and the
+//    fast path on, and synproxy_mss / synproxy_wscale only with synproxy.
 //
 // parse_config runs it on what it read, so a Config it returns passes. For a
 // Config built or edited in code (vsadm -A/-a/-E/-e, then ipvsadm_apply) it

@@ -5,6 +5,7 @@
 // member's type, a check with the same words.
 #pragma once
 
+#include <charconv>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -78,6 +79,46 @@ void write_boolean(TomlOut& out, std::string_view name, const owner_t<M>& t) {
 template <auto M>
 constexpr ConfigKey<owner_t<M>> boolean_key(std::string_view name, Save save = Save::if_changed) {
   return {name, read_boolean<M>, write_boolean<M>, unchanged<M>, save};
+}
+
+// A TOML float as written back: the shortest text that reads back the same
+// value, always with a '.' or an exponent (1.0, not the integer 1).
+inline std::string toml_number(double v) {
+  char buf[32];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  std::string out = ec == std::errc{} ? std::string(buf, end) : std::to_string(v);
+  if (out.find_first_of(".en") == std::string::npos) out += ".0";  // "n": nan, inf
+  return out;
+}
+
+// A fraction in (0, 1]: a TOML float (an integer 1 too).
+template <auto M>
+bool read_fraction(ConfigReader& r, const toml::node& n, owner_t<M>& t) {
+  std::optional<double> v;
+  if (n.is_floating_point() || n.is_integer()) v = n.value<double>();
+  if (!v || !(*v > 0.0 && *v <= 1.0)) {
+    r.error(n, r.value_name() + " must be a fraction above 0 and at most 1, e.g. 0.5, got " +
+                   (v ? toml_number(*v) : toml_type_name(n)));
+    return false;
+  }
+  t.*M = *v;
+  return true;
+}
+
+template <auto M>
+void write_fraction(TomlOut& out, std::string_view name, const owner_t<M>& t) {
+  out.key(name, toml_number(t.*M));
+}
+
+template <auto M>
+void check_fraction(KeyChecker& c, const owner_t<M>& t) {
+  if (!(t.*M > 0.0 && t.*M <= 1.0))
+    c.error(c.value_name() + " must be a fraction above 0 and at most 1, e.g. 0.5, got " + toml_number(t.*M));
+}
+
+template <auto M>
+constexpr ConfigKey<owner_t<M>> fraction_key(std::string_view name, Save save = Save::if_changed) {
+  return {name, read_fraction<M>, write_fraction<M>, unchanged<M>, save, check_fraction<M>};
 }
 
 // Any string.

@@ -293,6 +293,10 @@ const ConfigKey<S> service_keys[] = {
     string_key<&S::quorum_up>("quorum_up"),
     string_key<&S::quorum_down>("quorum_down"),
     {"tunnel_source", read_tunnel_source, write_tunnel_source, unchanged<&S::tunnel_source>},
+    fraction_key<&S::table_share>("table_share"),
+    boolean_key<&S::synproxy>("synproxy"),
+    integer_key<&S::synproxy_mss, 0, 65535>("synproxy_mss"),
+    integer_key<&S::synproxy_wscale, 0, 14>("synproxy_wscale"),
     {"check", read_service_check, write_service_check, no_service_check, if_changed, check_service_check},
     {"real", read_reals, write_reals, no_reals, if_changed, check_reals},
 };

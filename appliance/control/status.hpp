@@ -87,10 +87,14 @@ struct Counters {
                 tun_ttl_expired = 0, tun_failed = 0, no_route = 0, icmp_translated = 0,
                 icmp_passed = 0, transmit_sent = 0, transmit_errors = 0, kernel_decided = 0,
                 kernel_adopted = 0, sloppy_adopted = 0;
+  // Flood defences (README "Flood defences"): embryonic entries evicted,
+  // new flows dropped by drop_packet and at a service's table_share,
+  // embryonic entries ended by secure_tcp's short timeout.
+  std::uint64_t drop_entry = 0, drop_packet = 0, share_full = 0, secure_tcp_expired = 0;
   // Malformed packets by reason ("fragment", "truncated_ip", ...).
   std::vector<std::pair<std::string, std::uint64_t>> malformed;
 };
-extern const Field<Counters> kCounterFields[26];
+extern const Field<Counters> kCounterFields[30];
 
 // One NFQUEUE socket's counters, and the kernel's own for that queue.
 struct QueueStatus {

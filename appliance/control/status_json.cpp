@@ -9,7 +9,7 @@
 
 namespace vsd::control {
 
-const Field<Counters> kCounterFields[26] = {
+const Field<Counters> kCounterFields[30] = {
     {"packets", &Counters::packets},
     {"unsupported", &Counters::unsupported},
     {"no_connection", &Counters::no_connection},
@@ -36,6 +36,10 @@ const Field<Counters> kCounterFields[26] = {
     {"kernel_decided", &Counters::kernel_decided},
     {"kernel_adopted", &Counters::kernel_adopted},
     {"sloppy_adopted", &Counters::sloppy_adopted},
+    {"drop_entry", &Counters::drop_entry},
+    {"drop_packet", &Counters::drop_packet},
+    {"share_full", &Counters::share_full},
+    {"secure_tcp_expired", &Counters::secure_tcp_expired},
 };
 
 const char* to_string(Health h) {

@@ -48,6 +48,13 @@ struct ConnEntry {
   // template holds how many connections it controls — it does not expire
   // while that is above zero, as in IPVS.
   std::uint32_t control = kNoControl;
+  // Embryonic entries (drop_entry may evict them) are in their service's
+  // list, oldest first: table indices, kListEnd at the ends. An entry is
+  // put in when its connection is made and taken out for good when TCP
+  // reaches ESTABLISHED or UDP shows a reply (NAT) or a second datagram
+  // (DR/TUN); never a template. kNoLink: in no list (not a bit of `flags`,
+  // whose eight are taken, and no byte of padding is left).
+  std::uint32_t embryo_prev = kNoLink, embryo_next = kNoLink;
   std::shared_ptr<DestState> dest;
 
   static constexpr std::uint8_t kActive = 0x01;     // counted in ActiveConn
@@ -64,7 +71,10 @@ struct ConnEntry {
   // this node's kernel reports the flow.
   static constexpr std::uint8_t kSynced = 0x80;
   static constexpr std::uint32_t kNoControl = 0xffffffffu;
+  static constexpr std::uint32_t kNoLink = 0xffffffffu;
+  static constexpr std::uint32_t kListEnd = 0xfffffffeu;
   bool is_template() const { return flags & kTemplate; }
+  bool embryonic() const { return embryo_prev != kNoLink; }
 };
 
 // A connection's key as the hash reads it: both addresses as two words
@@ -113,6 +123,7 @@ class BasicConnTable {
   void unhash(ConnEntry& e);
 
   ConnEntry& at(std::uint32_t index) { return entries_[index]; }
+  const ConnEntry& at(std::uint32_t index) const { return entries_[index]; }
   std::uint32_t index_of(const ConnEntry& e) const {
     return static_cast<std::uint32_t>(&e - entries_.data());
   }
@@ -398,6 +409,7 @@ void BasicConnTable<Hash>::erase(ConnEntry& e) {
   e.dest.reset();
   e.flags = 0;
   e.control = ConnEntry::kNoControl;
+  e.embryo_prev = e.embryo_next = ConnEntry::kNoLink;
   e.wheel_prev = kFree;
   e.wheel_next = free_head_;
   free_head_ = idx;

@@ -60,6 +60,15 @@ struct ServiceState {
   // The service's firewall mark (ipvsadm -f), 0 for a VIP:port service: a
   // director pair's sync names the service of an entry with it.
   std::uint32_t fwmark = 0;
+  // Its share of the connection table (written by the data path, read
+  // anywhere): entries (connections and persistence templates) and the
+  // embryonic ones among them.
+  Counter table_entries, embryonic;
+  // Its embryonic entries, oldest first: a list through the connection
+  // table (ConnEntry::embryo_prev/next). The data path's, under the engine
+  // lock.
+  static constexpr std::uint32_t kNoLink = 0xffffffffu;
+  std::uint32_t embryo_head = kNoLink, embryo_tail = kNoLink;
 };
 
 struct DestState {

@@ -46,6 +46,7 @@ void Engine::publish(std::shared_ptr<const ServiceSnapshot> snapshot) {
 void Engine::begin_batch() {
   follow_published();
   expire_connections();
+  defend(clock_.now_s());
 }
 
 void Engine::follow_published() {
@@ -116,6 +117,11 @@ std::size_t Engine::expire_connections() {
       e.expires = now + std::max<std::uint32_t>(e.timeout, 1);
       return false;
     }
+    // secure_tcp's short timeout for half-open states (no default timeout
+    // is that short, and these are not configurable).
+    if (e.embryonic() && e.proto == IPPROTO_TCP && e.timeout == kSecureEmbryonicTimeout &&
+        (e.state == TcpState::syn_recv || e.state == TcpState::synack))
+      counters_.secure_tcp_expired.add(1);
     forget(e);
     return true;
   });
@@ -132,7 +138,9 @@ void Engine::forget(ConnEntry& e) {
     if (t.control > 0) --t.control;
     e.control = ConnEntry::kNoControl;
   }
+  embryo_unlink(e);
   if (!e.dest) return;
+  e.dest->service->table_entries.sub(1);
   if (e.is_template()) {
     e.dest->persistent_conns.sub(1);
     return;
@@ -142,6 +150,12 @@ void Engine::forget(ConnEntry& e) {
   else
     e.dest->inactive_conns.sub(1);
   check_overload_on_unbind(*e.dest);
+}
+
+void Engine::remove(ConnEntry& e) {
+  forget(e);
+  conns_.erase(e);
+  conn_count_.store(conns_.size(), std::memory_order_relaxed);
 }
 
 void Engine::set_state(ConnEntry& e, TcpState s, std::uint32_t now) {
@@ -159,7 +173,15 @@ void Engine::set_state(ConnEntry& e, TcpState s, std::uint32_t now) {
   e.flags = active ? (e.flags | ConnEntry::kActive) : (e.flags & ~ConnEntry::kActive);
   const bool changed = e.state != s;
   e.state = s;
-  e.timeout = e.proto == IPPROTO_TCP ? current_->timeouts.for_state(s) : current_->timeouts.udp;
+  if (e.proto == IPPROTO_TCP) {
+    e.timeout = current_->timeouts.for_state(s);
+    if (defence_.secure_tcp && (s == TcpState::syn_recv || s == TcpState::synack))
+      e.timeout = std::min(e.timeout, kSecureEmbryonicTimeout);
+    // A handshake seen through: never evicted from now on.
+    if (active) embryo_unlink(e);
+  } else {
+    e.timeout = current_->timeouts.udp;
+  }
   conns_.set_expiry(e, now + e.timeout);
   if (changed) sync_note(e, now);
 }
@@ -209,10 +231,13 @@ PacketResult Engine::classify(std::uint8_t* data, std::size_t len, ChecksumState
     const bool kernel = (e.flags & ConnEntry::kKernel) && e.dest &&
                         !e.dest->removed.load(std::memory_order_relaxed) &&
                         !current_->marks.without_kernel_destination(mark);
-    if (!reuse) return kernel ? kernel_carries(e, pkt, now) : from_client(e, pkt, cs, now);
-    forget(e);
-    conns_.erase(e);
-    conn_count_.store(conns_.size(), std::memory_order_relaxed);
+    if (!reuse) {
+      // DR/TUN UDP: no reply comes by; a second datagram is what shows a
+      // flow that is more than a (possibly spoofed) single packet.
+      if (e.proto == IPPROTO_UDP && static_cast<ForwardMethod>(e.fwd) != ForwardMethod::nat) embryo_unlink(e);
+      return kernel ? kernel_carries(e, pkt, now) : from_client(e, pkt, cs, now);
+    }
+    remove(e);
     reused = true;
   }
   const ServiceView* svc = current_->find(pkt.l4proto, pkt.dst, pkt.dport, mark);
@@ -252,10 +277,9 @@ const DestView* Engine::persistent_dest(const ServiceView& svc, const PacketView
       return d;
     }
     conns_.unhash(t);  // lives on, unfindable, while it controls connections
-    if (t.control == 0) {
-      forget(t);
-      conns_.erase(t);
-    }
+    // The count follows at once: the flow may yet be refused (no real
+    // server) and leave no other trace.
+    if (t.control == 0) remove(t);
   }
   int idx = svc.scheduler ? svc.scheduler->schedule(svc.dests, pkt) : -1;
   if (idx < 0) return nullptr;
@@ -281,8 +305,10 @@ ConnEntry* Engine::new_template(const ServiceView& svc, std::uint8_t proto, cons
   init.dest = d.state;
   // A full table leaves the connection without a template: it still works,
   // only the next one may go elsewhere.
-  ConnEntry* t = conns_.insert(init, now + svc.persistent);
+  // (A refusal is counted for the connection, not for its template too.)
+  ConnEntry* t = make_room(svc, nullptr, now, false) ? conns_.insert(init, now + svc.persistent) : nullptr;
   if (t) {
+    d.state->service->table_entries.add(1);
     d.state->persistent_conns.add(1);
     counters_.templates_created.add(1);
     sync_note(*t, now);
@@ -297,7 +323,8 @@ PacketResult Engine::from_client(ConnEntry& e, PacketView& pkt, ChecksumState cs
   const auto fwd = static_cast<ForwardMethod>(e.fwd);
   // DR/TUN replies bypass the director: IPVS's input-only state table.
   const TcpDirection dir = fwd == ForwardMethod::nat ? TcpDirection::input : TcpDirection::input_only;
-  TcpState next = e.proto == IPPROTO_TCP ? tcp_next_state(e.state, dir, pkt.tcp_flags) : e.state;
+  TcpState next =
+      e.proto == IPPROTO_TCP ? tcp_next_state(e.state, dir, pkt.tcp_flags, defence_.secure_tcp) : e.state;
   set_state(e, next, now);
   if (e.dest) e.dest->count_in(pkt.len);
   return to_real_server(fwd, e.dest.get(), e.daddr, e.dport, pkt, cs);
@@ -433,9 +460,10 @@ PacketResult Engine::icmp(PacketView& pkt) {
 PacketResult Engine::from_server(ConnEntry& e, PacketView& pkt, ChecksumState cs,
                                  std::uint32_t now) {
   TcpState next = e.proto == IPPROTO_TCP
-                      ? tcp_next_state(e.state, TcpDirection::output, pkt.tcp_flags)
+                      ? tcp_next_state(e.state, TcpDirection::output, pkt.tcp_flags, defence_.secure_tcp)
                       : e.state;
   set_state(e, next, now);
+  if (e.proto == IPPROTO_UDP) embryo_unlink(e);  // a reply: a real flow
   if (e.dest) e.dest->count_out(pkt.len);
   if (!nat_rewrite_source(pkt, e.vaddr, e.vport, cs)) return {Verdict::drop, false};
   return {Verdict::accept, true};
@@ -452,6 +480,8 @@ PacketResult Engine::new_flow(const ServiceView& svc, PacketView& pkt, ChecksumS
       return {Verdict::drop, false};
     }
   }
+  // drop_packet (IPVS's ip_vs_todrop): before any scheduling work.
+  if (drop_new_flow()) return {Verdict::drop, false};
   ConnEntry* tmpl = nullptr;
   const DestView* dp = nullptr;
   if (svc.persistent) {
@@ -475,7 +505,8 @@ PacketResult Engine::new_flow(const ServiceView& svc, PacketView& pkt, ChecksumS
     d.state->count_in(pkt.len);
     return to_real_server(d.forward, d.state.get(), d.addr.addr, dport, pkt, cs);
   }
-  ConnEntry* e = add_connection(d, pkt.l4proto, pkt.src, pkt.sport, pkt.dst, pkt.dport, dport, tmpl, now);
+  ConnEntry* e = add_connection(svc, d, pkt.l4proto, pkt.src, pkt.sport, pkt.dst, pkt.dport, dport, tmpl, now);
+  // Refused: a template made for it stays, as in IPVS (its timer ends it).
   if (!e) return {Verdict::drop, false};
   if (mid_stream) {
     // A flow another director began: established, whatever IPVS's table
@@ -488,7 +519,8 @@ PacketResult Engine::new_flow(const ServiceView& svc, PacketView& pkt, ChecksumS
   return from_client(*e, pkt, cs, now);
 }
 
-ConnEntry* Engine::add_connection(const DestView& d, std::uint8_t proto, const IpAddress& client,
+ConnEntry* Engine::add_connection(const ServiceView& svc, const DestView& d, std::uint8_t proto,
+                                  const IpAddress& client,
                                   std::uint16_t cport, const IpAddress& vip, std::uint16_t vport,
                                   std::uint16_t dport, ConnEntry* tmpl, std::uint32_t now) {
   ConnEntry init;
@@ -507,6 +539,7 @@ ConnEntry* Engine::add_connection(const DestView& d, std::uint8_t proto, const I
     // NAT: vsd sees none of the later packets; conntrack says when it ends.
     if (d.forward == ForwardMethod::nat) init.flags |= ConnEntry::kKernelHeld;
   }
+  if (!make_room(svc, tmpl, now)) return nullptr;
   ConnEntry* e = conns_.insert(init, now + 1);
   if (!e) {
     if (conns_.size() >= conns_.capacity()) {
@@ -520,6 +553,8 @@ ConnEntry* Engine::add_connection(const DestView& d, std::uint8_t proto, const I
     e->control = conns_.index_of(*tmpl);
     ++tmpl->control;
   }
+  d.state->service->table_entries.add(1);
+  embryo_link(*e);  // until its handshake (TCP) or reply (UDP) is seen
   // A new entry counts as inactive until it reaches ESTABLISHED.
   d.state->inactive_conns.add(1);
   if (proto != IPPROTO_TCP) sync_note(*e, now);  // TCP: at its first state
@@ -546,7 +581,8 @@ PacketResult Engine::kernel_carries(ConnEntry& e, const PacketView& pkt, std::ui
   // The first packet, a packet that raced it, or (DR/TUN) the second
   // packet and FIN/RST: vsd follows the state, the kernel forwards.
   const TcpDirection dir = fwd == ForwardMethod::nat ? TcpDirection::input : TcpDirection::input_only;
-  if (e.proto == IPPROTO_TCP) set_state(e, tcp_next_state(e.state, dir, pkt.tcp_flags), now);
+  if (e.proto == IPPROTO_TCP)
+    set_state(e, tcp_next_state(e.state, dir, pkt.tcp_flags, defence_.secure_tcp), now);
   else set_state(e, e.state, now);
   counters_.kernel_decided.add(1);
   PacketResult r{Verdict::accept, false};
@@ -593,13 +629,21 @@ void Engine::kernel_flow(KernelFlowEvent event, const KernelFlow& f) {
         f.state != TcpState::none)
       return;
     sync_gone(*e);
-    forget(*e);
-    conns_.erase(*e);
-    conn_count_.store(conns_.size(), std::memory_order_relaxed);
+    remove(*e);
     return;
   }
-  if (!e) e = adopt(f, now);
+  // NAT UDP: conntrack reports a change when the first reply passes.
+  const bool replied = f.l4proto == IPPROTO_UDP && event == KernelFlowEvent::changed;
+  if (!e) {
+    // Under drop_entry a half-open flow vsd does not know (evicted, or
+    // begun while it was away) is not taken back in: it would be the first
+    // to go again. Its handshake's end (ESTABLISHED) or a reply brings it.
+    const bool half_open = f.l4proto == IPPROTO_TCP ? is_embryonic(f.state) && f.state != TcpState::none : !replied;
+    if (defence_.drop_entry && half_open) return;
+    e = adopt(f, now);
+  }
   if (!e || !(e->flags & ConnEntry::kKernel)) return;
+  if (replied) embryo_unlink(*e);
   e->flags |= ConnEntry::kKernelSeen;
   if (e->flags & ConnEntry::kSynced) {
     // A flow the pair's master had, now in this node's kernel (conntrackd
@@ -636,7 +680,7 @@ ConnEntry* Engine::adopt(const KernelFlow& f, std::uint32_t now) {
     }
   }
   const std::uint16_t dport = d->addr.port ? d->addr.port : f.vport;
-  ConnEntry* e = add_connection(*d, f.l4proto, f.client, f.cport, f.vip, f.vport, dport, tmpl, now);
+  ConnEntry* e = add_connection(*svc, *d, f.l4proto, f.client, f.cport, f.vip, f.vport, dport, tmpl, now);
   if (!e) return nullptr;
   counters_.kernel_adopted.add(1);
   set_state(*e, f.state != TcpState::none ? f.state
@@ -659,6 +703,169 @@ std::size_t Engine::kernel_resync_end() {
   });
   if (n) conn_count_.store(conns_.size(), std::memory_order_relaxed);
   return n;
+}
+
+// --- flood defences (defence.hpp) ---
+
+void Engine::embryo_link(ConnEntry& e) {
+  if (!e.dest || e.embryonic()) return;
+  ServiceState& st = *e.dest->service;
+  const std::uint32_t idx = conns_.index_of(e);
+  e.embryo_prev = st.embryo_tail != ServiceState::kNoLink ? st.embryo_tail : ConnEntry::kListEnd;
+  e.embryo_next = ConnEntry::kListEnd;
+  if (st.embryo_tail != ServiceState::kNoLink)
+    conns_.at(st.embryo_tail).embryo_next = idx;
+  else
+    st.embryo_head = idx;
+  st.embryo_tail = idx;
+  st.embryonic.add(1);
+}
+
+void Engine::embryo_unlink(ConnEntry& e) {
+  if (!e.embryonic()) return;
+  if (e.dest) {
+    ServiceState& st = *e.dest->service;
+    if (e.embryo_prev != ConnEntry::kListEnd)
+      conns_.at(e.embryo_prev).embryo_next = e.embryo_next;
+    else
+      st.embryo_head = e.embryo_next != ConnEntry::kListEnd ? e.embryo_next : ServiceState::kNoLink;
+    if (e.embryo_next != ConnEntry::kListEnd)
+      conns_.at(e.embryo_next).embryo_prev = e.embryo_prev;
+    else
+      st.embryo_tail = e.embryo_prev != ConnEntry::kListEnd ? e.embryo_prev : ServiceState::kNoLink;
+    st.embryonic.sub(1);
+  }
+  e.embryo_prev = e.embryo_next = ConnEntry::kNoLink;
+}
+
+bool Engine::evict_embryonic(ServiceState& st, const ConnEntry* keep, std::uint32_t now,
+                             std::uint32_t min_idle) {
+  if (st.embryo_head == ServiceState::kNoLink) return false;
+  ConnEntry& v = conns_.at(st.embryo_head);
+  if (min_idle) {
+    // Its last packet came at expires - timeout (the expiry re-arms with each).
+    const std::uint32_t last = v.expires >= v.timeout ? v.expires - v.timeout : 0;
+    if (now < last + min_idle) return false;
+  }
+  ConnEntry* t = v.control != ConnEntry::kNoControl ? &conns_.at(v.control) : nullptr;
+  remove(v);
+  counters_.drop_entry.add(1);
+  // IPVS drops the controlling template with the entry; here only when it
+  // controls nothing else (another of the client's connections may run).
+  if (t && t != keep && t->is_template() && t->control == 0) remove(*t);
+  return true;
+}
+
+ServiceState* Engine::most_embryonic() const {
+  // The most embryonic entries (the flooded service); of two alike, the
+  // one whose oldest entry is older.
+  ServiceState* best = nullptr;
+  std::uint64_t most = 0;
+  std::uint32_t best_since = 0;
+  for (const auto& s : current_->services) {
+    const std::uint64_t n = s.state->embryonic.get();
+    if (n == 0 || n < most) continue;
+    const ConnEntry& head = conns_.at(s.state->embryo_head);
+    const std::uint32_t since = head.expires >= head.timeout ? head.expires - head.timeout : 0;
+    if (n > most || since < best_since) {
+      most = n;
+      best = s.state.get();
+      best_since = since;
+    }
+  }
+  return best;
+}
+
+bool Engine::make_room(const ServiceView& svc, const ConnEntry* keep, std::uint32_t now, bool count_refusal) {
+  const bool evict = current_->defence.drop_entry != kDefenceOff;
+  ServiceState& st = *svc.state;
+  if (svc.table_share < 1.0) {
+    const auto limit = std::max<std::uint32_t>(
+        1, static_cast<std::uint32_t>(svc.table_share * static_cast<double>(conns_.capacity())));
+    if (st.table_entries.get() >= limit && !(evict && evict_embryonic(st, keep, now))) {
+      if (count_refusal) {
+        counters_.share_full.add(1);
+        ++share_refused_since_log_;
+        if (current_->defence.log && (share_log_at_ == 0 || now >= share_log_at_ + 10)) {
+          const std::string name = svc.fwmark ? "FWM " + std::to_string(svc.fwmark)
+                                              : std::string(svc.protocol == Protocol::tcp ? "TCP " : "UDP ") +
+                                                    svc.vip.to_string();
+          log_defence("defence: refused " + std::to_string(share_refused_since_log_) + " new flow(s) of " + name +
+                          ": it holds its table_share (" + std::to_string(limit) + " of " +
+                          std::to_string(conns_.capacity()) + " entries)" +
+                          (evict ? " and none of them is embryonic" : " and drop_entry is 0") +
+                          "; raise its table_share or [director] max_connections if this is not a flood",
+                      true);
+          share_log_at_ = now;
+          share_refused_since_log_ = 0;
+        }
+      }
+      return false;
+    }
+  }
+  if (conns_.size() >= conns_.capacity()) {
+    ServiceState* victim = evict ? most_embryonic() : nullptr;
+    if (!victim || !evict_embryonic(*victim, keep, now)) {
+      if (count_refusal) refused_table_full(now);
+      return false;
+    }
+  }
+  return true;
+}
+
+bool Engine::drop_new_flow() {
+  if (defence_.drop_rate == 0) return false;
+  // IPVS's ip_vs_todrop: every drop_rate-th new flow.
+  if (--drop_counter_ > 0) return false;
+  drop_counter_ = defence_.drop_rate;
+  counters_.drop_packet.add(1);
+  return true;
+}
+
+void Engine::log_defence(const std::string& line, bool warning) const {
+  if (current_->defence.log) current_->defence.log(line, warning);
+}
+
+void Engine::defend(std::uint32_t now) {
+  const DefenceSpec& spec = current_->defence;
+  const DefenceLevel l = defence_level(spec, conns_.size(), conns_.capacity(), defence_.pressure);
+  if (l.drop_rate != defence_.drop_rate) drop_counter_ = l.drop_rate;
+  defence_ = l;
+  // The rest once a second.
+  if (defence_ticked_ && now == defence_tick_) return;
+  defence_ticked_ = true;
+  defence_tick_ = now;
+  report_defence(now);
+  if (l.drop_entry) {
+    // IPVS scans 1/32 of its table a second for half-open entries; here
+    // the oldest ones, idle a second or more (a handshake in progress is
+    // not), down to the threshold (mode 3: as many as the budget).
+    std::uint32_t budget = std::max<std::uint32_t>(conns_.capacity() / 32, 1);
+    const std::uint32_t floor = spec.drop_entry == kDefenceAlways ? 0 : pressure_entries(spec, conns_.capacity());
+    while (budget-- > 0 && conns_.size() >= floor) {
+      ServiceState* st = most_embryonic();
+      if (!st || !evict_embryonic(*st, nullptr, now, 1)) break;
+    }
+  }
+}
+
+void Engine::report_defence(std::uint32_t now) {
+  const DefenceSpec& spec = current_->defence;
+  const DefenceLevel& l = defence_;
+  const bool changed = l.pressure != defence_logged_.pressure || l.drop_entry != defence_logged_.drop_entry ||
+                       l.secure_tcp != defence_logged_.secure_tcp ||
+                       (l.drop_rate != 0) != (defence_logged_.drop_rate != 0);
+  if (!changed || !spec.log || (defence_log_at_ != 0 && now < defence_log_at_ + 10)) return;
+  std::uint64_t embryonic = 0;
+  for (const auto& sv : current_->services) embryonic += sv.state->embryonic.get();
+  const std::uint64_t evicted = counters_.drop_entry.get(), dropped = counters_.drop_packet.get();
+  log_defence(defence_message(spec, l, conns_.size(), conns_.capacity(), embryonic, evicted - evicted_at_log_,
+                              dropped - dropped_at_log_),
+              l.pressure);
+  defence_logged_ = l;
+  defence_log_at_ = now;
+  evicted_at_log_ = evicted;
+  dropped_at_log_ = dropped;
 }
 
 }  // namespace vsd

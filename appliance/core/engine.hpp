@@ -21,7 +21,10 @@
 //   real server -> client on an ops service, no entry          -> reverse NAT, accept
 //   TCP non-SYN to a service without a connection               -> drop
 //   no available real server (all quiesced)                     -> drop
-//   connection table full                                       -> drop (+ rate-limited log)
+//   connection table full                                       -> drop (+ rate-limited log);
+//     with drop_entry the oldest embryonic entry is evicted instead (defence.hpp)
+//   new flow of a service at its table_share, nothing to evict  -> drop
+//   new flow picked by drop_packet (under pressure)             -> drop
 //   packet from a real server's port without a connection       -> accept untouched
 #pragma once
 
@@ -103,6 +106,11 @@ struct EngineCounters {
   Counter sync_overflow;        // pair master: entries the full outbox could not take
   Counter sync_applied;         // pair backup: entries taken from the master
   Counter sync_refused;         // pair backup: entries naming a service or server this node lacks
+  // Flood defences (defence.hpp):
+  Counter drop_entry;           // embryonic entries evicted (drop_entry)
+  Counter drop_packet;          // new flows dropped by drop_packet (dropped)
+  Counter share_full;           // new flow of a service at its table_share, nothing to evict (dropped)
+  Counter secure_tcp_expired;   // embryonic entries that ended on secure_tcp's short timeout
 };
 
 class Engine {
@@ -152,6 +160,8 @@ class Engine {
   bool sync_apply(const SyncEntry& entry);  // false: refused (counted)
 
   const EngineCounters& counters() const { return counters_; }
+  // The flood defences in force (updated by begin_batch()).
+  const DefenceLevel& defence() const { return defence_; }
   const ConnTable& connections() const { return conns_; }
   std::uint32_t connection_count() const { return conn_count_.load(std::memory_order_relaxed); }
 
@@ -166,7 +176,8 @@ class Engine {
                         std::uint32_t now, bool reused_port);
   // A connection entry to `d` (counters, template control, overload);
   // nullptr when the table is full or a key is taken (counted).
-  ConnEntry* add_connection(const DestView& d, std::uint8_t proto, const IpAddress& client,
+  ConnEntry* add_connection(const ServiceView& svc, const DestView& d, std::uint8_t proto,
+                            const IpAddress& client,
                             std::uint16_t cport, const IpAddress& vip, std::uint16_t vport,
                             std::uint16_t dport, ConnEntry* tmpl, std::uint32_t now);
   // The fast path: follow the state of a flow the kernel carries and
@@ -197,6 +208,24 @@ class Engine {
                                   std::uint32_t now, bool reused_port, ConnEntry** tmpl);
   void set_state(ConnEntry& e, TcpState s, std::uint32_t now);
   void forget(ConnEntry& e);  // connection counters down, before removal
+  void remove(ConnEntry& e);  // forget, erase, and the count follows
+  // --- flood defences (defence.hpp) ---
+  // Room for one more entry of `svc`: its table_share and the table, by
+  // evicting embryonic entries under drop_entry; false (counted, logged)
+  // when there is none. `keep`: a template the new entry will use.
+  bool make_room(const ServiceView& svc, const ConnEntry* keep, std::uint32_t now, bool count_refusal = true);
+  // Evicts the oldest embryonic entry of `st` (idle at least `min_idle`
+  // seconds), and its template when it controlled nothing else.
+  bool evict_embryonic(ServiceState& st, const ConnEntry* keep, std::uint32_t now,
+                       std::uint32_t min_idle = 0);
+  // The service of the snapshot with the most embryonic entries, or null.
+  ServiceState* most_embryonic() const;
+  void embryo_link(ConnEntry& e);
+  void embryo_unlink(ConnEntry& e);  // and no longer embryonic
+  bool drop_new_flow();              // drop_packet's pick
+  void defend(std::uint32_t now);    // level, sweep, log: from begin_batch()
+  void report_defence(std::uint32_t now);  // the log line when the level changed (10 s apart)
+  void log_defence(const std::string& line, bool warning) const;
   void adopt_snapshot(std::shared_ptr<const ServiceSnapshot> latest);
   void follow_published();  // adopt the latest published snapshot, if new
   void flush_removed_dests();
@@ -222,6 +251,16 @@ class Engine {
   bool sync_master_ = false;
   std::vector<SyncEntry> sync_ring_;
   std::size_t sync_head_ = 0, sync_size_ = 0;
+  // Flood defences.
+  DefenceLevel defence_;
+  std::int64_t drop_counter_ = 0;  // drop_packet: new flows left before the next drop
+  bool defence_ticked_ = false;
+  std::uint32_t defence_tick_ = 0;   // the clock second of the last sweep
+  DefenceLevel defence_logged_;      // what the last defence line said
+  std::uint32_t defence_log_at_ = 0;
+  std::uint64_t evicted_at_log_ = 0, dropped_at_log_ = 0;
+  std::uint32_t share_log_at_ = 0;
+  std::uint64_t share_refused_since_log_ = 0;
 };
 
 }  // namespace vsd

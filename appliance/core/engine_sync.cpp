@@ -115,7 +115,7 @@ bool Engine::sync_apply(const SyncEntry& s) {
       auto t = conns_.find(k.proto, k.caddr, 0, k.vaddr, k.vport);
       if (t.entry && t.entry->is_template() && t.side == ConnTable::Side::client) tmpl = t.entry;
     }
-    e = add_connection(*d, l4, s.caddr, s.cport, s.vaddr, s.vport, s.dport, tmpl, now);
+    e = add_connection(*svc, *d, l4, s.caddr, s.cport, s.vaddr, s.vport, s.dport, tmpl, now);
     // Until this node's kernel reports it (a takeover), its own timer ends it.
     if (e) e->flags = static_cast<std::uint8_t>((e->flags & ~ConnEntry::kKernelHeld) | ConnEntry::kSynced);
   }

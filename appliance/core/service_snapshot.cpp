@@ -67,6 +67,7 @@ std::shared_ptr<const ServiceSnapshot> build_snapshot(const SnapshotSpec& spec,
   snap->expire_quiescent_template = spec.expire_quiescent_template;
   snap->timeouts = spec.timeouts;
   snap->marks = spec.marks;
+  snap->defence = spec.defence;
   snap->services.reserve(spec.services.size());
   for (const auto& sc : spec.services) {
     const ServiceView* prev = find_same(previous, sc);
@@ -77,6 +78,7 @@ std::shared_ptr<const ServiceSnapshot> build_snapshot(const SnapshotSpec& spec,
     sv.persistent = sc.persistent;
     sv.ops = sc.ops;
     sv.sloppy_tcp = sc.sloppy_tcp;
+    sv.table_share = sc.table_share;
     // Prefix lengths count from the IPv4 address's own first bit; the
     // engine masks v4-mapped addresses past their 96-bit prefix.
     sv.netmask = sc.netmask ? sc.netmask : (sc.v6 ? 128 : 32);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "appliance/clock.hpp"
+#include "appliance/core/defence.hpp"
 #include "appliance/core/kernel_marks.hpp"
 #include "appliance/core/scheduler.hpp"
 #include "appliance/core/tcp_state.hpp"
@@ -27,6 +28,9 @@ struct ServiceView {
   // is scheduled (and gets one) rather than dropped, so a flow that ECMP
   // moved here from another director carries on (scale-out, mh/sh).
   bool sloppy_tcp = false;
+  // The most of the connection table it may hold, as a fraction of
+  // max_connections (connections and templates); 1 = no limit.
+  double table_share = 1.0;
   std::string scheduler_name;
   std::vector<std::string> scheduler_flags;
   std::vector<DestView> dests;
@@ -58,6 +62,7 @@ struct ServiceSnapshot {
   MarkLayout marks;
   bool expire_nodest_conn = false;
   bool expire_quiescent_template = false;
+  DefenceSpec defence;
 
   // The service a new flow belongs to, or nullptr, in IPVS's order: a
   // fwmark service for the packet's mark, then VIP:port, then a port-0
@@ -93,6 +98,7 @@ struct ServiceSpec {
   std::uint8_t netmask = 0;     // persistence prefix length; 0 = /32 or /128
   bool ops = false;
   bool sloppy_tcp = false;
+  double table_share = 1.0;     // fraction of max_connections; 1 = no limit
   std::string scheduler = "wlc";
   std::vector<std::string> scheduler_flags;
   std::vector<DestSpec> dests;
@@ -104,6 +110,7 @@ struct SnapshotSpec {
   MarkLayout marks;  // the fast path's bits of the mark; disabled: none
   bool expire_nodest_conn = false;
   bool expire_quiescent_template = false;
+  DefenceSpec defence;  // drop_entry, drop_packet, secure_tcp (defence.hpp)
 };
 
 // Builds the snapshot the engine serves. Run-time state (counters,

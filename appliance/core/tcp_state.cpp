@@ -38,6 +38,28 @@ constexpr Row kTable[3][4] = {
      Row{sCL, sCL, sCL, sSR, sCL, sCL, sCL, sCL, sLA, sLI, sCL}},
 };
 
+// IPVS's tcp_states_dos (secure_tcp): where it differs from kTable above,
+// a SYN on a half-open entry goes to SYNACK, the client's ACK does not make
+// a NAT entry ESTABLISHED (the real server's reply does), and a DR/TUN
+// flow's first SYN makes it SYNACK.
+constexpr Row kSecureTable[3][4] = {
+    {// INPUT
+     Row{sSR, sES, sES, sSR, sSR, sSR, sSR, sSR, sSR, sSR, sSA},
+     Row{sCL, sCW, sSS, sTW, sTW, sTW, sCL, sCW, sLA, sLI, sSA},
+     Row{sCL, sES, sSS, sSR, sFW, sTW, sCL, sCW, sCL, sLI, sSA},
+     Row{sCL, sCL, sCL, sSR, sCL, sCL, sCL, sCL, sLA, sLI, sCL}},
+    {// OUTPUT
+     Row{sSS, sES, sSS, sSA, sSS, sSS, sSS, sSS, sSS, sLI, sSA},
+     Row{sTW, sFW, sSS, sTW, sFW, sTW, sCL, sTW, sLA, sLI, sTW},
+     Row{sES, sES, sSS, sES, sFW, sTW, sCL, sCW, sLA, sES, sES},
+     Row{sCL, sCL, sSS, sCL, sCL, sTW, sCL, sCL, sCL, sCL, sCL}},
+    {// INPUT_ONLY
+     Row{sSA, sES, sES, sSR, sSA, sSA, sSA, sSA, sSA, sSA, sSA},
+     Row{sCL, sFW, sSS, sTW, sFW, sTW, sCL, sCW, sLA, sLI, sTW},
+     Row{sCL, sES, sSS, sES, sFW, sTW, sCL, sCW, sCL, sLI, sES},
+     Row{sCL, sCL, sCL, sSR, sCL, sCL, sCL, sCL, sLA, sLI, sCL}},
+};
+
 constexpr std::uint8_t kFin = 0x01, kSyn = 0x02, kRst = 0x04, kAck = 0x10;
 
 }  // namespace
@@ -50,7 +72,7 @@ const char* to_string(TcpState s) {
   return i < kTcpStateCount ? names[i] : "ERR!";
 }
 
-TcpState tcp_next_state(TcpState current, TcpDirection dir, std::uint8_t flags) {
+TcpState tcp_next_state(TcpState current, TcpDirection dir, std::uint8_t flags, bool secure) {
   // IPVS picks the event with RST first, then SYN, FIN, ACK.
   int event;
   if (flags & kRst)
@@ -65,7 +87,7 @@ TcpState tcp_next_state(TcpState current, TcpDirection dir, std::uint8_t flags) 
     return current;
   auto idx = static_cast<std::size_t>(current);
   if (idx >= kTcpStateCount) return current;
-  return kTable[static_cast<int>(dir)][event][idx];
+  return (secure ? kSecureTable : kTable)[static_cast<int>(dir)][event][idx];
 }
 
 TcpState ipvs_state(ConntrackTcpState s) {

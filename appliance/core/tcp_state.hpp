@@ -31,8 +31,19 @@ enum class TcpDirection : std::uint8_t { input, output, input_only };
 const char* to_string(TcpState);  // "ESTABLISHED", ... as ipvsadm -c prints
 
 // Next state for a packet with the given TCP flags byte. Packets without any
-// of RST/SYN/FIN/ACK leave the state unchanged.
-TcpState tcp_next_state(TcpState current, TcpDirection dir, std::uint8_t tcp_flags);
+// of RST/SYN/FIN/ACK leave the state unchanged. `secure`: IPVS's secure_tcp
+// table (tcp_states_dos) instead of the normal one: NAT waits for the real
+// server's own ACK before ESTABLISHED (a client's ACK after its SYN leaves
+// the entry in SYN_RECV / SYNACK), a SYN on a half-open entry makes it
+// SYNACK, and an input-only (DR/TUN) flow begins in SYNACK.
+TcpState tcp_next_state(TcpState current, TcpDirection dir, std::uint8_t tcp_flags, bool secure = false);
+
+// The half-open states: the handshake is not complete as far as the
+// director can tell (drop_entry evicts such entries; secure_tcp shortens
+// their timeout).
+constexpr bool is_embryonic(TcpState s) {
+  return s == TcpState::none || s == TcpState::syn_sent || s == TcpState::syn_recv || s == TcpState::synack;
+}
 
 // Timeouts in seconds per state; defaults are IPVS's. `ipvsadm --set tcp
 // tcpfin udp` changes established / fin_wait / udp.

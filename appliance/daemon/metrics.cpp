@@ -87,12 +87,17 @@ constexpr Plain kEngine[] = {
     {"kernel_adopted", "vsd_kernel_adopted_flows_total",
      "Flows learnt from the kernel (after a restart, lost events, or a peer's sync)."},
     {"sloppy_adopted", "vsd_sloppy_adopted_flows_total",
-     "Mid-stream TCP flows scheduled by sloppy_tcp (moved here from another director)."}};
+     "Mid-stream TCP flows scheduled by sloppy_tcp (moved here from another director)."},
+    {"drop_entry", "vsd_defence_evicted_entries_total",
+     "Embryonic connection entries evicted by drop_entry (flood defence)."},
+    {"secure_tcp_expired", "vsd_defence_secure_tcp_expired_total",
+     "Embryonic entries ended by secure_tcp's short SYN_RECV/SYNACK timeout (flood defence)."}};
 // tun_too_big / tun_ttl_expired / dr_too_big: dropped (with DF) after answering the client with ICMP.
 // no_route: DR MAC or TUN outer source not known yet.
+// drop_packet: dropped by the drop_packet defence; share_full: the service held its table_share.
 constexpr const char* kDropReasons[] = {"no_connection", "no_destination", "table_full",
                                         "key_collision", "no_route", "tun_too_big", "dr_too_big",
-                                        "tun_ttl_expired", "tun_failed"};
+                                        "tun_ttl_expired", "tun_failed", "drop_packet", "share_full"};
 
 // Per NFQUEUE socket, in the order of control::kQueueFields: {metric, type, help}.
 struct QueueMetric {

@@ -275,6 +275,11 @@ void plan_director(const Config& c, const NodeFacts& f, Plan& plan) {
                          "[ha] NAT: a flow taken over from the peer director (conntrackd) comes "
                          "with the peer's TCP window; without liberal tracking its next packets "
                          "are invalid, go un-NATed to this node and are reset");
+  if (c.director.fast_path &&
+      std::any_of(c.services.begin(), c.services.end(), [](const ServiceConfig& s) { return s.synproxy; }))
+    plan.want_if_present("net.netfilter.nf_conntrack_tcp_loose", "0",
+                         "SYN proxy: the client's ACK with the cookie must be INVALID to conntrack (no "
+                         "pickup of connections it did not see start) so that nft synproxy checks it");
   if (redirect_ifs.empty()) return;
   // The kernel sends a redirect when "all" or the interface says so, so all
   // of them go to 0; "default" covers interfaces created later.

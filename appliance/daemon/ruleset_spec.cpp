@@ -54,6 +54,16 @@ nfq::RulesetSpec make_ruleset_spec(const Config& config, const std::string& tabl
       name = std::string(svc.protocol == Protocol::tcp ? "TCP " : "UDP ") + svc.address.to_string();
       spec.matches.push_back({nfq::DivertMatch::Side::destination, svc.address.addr, proto,
                               svc.address.port, "vsd service " + name + path_note(path), path});
+      // The SYN proxy hands its flows to conntrack: only on the kernel's NAT
+      // path (validate() asks for fast_path and NAT real servers; the plan
+      // may still keep a service in vsd, e.g. when the kernel refused it).
+      if (svc.synproxy && path == nfq::Path::nat_kernel)
+        spec.matches.back().synproxy = {true, static_cast<std::uint16_t>(svc.synproxy_mss),
+                                        static_cast<std::uint8_t>(svc.synproxy_wscale)};
+      else if (svc.synproxy)
+        spdlog::warn("service {}: synproxy is off: the service is not on the kernel fast path's NAT "
+                     "(see the fast path lines above), which a SYN proxy needs",
+                     name);
     }
     // In the kernel, conntrack translates ICMP errors about NAT flows and
     // no reply comes to vsd: the rest is the userspace path's.

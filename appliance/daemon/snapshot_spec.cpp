@@ -1,6 +1,20 @@
 #include "appliance/daemon/snapshot_spec.hpp"
 
+#include <spdlog/spdlog.h>
+
 namespace vsd {
+namespace {
+
+// The engine's flood-defence lines (rate-limited by the engine): a defence
+// switching on, or flows refused at a table_share, is a warning.
+void log_defence(const std::string& line, bool warning) {
+  if (warning)
+    spdlog::warn("{}", line);
+  else
+    spdlog::info("{}", line);
+}
+
+}  // namespace
 
 bool service_is_v6(const ServiceConfig& s) {
   if (!s.is_fwmark()) return !s.address.addr.is_v4();
@@ -16,6 +30,12 @@ SnapshotSpec snapshot_spec(const Config& config, const EgressTable* egress, cons
   spec.timeouts.set_tcp_established(config.timeouts.tcp);
   spec.timeouts.set_tcp_fin_wait(config.timeouts.tcpfin);
   spec.timeouts.udp = config.timeouts.udp;
+  spec.defence.drop_entry = static_cast<std::uint8_t>(config.director.drop_entry);
+  spec.defence.drop_packet = static_cast<std::uint8_t>(config.director.drop_packet);
+  spec.defence.secure_tcp = static_cast<std::uint8_t>(config.director.secure_tcp);
+  spec.defence.am_droprate = config.director.am_droprate;
+  spec.defence.pressure_threshold = config.director.pressure_threshold;
+  spec.defence.log = log_defence;
   spec.services.reserve(config.services.size());
   for (const auto& sc : config.services) {
     ServiceSpec s;
@@ -27,6 +47,7 @@ SnapshotSpec snapshot_spec(const Config& config, const EgressTable* egress, cons
     s.netmask = sc.persistence_netmask;
     s.ops = sc.ops;
     s.sloppy_tcp = sloppy_tcp(config, sc);
+    s.table_share = sc.table_share;
     s.scheduler = sc.scheduler;
     s.scheduler_flags = sc.scheduler_flags;
     for (const auto& rc : sc.reals) {

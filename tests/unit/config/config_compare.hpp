@@ -42,6 +42,13 @@ inline void expect_same(const Config& a, const Config& b) {
   EXPECT_EQ(a.director.max_connections, b.director.max_connections);
   EXPECT_EQ(a.director.expire_nodest_conn, b.director.expire_nodest_conn);
   EXPECT_EQ(a.director.expire_quiescent_template, b.director.expire_quiescent_template);
+  EXPECT_EQ(a.director.fast_path, b.director.fast_path);
+  EXPECT_EQ(a.director.mark_mask, b.director.mark_mask);
+  EXPECT_EQ(a.director.drop_entry, b.director.drop_entry);
+  EXPECT_EQ(a.director.drop_packet, b.director.drop_packet);
+  EXPECT_EQ(a.director.secure_tcp, b.director.secure_tcp);
+  EXPECT_EQ(a.director.am_droprate, b.director.am_droprate);
+  EXPECT_EQ(a.director.pressure_threshold, b.director.pressure_threshold);
   EXPECT_EQ(a.timeouts.tcp, b.timeouts.tcp);
   EXPECT_EQ(a.timeouts.tcpfin, b.timeouts.tcpfin);
   EXPECT_EQ(a.timeouts.udp, b.timeouts.udp);
@@ -70,6 +77,10 @@ inline void expect_same(const Config& a, const Config& b) {
     EXPECT_EQ(s.quorum_up, t.quorum_up) << svc;
     EXPECT_EQ(s.quorum_down, t.quorum_down) << svc;
     EXPECT_EQ(s.tunnel_source, t.tunnel_source) << svc;
+    EXPECT_EQ(s.table_share, t.table_share) << svc;
+    EXPECT_EQ(s.synproxy, t.synproxy) << svc;
+    EXPECT_EQ(s.synproxy_mss, t.synproxy_mss) << svc;
+    EXPECT_EQ(s.synproxy_wscale, t.synproxy_wscale) << svc;
     ASSERT_EQ(s.check_defaults.has_value(), t.check_defaults.has_value()) << svc;
     if (s.check_defaults) expect_same_check_table(*s.check_defaults, *t.check_defaults, svc + " [service.check]");
     ASSERT_EQ(s.reals.size(), t.reals.size()) << svc;

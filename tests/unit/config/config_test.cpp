@@ -1,4 +1,5 @@
 #include "appliance/config/config.hpp"
+#include "appliance/config/config_writer.hpp"
 
 #include <gtest/gtest.h>
 
@@ -204,6 +205,126 @@ TEST(ConfigFastPath, KeysAndTheirErrors) {
   auto tiny = parse_config("[director]\nmark_mask = 3\n", "t.toml");
   ASSERT_EQ(tiny.errors.size(), 1u);
   EXPECT_NE(tiny.errors[0].reason.find("at least 4 bits"), std::string::npos) << tiny.errors[0].reason;
+}
+
+TEST(ConfigFloodDefences, KeysDefaultsAndErrors) {
+  auto defaults = parse_config("", "t.toml");
+  ASSERT_TRUE(defaults.config);
+  const DirectorConfig& d = defaults.config->director;
+  EXPECT_EQ(d.drop_entry, 1u) << "vsd's default: evict half-open entries under pressure";
+  EXPECT_EQ(d.drop_packet, 0u);
+  EXPECT_EQ(d.secure_tcp, 0u);
+  EXPECT_EQ(d.am_droprate, 10u);
+  EXPECT_DOUBLE_EQ(d.pressure_threshold, 0.9);
+  auto ok = parse_config(R"([director]
+drop_entry = 3
+drop_packet = 2
+secure_tcp = 1
+am_droprate = 5
+pressure_threshold = 0.75
+[[service]]
+address = "192.0.2.10:80"
+table_share = 0.5
+synproxy = true
+synproxy_mss = 1400
+synproxy_wscale = 9
+[[service.real]]
+address = "203.0.113.11"
+)",
+                         "t.toml");
+  ASSERT_TRUE(ok.config) << ok.errors.front().to_string();
+  EXPECT_EQ(ok.config->director.drop_entry, 3u);
+  EXPECT_EQ(ok.config->director.drop_packet, 2u);
+  EXPECT_EQ(ok.config->director.secure_tcp, 1u);
+  EXPECT_EQ(ok.config->director.am_droprate, 5u);
+  EXPECT_DOUBLE_EQ(ok.config->director.pressure_threshold, 0.75);
+  const ServiceConfig& s = ok.config->services.at(0);
+  EXPECT_DOUBLE_EQ(s.table_share, 0.5);
+  EXPECT_TRUE(s.synproxy);
+  EXPECT_EQ(s.synproxy_mss, 1400u);
+  EXPECT_EQ(s.synproxy_wscale, 9u);
+  EXPECT_DOUBLE_EQ(parse_config("[[service]]\naddress = \"192.0.2.10:80\"\ntable_share = 1\n", "t.toml")
+                       .config->services.at(0).table_share,
+                   1.0)
+      << "the integer 1 is a share too";
+
+  auto bad = parse_config(R"([director]
+drop_entry = 4
+pressure_threshold = 0
+[[service]]
+address = "192.0.2.10:80"
+table_share = 1.5
+synproxy_wscale = 15
+)",
+                          "t.toml");
+  std::vector<std::string> errors;
+  for (const auto& e : bad.errors) errors.push_back(e.to_string());
+  EXPECT_EQ(errors, (std::vector<std::string>{
+                        "t.toml:2:14: director.drop_entry must be from 0 to 3, got 4",
+                        "t.toml:3:22: director.pressure_threshold must be a fraction above 0 and at most 1, "
+                        "e.g. 0.5, got 0.0",
+                        "t.toml:6:15: service.table_share must be a fraction above 0 and at most 1, e.g. 0.5, "
+                        "got 1.5",
+                        "t.toml:7:19: service.synproxy_wscale must be from 0 to 14, got 15"}));
+}
+
+TEST(ConfigFloodDefences, SynproxyOnlyWhereTheKernelCanCarryTheFlow) {
+  auto errors = [](const std::string& text) {
+    std::vector<std::string> out;
+    for (const auto& e : parse_config(text, "t.toml").errors) out.push_back(e.to_string());
+    return out;
+  };
+  // DR: the director sees one direction.
+  auto dr = errors(R"([[service]]
+address = "198.51.100.100:80"
+synproxy = true
+[[service.real]]
+address = "198.51.100.21"
+forward = "dr"
+)");
+  ASSERT_EQ(dr.size(), 1u);
+  EXPECT_EQ(dr[0].rfind("t.toml:3:12: service.synproxy works with NAT real servers only, and "
+                        "198.51.100.21 is forward = \"dr\": the director sees one direction",
+                        0),
+            0u)
+      << dr[0];
+  // UDP, and the fast path off.
+  auto udp = errors("[director]\nfast_path = false\n[[service]]\naddress = \"192.0.2.10:53\"\nprotocol = "
+                    "\"udp\"\nsynproxy = true\n");
+  ASSERT_EQ(udp.size(), 2u);
+  EXPECT_NE(udp[0].find("service.synproxy is for TCP services"), std::string::npos) << udp[0];
+  EXPECT_NE(udp[1].find("needs [director] fast_path = true"), std::string::npos) << udp[1];
+  // fwmark services.
+  auto fwm = errors("[[service]]\nfwmark = 7\nsynproxy = true\n");
+  ASSERT_EQ(fwm.size(), 1u);
+  EXPECT_NE(fwm[0].find("needs a VIP:port service"), std::string::npos) << fwm[0];
+  // The proxy's options without the proxy.
+  auto opts = errors("[[service]]\naddress = \"192.0.2.10:80\"\nsynproxy_mss = 1400\n");
+  ASSERT_EQ(opts.size(), 1u);
+  EXPECT_EQ(opts[0], "t.toml:3:16: synproxy_mss and synproxy_wscale are the SYN proxy's options: they need "
+                     "synproxy = true");
+}
+
+TEST(ConfigFloodDefences, WrittenAndReadBack) {
+  Config c;
+  c.director.drop_entry = 0;
+  c.director.pressure_threshold = 0.8;
+  ServiceConfig s;
+  s.address = *Endpoint::parse("192.0.2.10:80");
+  s.table_share = 0.25;
+  s.synproxy = true;
+  c.services.push_back(s);
+  const std::string text = write_config_toml(c);
+  EXPECT_NE(text.find("drop_entry = 0\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("pressure_threshold = 0.8\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("table_share = 0.25\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("synproxy = true\n"), std::string::npos) << text;
+  EXPECT_EQ(text.find("synproxy_mss"), std::string::npos) << "at its default: left out";
+  auto back = parse_config(text, "saved.toml");
+  ASSERT_TRUE(back.config) << back.errors.front().to_string();
+  EXPECT_DOUBLE_EQ(back.config->director.pressure_threshold, 0.8);
+  EXPECT_DOUBLE_EQ(back.config->services.at(0).table_share, 0.25);
+  EXPECT_EQ(back.config->director.drop_entry, 0u);
 }
 
 }  // namespace

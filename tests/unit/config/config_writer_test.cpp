@@ -96,6 +96,11 @@ fail_open = true
 max_connections = 4096
 expire_nodest_conn = true
 expire_quiescent_template = true
+drop_entry = 3
+drop_packet = 2
+secure_tcp = 1
+am_droprate = 20
+pressure_threshold = 0.85
 
 [timeouts]
 tcp = 1000
@@ -120,6 +125,10 @@ scheduler = "sh"
 scheduler_flags = ["sh-fallback", "sh-port"]
 persistent = 1800
 persistence_netmask = 24
+table_share = 0.5
+synproxy = true
+synproxy_mss = 1400
+synproxy_wscale = 8
 
 [[service.real]]
 address = "203.0.113.11"

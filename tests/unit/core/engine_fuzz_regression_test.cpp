@@ -16,9 +16,10 @@ namespace {
 TEST(EngineFuzzRegression, ConnectionCountIncludesATemplateWhoseConnectionWasRefused) {
   FakeClock clock;
   Engine engine(3, clock);
-  engine.publish(build_snapshot(
-      test::snapshot({test::service("192.0.2.20:443").scheduler("rr").persistent(300).real("203.0.113.31:443")}),
-      nullptr));
+  SnapshotSpec spec =
+      test::snapshot({test::service("192.0.2.20:443").scheduler("rr").persistent(300).real("203.0.113.31:443")});
+  spec.defence.drop_entry = 0;  // a full table refuses (drop_entry would evict the half-open connections)
+  engine.publish(build_snapshot(spec, nullptr));
   engine.begin_batch();
   auto syn = [&](const char* client) {
     auto p = test::PacketSpec{}.from(client, 40000).to("192.0.2.20", 443).flags(0x02).build();

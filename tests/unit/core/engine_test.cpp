@@ -179,9 +179,12 @@ TEST_F(EngineTest, TableFullRefusesNewFlowsButKeepsEstablished) {
   small.begin_batch();
   std::uint64_t logged = 0;
   small.on_table_full = [&](std::uint64_t n) { logged += n; };
+  // Two established connections (drop_entry evicts only half-open ones).
   for (std::uint16_t p = 1; p <= 2; ++p) {
     auto s = PacketSpec{}.from("198.51.100.2", p).flags(SYN).build();
     EXPECT_EQ(small.process(s.data(), s.size(), ChecksumState::complete).verdict, Verdict::accept);
+    auto ack = PacketSpec{}.from("198.51.100.2", p).flags(ACK).build();
+    small.process(ack.data(), ack.size(), ChecksumState::complete);
   }
   auto third = PacketSpec{}.from("198.51.100.2", 3).flags(SYN).build();
   EXPECT_EQ(small.process(third.data(), third.size(), ChecksumState::complete).verdict, Verdict::drop);

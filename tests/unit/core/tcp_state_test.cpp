@@ -29,6 +29,34 @@ TEST(TcpState, RstClosesAndInputOnlyTable) {
   EXPECT_EQ(tcp_next_state(TcpState::syn_recv, TcpDirection::input, 0), TcpState::syn_recv);
 }
 
+// secure_tcp: IPVS's tcp_states_dos, where it differs from the normal table.
+TEST(TcpState, SecureTableIsIpvsTcpStatesDos) {
+  const auto in = TcpDirection::input, out = TcpDirection::output, only = TcpDirection::input_only;
+  // NAT: the client's SYN, the server's SYN-ACK (SYNACK), the client's ACK
+  // (still SYNACK), the server's own ACK (ESTABLISHED).
+  TcpState s = tcp_next_state(TcpState::none, in, SYN, true);
+  EXPECT_EQ(s, TcpState::syn_recv);
+  s = tcp_next_state(s, out, SYN | ACK, true);
+  EXPECT_EQ(s, TcpState::synack);
+  s = tcp_next_state(s, in, ACK, true);
+  EXPECT_EQ(s, TcpState::synack);
+  EXPECT_EQ(tcp_next_state(s, out, ACK, true), TcpState::established);
+  // A spoofed SYN then ACK (no server reply seen): never ESTABLISHED.
+  EXPECT_EQ(tcp_next_state(TcpState::syn_recv, in, ACK, true), TcpState::syn_recv);
+  EXPECT_EQ(tcp_next_state(TcpState::syn_recv, in, ACK, false), TcpState::established);
+  // DR/TUN: the first SYN makes SYNACK, the client's ACK ESTABLISHED.
+  EXPECT_EQ(tcp_next_state(TcpState::none, only, SYN, true), TcpState::synack);
+  EXPECT_EQ(tcp_next_state(TcpState::synack, only, ACK, true), TcpState::established);
+  EXPECT_EQ(tcp_next_state(TcpState::synack, in, RST, true), TcpState::close);
+  EXPECT_EQ(tcp_next_state(TcpState::synack, in, RST, false), TcpState::syn_recv);
+  // Established flows behave the same.
+  EXPECT_EQ(tcp_next_state(TcpState::established, in, FIN | ACK, true), TcpState::close_wait);
+  EXPECT_TRUE(is_embryonic(TcpState::synack));
+  EXPECT_TRUE(is_embryonic(TcpState::syn_recv));
+  EXPECT_FALSE(is_embryonic(TcpState::established));
+  EXPECT_FALSE(is_embryonic(TcpState::close));
+}
+
 TEST(TcpState, DefaultTimeoutsAreIpvs) {
   Timeouts t;
   EXPECT_EQ(t.for_state(TcpState::established), 900u);

@@ -33,7 +33,8 @@ const char* kStatus = R"({
                "conns_expired": 4, "templates_created": 0, "ops_datagrams": 0, "nodest_flushed": 0,
                "tunneled": 20, "direct_routed": 30, "tun_too_big": 2, "dr_too_big": 1, "tun_ttl_expired": 0,
                "tun_failed": 0, "no_route": 5, "icmp_translated": 6, "icmp_passed": 7,
-               "transmit_sent": 52, "transmit_errors": 1},
+               "transmit_sent": 52, "transmit_errors": 1, "drop_entry": 11, "drop_packet": 12,
+               "share_full": 13, "secure_tcp_expired": 14},
   "queues": [{"queue": 0, "received": 100, "batches": 10, "enobufs": 1, "recv_errors": 0,
               "verdict_errors": 2, "send_errors": 0, "truncated": 0,
               "kernel_queue_dropped": 3, "kernel_user_dropped": 4, "kernel_waiting": 0}],
@@ -82,6 +83,8 @@ vsd_dropped_packets_total{reason="tun_too_big"} 2
 vsd_dropped_packets_total{reason="dr_too_big"} 1
 vsd_dropped_packets_total{reason="tun_ttl_expired"} 0
 vsd_dropped_packets_total{reason="tun_failed"} 0
+vsd_dropped_packets_total{reason="drop_packet"} 12
+vsd_dropped_packets_total{reason="share_full"} 13
 # HELP vsd_unsupported_packets_total Packets of a protocol vsd does not handle (not TCP, UDP, ICMP, ICMPv6).
 # TYPE vsd_unsupported_packets_total counter
 vsd_unsupported_packets_total 3
@@ -130,6 +133,12 @@ vsd_kernel_adopted_flows_total 0
 # HELP vsd_sloppy_adopted_flows_total Mid-stream TCP flows scheduled by sloppy_tcp (moved here from another director).
 # TYPE vsd_sloppy_adopted_flows_total counter
 vsd_sloppy_adopted_flows_total 0
+# HELP vsd_defence_evicted_entries_total Embryonic connection entries evicted by drop_entry (flood defence).
+# TYPE vsd_defence_evicted_entries_total counter
+vsd_defence_evicted_entries_total 11
+# HELP vsd_defence_secure_tcp_expired_total Embryonic entries ended by secure_tcp's short SYN_RECV/SYNACK timeout (flood defence).
+# TYPE vsd_defence_secure_tcp_expired_total counter
+vsd_defence_secure_tcp_expired_total 14
 # HELP vsd_queue_received_packets_total Packets read from the queue.
 # TYPE vsd_queue_received_packets_total counter
 vsd_queue_received_packets_total{queue="0"} 100

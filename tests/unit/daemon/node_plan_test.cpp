@@ -262,6 +262,30 @@ address = "[2001:db8:1::11]:80"
   EXPECT_EQ(dump(plan_sysctls(c, Role::director, n.facts())), "");
 }
 
+TEST(NodePlanSysctls, DirectorWithASynProxyTurnsConntrackPickupOff) {
+  const char* text = R"(
+[[service]]
+address = "192.0.2.10:80"
+synproxy = true
+[[service.real]]
+address = "203.0.113.11:80"
+)";
+  FakeNode n{{loopback()}, {}, {{"net.ipv4.ip_forward", "1"}, {"net.netfilter.nf_conntrack_tcp_loose", "1"}}};
+  auto changes = plan_sysctls(cluster(text), Role::director, n.facts());
+  EXPECT_EQ(dump(changes), "net.netfilter.nf_conntrack_tcp_loose=0 (was \"1\")\n");
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_TRUE(has(changes[0].why, "SYN proxy")) << changes[0].why;
+  // Without the proxy, or before conntrack is loaded: nothing.
+  EXPECT_EQ(dump(plan_sysctls(cluster(R"(
+[[service]]
+address = "192.0.2.10:80"
+[[service.real]]
+address = "203.0.113.11:80"
+)"), Role::director, n.facts())), "");
+  n.sysctls.erase("net.netfilter.nf_conntrack_tcp_loose");
+  EXPECT_EQ(dump(plan_sysctls(cluster(text), Role::director, n.facts())), "");
+}
+
 TEST(NodePlanSysctls, DirectorNoRedirectsTowardDrAndTunRealServers) {
   Config c = cluster(R"(
 [[service]]

@@ -824,6 +824,127 @@ TEST(RulesetFastPath, RefusesInconsistentSpecs) {
   });
 }
 
+// --- the SYN proxy (nft synproxy in front of a NAT fast-path service) ---
+
+RulesetSpec synproxy_sample() {
+  RulesetSpec s = fast_sample();
+  s.matches[2].synproxy = {true, 0, 7};         // nat, 192.0.2.20:80
+  s.matches[4].synproxy = {true, 1400, 9};      // nat6, [2001:db8::20]:80
+  return s;
+}
+
+TEST(RulesetSynproxy, ChainsOnlyWhereAServiceHasIt) {
+  auto d = decode(build_install_batch(synproxy_sample(), QueueForm::native, 1));
+  for (const char* fam : {"ip", "ip6"})
+    for (const char* c : {"synproxy", "nat_out_queue", "nat_out_decide", "nat_out"})
+      EXPECT_EQ(d.count(std::string("NEWCHAIN ") + fam + " " + c), 1u) << fam << " " << c;
+  // Without: none of them.
+  d = decode(build_install_batch(fast_sample(), QueueForm::native, 1));
+  for (const auto& m : d.named) EXPECT_FALSE(has(m, "synproxy") || has(m, "nat_out")) << m;
+}
+
+TEST(RulesetSynproxy, RulesAsNftWritesThem) {
+  auto d = decode(build_install_batch(synproxy_sample(), QueueForm::native, 1));
+  const std::vector<std::string> match = {
+      "[ payload load 4b @ network header + 16 => reg 1 ]", "[ cmp eq reg 1 0x140200c0 ]",
+      "[ meta load l4proto => reg 1 ]", "[ cmp eq reg 1 0x00000006 ]",
+      "[ payload load 2b @ transport header + 2 => reg 1 ]", "[ cmp eq reg 1 0x00005000 ]"};
+  auto with = [&](std::vector<std::string> tail) {
+    std::vector<std::string> all = match;
+    all.insert(all.end(), tail.begin(), tail.end());
+    return all;
+  };
+  // prerouting: ... tcp flags & (syn|ack) == syn notrack
+  std::vector<std::string> notracked;
+  for (const auto& r : d.chain("ip", "prerouting"))
+    if (has(r, "0x140200c0")) notracked.push_back(r);
+  ASSERT_EQ(notracked.size(), 1u);
+  EXPECT_EQ(exprs(notracked[0]), with({"[ payload load 1b @ transport header + 13 => reg 1 ]",
+                                        "[ bitwise reg 1 = ( reg 1 & 0x00000012 ) ^ 0x00000000 ]",
+                                        "[ cmp eq reg 1 0x00000002 ]", "[ notrack ]"}));
+  // synproxy (input) and forward: ct state invalid,untracked synproxy ...;
+  // ct state invalid drop.
+  for (const char* chain : {"synproxy", "forward"}) {
+    std::vector<std::string> rules;
+    for (const auto& r : d.chain("ip", chain))
+      if (has(r, "0x140200c0")) rules.push_back(r);
+    ASSERT_EQ(rules.size(), 2u) << chain;
+    EXPECT_EQ(exprs(rules[0]), with({"[ ct load state => reg 1 ]",
+                                     "[ bitwise reg 1 = ( reg 1 & 0x00000041 ) ^ 0x00000000 ]",
+                                     "[ cmp neq reg 1 0x00000000 ]", "[ counter pkts 0 bytes 0 ]",
+                                     "[ synproxy mss 1460 wscale 7 ]"}))
+        << chain;
+    EXPECT_EQ(exprs(rules[1]), with({"[ ct load state => reg 1 ]",
+                                     "[ bitwise reg 1 = ( reg 1 & 0x00000001 ) ^ 0x00000000 ]",
+                                     "[ cmp neq reg 1 0x00000000 ]", "[ counter pkts 0 bytes 0 ]",
+                                     "[ immediate reg 0 drop ]"}))
+        << chain;
+  }
+  // The proxy's SYN, queued in the output hook, decided and DNATed there.
+  auto q = d.chain("ip", "nat_out_queue");
+  ASSERT_EQ(q.size(), 1u);
+  EXPECT_EQ(exprs(q[0]), with({"[ ct load direction => reg 1 ]", "[ cmp eq reg 1 0x00000000 ]",
+                               "[ ct load mark => reg 1 ]",
+                               "[ bitwise reg 1 = ( reg 1 & 0x1fff0000 ) ^ 0x00000000 ]",
+                               "[ cmp eq reg 1 0x00000000 ]", "[ counter pkts 0 bytes 0 ]", "[ queue num 0 ]"}));
+  auto decide = d.chain("ip", "nat_out_decide");
+  ASSERT_EQ(decide.size(), 2u) << "the decision and timeouts, no counters";
+  EXPECT_EQ(exprs(decide[0]), exprs(d.chain("ip", "nat_decide")[0]));
+  auto out = d.chain("ip", "nat_out");
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(exprs(out[0]), exprs(d.chain("ip", "nat")[0]));
+  EXPECT_EQ(exprs(out[1]), exprs(d.chain("ip", "nat")[1]));
+  // IPv6: its own MSS and window scale.
+  bool found = false;
+  for (const auto& r : d.chain("ip6", "synproxy")) found |= has(r, "[ synproxy mss 1400 wscale 9 ]");
+  EXPECT_TRUE(found);
+  // Comments say what each rule is for.
+  EXPECT_TRUE(std::count(d.comments.begin(), d.comments.end(),
+                         "nat (SYN proxy): client SYNs untracked, answered with cookies") == 1);
+  EXPECT_TRUE(std::count(d.comments.begin(), d.comments.end(), "nat (SYN proxy): the proxy's SYN, decided by vsd") == 1);
+}
+
+TEST(RulesetSynproxy, HooksAndPriorities) {
+  auto b = build_install_batch(synproxy_sample(), QueueForm::native, 1);
+  // Decoded by hand: the chain messages with their hook and priority.
+  std::map<std::string, std::pair<std::uint32_t, std::int32_t>> hooks;
+  std::map<std::string, std::string> types;
+  const auto* nlh = reinterpret_cast<const nlmsghdr*>(b.data());
+  int len = static_cast<int>(b.size());
+  while (mnl_nlmsg_ok(nlh, len)) {
+    if ((nlh->nlmsg_type & 0xff) == NFT_MSG_NEWCHAIN) {
+      std::unique_ptr<nftnl_chain, void (*)(const nftnl_chain*)> c(nftnl_chain_alloc(), nftnl_chain_free);
+      EXPECT_EQ(nftnl_chain_nlmsg_parse(nlh, c.get()), 0);
+      const std::string name = nftnl_chain_get_str(c.get(), NFTNL_CHAIN_NAME);
+      if (nftnl_chain_is_set(c.get(), NFTNL_CHAIN_HOOKNUM)) {
+        hooks[name] = {nftnl_chain_get_u32(c.get(), NFTNL_CHAIN_HOOKNUM),
+                       static_cast<std::int32_t>(nftnl_chain_get_u32(c.get(), NFTNL_CHAIN_PRIO))};
+        types[name] = nftnl_chain_get_str(c.get(), NFTNL_CHAIN_TYPE);
+      }
+    }
+    nlh = mnl_nlmsg_next(nlh, &len);
+  }
+  EXPECT_EQ(hooks["synproxy"], (std::pair<std::uint32_t, std::int32_t>{NF_INET_LOCAL_IN, 0}));
+  EXPECT_EQ(hooks["nat_out_queue"], (std::pair<std::uint32_t, std::int32_t>{NF_INET_LOCAL_OUT, -150}));
+  EXPECT_EQ(hooks["nat_out_decide"], (std::pair<std::uint32_t, std::int32_t>{NF_INET_LOCAL_OUT, -140}));
+  EXPECT_EQ(hooks["nat_out"], (std::pair<std::uint32_t, std::int32_t>{NF_INET_LOCAL_OUT, -100}));
+  EXPECT_EQ(types["nat_out"], "nat");
+  EXPECT_EQ(types["synproxy"], "filter");
+}
+
+TEST(RulesetSynproxy, OnlyOnTheNatFastPath) {
+  auto refused = [](auto change) {
+    RulesetSpec s = synproxy_sample();
+    change(s);
+    EXPECT_THROW(build_install_batch(s, QueueForm::native, 1), std::invalid_argument);
+  };
+  refused([](RulesetSpec& s) { s.matches[0].synproxy.on = true; });   // userspace path
+  refused([](RulesetSpec& s) { s.matches[1].synproxy.on = true; });   // DR flow table
+  refused([](RulesetSpec& s) { s.matches[5].synproxy.on = true; });   // NAT replies
+  refused([](RulesetSpec& s) { s.matches[2].l4proto = IPPROTO_UDP; });
+  refused([](RulesetSpec& s) { s.matches[2].synproxy.wscale = 15; });
+}
+
 // --- against the kernel, in a network namespace of this test process ---
 
 std::string sh(const std::string& cmd) {
