@@ -1,6 +1,7 @@
 #include "appliance/daemon/config_diff.hpp"
 
 #include <algorithm>
+#include <charconv>
 
 namespace vsd {
 namespace {
@@ -33,10 +34,34 @@ bool real_changed(const RealServerConfig& a, const RealServerConfig& b) {
          a.lower_threshold != b.lower_threshold;
 }
 
+// The shortest text that reads back as `v` (0.5, 1).
+std::string shortest(double v) {
+  char buf[32];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  return ec == std::errc{} ? std::string(buf, end) : std::to_string(v);
+}
+
+// A service's flood defences (README "Flood defences").
+std::string defences(const ServiceConfig& s) {
+  return "table_share " + shortest(s.table_share) + ", synproxy " +
+         (s.synproxy ? "on (mss " + (s.synproxy_mss ? std::to_string(s.synproxy_mss) : std::string("default")) +
+                           ", wscale " + std::to_string(s.synproxy_wscale) + ")"
+                     : std::string("off"));
+}
+
+std::string defences(const DirectorConfig& d) {
+  return "drop_entry " + std::to_string(d.drop_entry) + ", drop_packet " + std::to_string(d.drop_packet) +
+         ", secure_tcp " + std::to_string(d.secure_tcp) + ", am_droprate " + std::to_string(d.am_droprate) +
+         ", pressure_threshold " + shortest(d.pressure_threshold);
+}
+
 }  // namespace
 
 std::vector<std::string> describe_changes(const Config& before, const Config& after) {
   std::vector<std::string> lines;
+  if (defences(before.director) != defences(after.director))
+    lines.push_back("director: flood defences now " + defences(after.director) + " (was " +
+                    defences(before.director) + ")");
   for (const auto& s : after.services) {
     const std::string label = service_label(s);
     const ServiceConfig* old = find_service(before, s);
@@ -46,6 +71,8 @@ std::vector<std::string> describe_changes(const Config& before, const Config& af
     else if (scheduling_changed(*old, s))
       lines.push_back("service " + label + " changed (scheduler " + s.scheduler + ", persistent " +
                       std::to_string(s.persistent) + "s)");
+    if (old && defences(*old) != defences(s))
+      lines.push_back("service " + label + ": flood defences now " + defences(s) + " (was " + defences(*old) + ")");
     for (const auto& r : s.reals) {
       const RealServerConfig* was = old ? find_real(*old, r) : nullptr;
       const std::string real = real_label(s, r);

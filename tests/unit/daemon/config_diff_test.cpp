@@ -53,6 +53,33 @@ persistent = 30
                 "service FWM 7 removed"}));
 }
 
+TEST(ConfigDiff, FloodDefencesOfTheDirectorAndOfAService) {
+  Config before = parse(R"(
+[[service]]
+address = "192.0.2.10:80"
+[[service.real]]
+address = "203.0.113.11:8000"
+)");
+  Config after = parse(R"(
+[director]
+secure_tcp = 3
+pressure_threshold = 0.8
+[[service]]
+address = "192.0.2.10:80"
+table_share = 0.5
+synproxy = true
+[[service.real]]
+address = "203.0.113.11:8000"
+)");
+  EXPECT_EQ(describe_changes(before, after),
+            (std::vector<std::string>{
+                "director: flood defences now drop_entry 1, drop_packet 0, secure_tcp 3, am_droprate 10, "
+                "pressure_threshold 0.8 (was drop_entry 1, drop_packet 0, secure_tcp 0, am_droprate 10, "
+                "pressure_threshold 0.9)",
+                "service TCP 192.0.2.10:80: flood defences now table_share 0.5, synproxy on (mss default, "
+                "wscale 7) (was table_share 1, synproxy off)"}));
+}
+
 TEST(ConfigDiff, NothingChangedSaysNothing) {
   Config c = parse("[[service]]\naddress = \"192.0.2.10:80\"\n[[service.real]]\naddress = \"203.0.113.11\"\n");
   EXPECT_TRUE(describe_changes(c, c).empty());
