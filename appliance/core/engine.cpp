@@ -177,8 +177,12 @@ void Engine::set_state(ConnEntry& e, TcpState s, std::uint32_t now) {
     e.timeout = current_->timeouts.for_state(s);
     if (defence_.secure_tcp && (s == TcpState::syn_recv || s == TcpState::synack))
       e.timeout = std::min(e.timeout, kSecureEmbryonicTimeout);
-    // A handshake seen through: never evicted from now on.
-    if (active) embryo_unlink(e);
+    // A handshake seen through: never evicted from now on. A NAT flow the
+    // kernel carries has it judged by conntrack (kernel_flow): what vsd
+    // sees of it is its first packet and packets conntrack did not take,
+    // such as a spoofed client's ACK to a SYN-ACK it never saw, which
+    // IPVS's table alone would call ESTABLISHED.
+    if (active && !(e.flags & ConnEntry::kKernelHeld)) embryo_unlink(e);
   } else {
     e.timeout = current_->timeouts.udp;
   }
@@ -635,15 +639,19 @@ void Engine::kernel_flow(KernelFlowEvent event, const KernelFlow& f) {
   // NAT UDP: conntrack reports a change when the first reply passes.
   const bool replied = f.l4proto == IPPROTO_UDP && event == KernelFlowEvent::changed;
   if (!e) {
-    // Under drop_entry a half-open flow vsd does not know (evicted, or
-    // begun while it was away) is not taken back in: it would be the first
-    // to go again. Its handshake's end (ESTABLISHED) or a reply brings it.
-    const bool half_open = f.l4proto == IPPROTO_TCP ? is_embryonic(f.state) && f.state != TcpState::none : !replied;
+    // Under drop_entry a flow vsd does not know (evicted, or begun while
+    // it was away) is taken back in only once established: a half-open one
+    // would be the first to go again, and one that closes without having
+    // been established (a spoofed flow the real server reset) is over.
+    // Its handshake's end (ESTABLISHED) or a reply brings a real one.
+    const bool half_open = f.l4proto == IPPROTO_TCP
+                               ? f.state != TcpState::established && f.state != TcpState::none
+                               : !replied;
     if (defence_.drop_entry && half_open) return;
     e = adopt(f, now);
   }
   if (!e || !(e->flags & ConnEntry::kKernel)) return;
-  if (replied) embryo_unlink(*e);
+  if (replied || f.state == TcpState::established) embryo_unlink(*e);
   e->flags |= ConnEntry::kKernelSeen;
   if (e->flags & ConnEntry::kSynced) {
     // A flow the pair's master had, now in this node's kernel (conntrackd

@@ -503,5 +503,50 @@ TEST_F(DefenceTest, KernelFlowsAreEvictedLikeOthersAndHalfOpenOnesNotReadopted) 
   EXPECT_EQ(engine->connection_count(), 10u);
 }
 
+// A NAT flow the kernel carries is judged by conntrack: a spoofed client's
+// ACK that vsd sees (conntrack found it INVALID, so it came up without the
+// flow's mark) does not make it established in the defences' eyes, as
+// IPVS's table alone would; conntrack's ESTABLISHED does. And a flow vsd
+// evicted that conntrack then reports closing is not taken back in.
+TEST_F(DefenceTest, ASpoofedAckOnAKernelNatFlowLeavesItEvictable) {
+  const MarkLayout marks = *MarkLayout::from_mask(0xffff0000);
+  spec = test::snapshot({test::service("192.0.2.10:80").scheduler("rr").real("203.0.113.11:8000").kernel(0x10000)});
+  spec.marks = marks;
+  engine = std::make_unique<Engine>(2, clock);
+  publish();
+  auto ack = [&](int i) { return send(PacketSpec{}.from(spoofed(i), spoofed_port(i)).to("192.0.2.10", 80).flags(ACK)); };
+  flood(0);
+  EXPECT_EQ(ack(0).kernel_bits, 0x10000u);
+  flood(1);
+  ack(1);
+  EXPECT_EQ(service(0).embryonic.get(), 2u) << "the pairs are still half-open";
+  EXPECT_EQ(flood(2).kernel_bits, 0x10000u);
+  EXPECT_EQ(counters().drop_entry.get(), 1u);
+  EXPECT_EQ(counters().table_full.get(), 0u);
+  EXPECT_EQ(entry(spoofed(0), spoofed_port(0), "192.0.2.10"), nullptr);
+  engine->begin_batch();
+  ASSERT_TRUE(engine->defence().drop_entry);
+  KernelFlow f;
+  f.l4proto = IPPROTO_TCP;
+  f.client = *IpAddress::parse(spoofed(0));
+  f.cport = spoofed_port(0);
+  f.vip = *IpAddress::parse("192.0.2.10");
+  f.vport = 80;
+  f.mark = 0x10000;
+  f.state = TcpState::close;  // the real server reset the evicted pair
+  engine->kernel_flow(KernelFlowEvent::changed, f);
+  EXPECT_EQ(entry(spoofed(0), spoofed_port(0), "192.0.2.10"), nullptr);
+  // Flow 1's handshake completes after all: conntrack says so.
+  f.client = *IpAddress::parse(spoofed(1));
+  f.cport = spoofed_port(1);
+  f.state = TcpState::established;
+  engine->kernel_flow(KernelFlowEvent::changed, f);
+  EXPECT_EQ(service(0).embryonic.get(), 1u);
+  EXPECT_EQ(entry(spoofed(1), spoofed_port(1), "192.0.2.10")->state, TcpState::established);
+  flood(3);
+  EXPECT_NE(entry(spoofed(1), spoofed_port(1), "192.0.2.10"), nullptr) << "established: never evicted";
+  EXPECT_EQ(entry(spoofed(2), spoofed_port(2), "192.0.2.10"), nullptr);
+}
+
 }  // namespace
 }  // namespace vsd
