@@ -56,6 +56,36 @@ ConfigResult parse_config(std::string_view text, std::string_view file_name) {
   return result;
 }
 
+std::vector<health::CheckConfig> checks_of(const RealServerConfig& r) {
+  std::vector<health::CheckConfig> out;
+  if (r.check) out.push_back(*r.check);
+  out.insert(out.end(), r.more_checks.begin(), r.more_checks.end());
+  return out;
+}
+
+void set_checks(RealServerConfig& r, std::vector<health::CheckConfig> checks) {
+  r.check.reset();
+  r.more_checks.clear();
+  if (checks.empty()) return;
+  r.check = std::move(checks.front());
+  r.more_checks.assign(std::make_move_iterator(checks.begin() + 1), std::make_move_iterator(checks.end()));
+}
+
+std::vector<health::CheckOverrides> check_tables_of(const ServiceConfig& s) {
+  std::vector<health::CheckOverrides> out;
+  if (s.check_defaults) out.push_back(*s.check_defaults);
+  out.insert(out.end(), s.more_check_defaults.begin(), s.more_check_defaults.end());
+  return out;
+}
+
+std::vector<health::CheckConfig> service_checks(const ServiceConfig& s) {
+  return health::merge_checks(check_tables_of(s), nullptr, false, {}).checks;
+}
+
+ForwardMethod sorry_forward(const ServiceConfig& s) {
+  return s.sorry_server_forward.value_or(s.forward.value_or(ForwardMethod::nat));
+}
+
 ConfigResult load_config_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {

@@ -40,9 +40,13 @@ struct RealServerConfig {
   // 0 = no limit; lower 0 with an upper set means 3/4 of the upper (IPVS).
   std::uint32_t upper_threshold = 0;
   std::uint32_t lower_threshold = 0;
-  // Its health check: the service's [service.check] with this server's
+  // Its health checks: the service's [service.check] with this server's
   // [service.real.check] keys on top; nullopt = no check (always up).
+  // `check` is the first; `more_checks` the others ([[service.check]] /
+  // [[service.real.check]] with several entries): the server is up while
+  // every one passes (keepalived's checkers of one real_server).
   std::optional<health::CheckConfig> check;
+  std::vector<health::CheckConfig> more_checks;
   SourceLocation where;     // its [[service.real]] table; line 0: built in code
   KeyLocations locations;
 };
@@ -70,6 +74,15 @@ struct ServiceConfig {
   // keepalived's sorry_server: takes new connections only while no real
   // server of the service is healthy. Port 0 = the service's port.
   std::optional<Endpoint> sorry_server;
+  // The forwarding method of its real servers that name none, and of the
+  // sorry server (keepalived's lvs_method on virtual_server); unset = NAT.
+  std::optional<ForwardMethod> forward;
+  // keepalived's sorry_server_lvs_method; unset = `forward`. vsd forwards
+  // the sorry server by NAT only (validate() says why).
+  std::optional<ForwardMethod> sorry_server_forward;
+  // keepalived's ha_suspend: the checks of its real servers pause while
+  // this node does not hold the service's VIP.
+  bool ha_suspend = false;
   // keepalived's quorum: the sum of the healthy real servers' weights; below
   // quorum - hysteresis the service has lost it (quorum_down runs), at
   // quorum + hysteresis it has it again (quorum_up runs). 0 = no quorum.
@@ -90,8 +103,10 @@ struct ServiceConfig {
   bool synproxy = false;
   std::uint32_t synproxy_mss = 0;
   std::uint32_t synproxy_wscale = 7;
-  // [service.check]: the defaults a real server added later (vsadm -a) gets.
+  // [service.check]: the defaults a real server added later (vsadm -a) gets;
+  // with [[service.check]], the first, and the others in more_check_defaults.
   std::optional<health::CheckOverrides> check_defaults;
+  std::vector<health::CheckOverrides> more_check_defaults;
   std::vector<RealServerConfig> reals;
   SourceLocation where;     // its [[service]] table; line 0: built in code
   KeyLocations locations;
@@ -247,5 +262,15 @@ ConfigResult load_config_file(const std::string& path);
 inline bool sloppy_tcp(const Config& config, const ServiceConfig& s) {
   return s.sloppy_tcp.value_or(config.bgp.enabled() && (s.scheduler == "mh" || s.scheduler == "sh"));
 }
+
+// A real server's checks in order (empty: none), and a service's check
+// tables; set_checks stores a list back (first in `check`).
+std::vector<health::CheckConfig> checks_of(const RealServerConfig& r);
+void set_checks(RealServerConfig& r, std::vector<health::CheckConfig> checks);
+std::vector<health::CheckOverrides> check_tables_of(const ServiceConfig& s);
+// The checks a real server without its own gets from its service (vsadm -a).
+std::vector<health::CheckConfig> service_checks(const ServiceConfig& s);
+// How the sorry server is forwarded: sorry_server_forward, else forward, else NAT.
+ForwardMethod sorry_forward(const ServiceConfig& s);
 
 }  // namespace vsd

@@ -104,8 +104,13 @@ void check_real(KeyChecker& c, const Sources& src, const ServiceConfig& s, std::
   // The daemon gives a real server without a check its service's (vsadm -a),
   // as reading the file back would; parse_config's reader did that already.
   // A [service.check] that is wrong in itself is reported as such.
-  if (!r.check && s.check_defaults && !src.reading() && health::check_problems(*s.check_defaults).empty())
-    for (auto& e : health::merge_check(&*s.check_defaults, nullptr).errors) c.report(at, "", std::move(e.reason));
+  if (!r.check && s.check_defaults && !src.reading()) {
+    bool tables_ok = true;
+    for (const auto& t : check_tables_of(s)) tables_ok &= health::check_problems(t).empty();
+    if (tables_ok)
+      for (auto& e : health::merge_checks(check_tables_of(s), nullptr, false, {}).errors)
+        c.report(at, "", std::move(e.reason));
+  }
 }
 
 // The keys of one [[service]] that go together.
@@ -151,6 +156,27 @@ void check_service_family(KeyChecker& c, const ServiceConfig& s, std::optional<b
     c.report(at, "persistence_netmask",
              "service.persistence_netmask must be a prefix length from 1 to " + std::to_string(max) + ", got " +
                  std::to_string(s.persistence_netmask));
+  // The sorry server's method. The data path could forward it by DR/TUN,
+  // but the node side does not know it as a real server: the director
+  // would not resolve its MAC or route, nor would the sorry server's own
+  // vsd put the VIP on its lo; keepalived users get NAT (its default
+  // without lvs_method) and an error rather than a sorry server that
+  // silently drops.
+  if (s.sorry_server && sorry_forward(s) != ForwardMethod::nat) {
+    const bool own = s.sorry_server_forward.has_value();
+    c.report(at, own ? "sorry_server_forward" : "forward",
+             std::string("sorry_server ") + s.sorry_server->to_string() + " would be forwarded by " +
+                 (sorry_forward(s) == ForwardMethod::dr ? "DR" : "TUN") +
+                 (own ? "" : " (the service's forward, which the sorry server takes)") +
+                 "; vsd forwards a sorry server by NAT only: set sorry_server_forward = \"nat\" and let it "
+                 "answer on its own address (its replies must pass the director)");
+  }
+  if (!s.sorry_server && s.sorry_server_forward)
+    c.report(at, "sorry_server_forward", "service.sorry_server_forward needs a sorry_server");
+  if (s.ha_suspend && s.is_fwmark() && s.members.empty())
+    c.report(at, "ha_suspend",
+             "service.ha_suspend pauses the checks while this node does not hold the VIP; a fwmark service "
+             "without members has no VIP to look for: list them in members");
   if (s.sorry_server && v4 && s.sorry_server->addr.is_v4() != *v4)
     c.report(at, "sorry_server",
              "sorry_server " + s.sorry_server->to_string() + " is not of the service's address family");

@@ -32,36 +32,66 @@ void write_real_address(TomlOut& out, std::string_view name, const RealServerCon
   out.key(name, toml_quote(e.addr.is_v4() ? e.addr.to_string() : "[" + e.addr.to_string() + "]"));
 }
 
-// The service's [service.check] with this server's own keys on top.
-void merge_checks(ConfigReader& r, RealServerConfig& real, const health::CheckOverrides* own) {
+// The service's [service.check] tables with this server's own keys on top.
+void merge_checks(ConfigReader& r, RealServerConfig& real, const std::vector<health::CheckOverrides>* own,
+                  bool array) {
   const ServiceConfig* s = r.service();
-  const health::CheckOverrides* defaults = s && s->check_defaults ? &*s->check_defaults : nullptr;
-  if (!defaults && !own) return;
-  auto merged = health::merge_check(defaults, own);
+  const std::vector<health::CheckOverrides> service = s ? check_tables_of(*s) : std::vector<health::CheckOverrides>{};
+  if (service.empty() && !own) return;
+  auto merged = health::merge_checks(service, own, array, {real.where.line, real.where.column});
   for (auto& e : merged.errors)
     r.add(e.line ? e.line : real.where.line, e.line ? e.column : real.where.column, std::move(e.reason));
-  real.check = merged.config;
+  set_checks(real, std::move(merged.checks));
 }
 
+// [service.real.check] (over the service's one check) or
+// [[service.real.check]] (entry i over the service's check i).
 bool read_real_check(ConfigReader& r, const toml::node& n, RealServerConfig& real) {
-  auto own = r.check_table(n, "[service.real.check]");
-  merge_checks(r, real, own ? &*own : nullptr);
-  return own.has_value();
+  std::vector<health::CheckOverrides> own;
+  bool ok = true;
+  const bool array = n.is_array();
+  if (const toml::array* arr = n.as_array()) {
+    for (const auto& el : *arr) {
+      auto t = r.check_table(el, "[[service.real.check]]");
+      if (t) own.push_back(std::move(*t)); else ok = false;
+    }
+  } else if (auto t = r.check_table(n, "[service.real.check]")) {
+    own.push_back(std::move(*t));
+  } else {
+    ok = false;
+  }
+  if (!ok) return false;
+  merge_checks(r, real, &own, array);
+  return true;
 }
 
-// Only what it changes from its service's [service.check]: nothing when it
-// is that check.
+// Only what it changes from its service's checks: nothing when it has
+// exactly those.
 void write_real_check(TomlOut& out, std::string_view, const RealServerConfig& real) {
   const ServiceConfig* s = out.service;
-  const health::CheckOverrides* defaults = s && s->check_defaults ? &*s->check_defaults : nullptr;
-  std::string keys = health::write_check_keys(health::check_overrides(defaults, *real.check));
-  if (!keys.empty()) out.text += "\n[service.real.check]\n" + keys;
+  const std::vector<health::CheckOverrides> service = s ? check_tables_of(*s) : std::vector<health::CheckOverrides>{};
+  const std::vector<health::CheckConfig> checks = checks_of(real);
+  std::vector<std::string> bodies;
+  bool differs = checks.size() != service.size();
+  for (std::size_t i = 0; i < checks.size(); ++i) {
+    bodies.push_back(health::write_check_keys(
+        health::check_overrides(i < service.size() ? &service[i] : nullptr, checks[i])));
+    differs |= !bodies.back().empty();
+  }
+  if (!differs) return;
+  if (checks.size() == 1 && service.size() <= 1) {
+    out.text += "\n[service.real.check]\n" + bodies.front();
+    return;
+  }
+  for (const auto& body : bodies) out.text += "\n[[service.real.check]]\n" + body;
 }
 
 void end_real(ConfigReader& r, const toml::table& t, RealServerConfig& real) {
   if (!t.contains("address"))
     r.error(t, "[[service.real]] needs an address, e.g. address = \"203.0.113.11:8000\"");
-  if (!t.contains("check")) merge_checks(r, real, nullptr);  // the service's check, if any
+  if (!t.contains("check")) merge_checks(r, real, nullptr, false);  // the service's checks, if any
+  // No forward of its own: its service's (keepalived's lvs_method on virtual_server).
+  if (!t.contains("forward") && r.service() && r.service()->forward) real.forward = *r.service()->forward;
 }
 
 constexpr Choice<ForwardMethod> forward_names[] = {
@@ -70,7 +100,7 @@ constexpr Choice<ForwardMethod> forward_names[] = {
 using R = RealServerConfig;
 
 void check_real_check(KeyChecker& c, const R& real) {
-  for (auto& why : health::check_problems(*real.check)) c.error(std::move(why));
+  for (auto& why : health::check_problems(checks_of(real))) c.error(std::move(why));
 }
 
 const ConfigKey<R> real_keys[] = {

@@ -194,13 +194,47 @@ bool read_tunnel_source(ConfigReader& r, const toml::node& n, ServiceConfig& s) 
   return true;
 }
 
+// [service.check] (one check) or [[service.check]] (several, all of which
+// must pass).
 bool read_service_check(ConfigReader& r, const toml::node& n, ServiceConfig& s) {
+  if (const toml::array* arr = n.as_array()) {
+    bool ok = !arr->empty();
+    if (!ok) r.error(n, "service.check must be a table: write [service.check] or [[service.check]]");
+    std::vector<health::CheckOverrides> tables;
+    for (const auto& el : *arr) {
+      auto t = r.check_table(el, "[[service.check]]");
+      if (t) tables.push_back(std::move(*t)); else ok = false;
+    }
+    if (!ok) return false;
+    s.check_defaults = tables.front();
+    s.more_check_defaults.assign(tables.begin() + 1, tables.end());
+    return true;
+  }
   s.check_defaults = r.check_table(n, "[service.check]");
   return s.check_defaults.has_value();
 }
 
 void write_service_check(TomlOut& out, std::string_view, const ServiceConfig& s) {
-  out.text += "\n[service.check]\n" + health::write_check_keys(*s.check_defaults);
+  if (s.more_check_defaults.empty()) {
+    out.text += "\n[service.check]\n" + health::write_check_keys(*s.check_defaults);
+    return;
+  }
+  for (const auto& t : check_tables_of(s)) out.text += "\n[[service.check]]\n" + health::write_check_keys(t);
+}
+
+constexpr Choice<ForwardMethod> service_forward_names[] = {
+    {"nat", ForwardMethod::nat}, {"tun", ForwardMethod::tun}, {"dr", ForwardMethod::dr}};
+
+template <auto M>
+bool read_optional_forward(ConfigReader& r, const toml::node& n, ServiceConfig& s) {
+  auto v = r.choice(n, std::span<const Choice<ForwardMethod>>(service_forward_names));
+  if (v) s.*M = *v;
+  return v.has_value();
+}
+
+template <auto M>
+void write_optional_forward(TomlOut& out, std::string_view key, const ServiceConfig& s) {
+  out.key(key, toml_quote(to_string(*(s.*M))));
 }
 
 bool read_reals(ConfigReader& r, const toml::node& n, ServiceConfig& s) {
@@ -265,7 +299,8 @@ void write_sloppy_tcp(TomlOut& out, std::string_view key, const S& s) {
 }
 bool no_service_check(const S& s) { return !s.check_defaults; }
 void check_service_check(KeyChecker& c, const S& s) {
-  for (auto& why : health::check_problems(*s.check_defaults)) c.error(std::move(why));
+  for (const auto& t : check_tables_of(s))
+    for (auto& why : health::check_problems(t)) c.error(std::move(why));
 }
 bool no_reals(const S& s) { return s.reals.empty(); }
 
@@ -288,6 +323,9 @@ const ConfigKey<S> service_keys[] = {
     boolean_key<&S::ops>("ops"),
     {"sloppy_tcp", read_sloppy_tcp, write_sloppy_tcp, unchanged<&S::sloppy_tcp>},
     {"sorry_server", read_sorry_server, write_sorry_server, unchanged<&S::sorry_server>},
+    {"forward", read_optional_forward<&S::forward>, write_optional_forward<&S::forward>, unchanged<&S::forward>},
+    {"sorry_server_forward", read_optional_forward<&S::sorry_server_forward>,
+     write_optional_forward<&S::sorry_server_forward>, unchanged<&S::sorry_server_forward>},
     integer_key<&S::quorum, 0, 0x7fffffff>("quorum"),
     integer_key<&S::hysteresis, 0, 0x7fffffff>("hysteresis"),
     string_key<&S::quorum_up>("quorum_up"),
@@ -297,6 +335,7 @@ const ConfigKey<S> service_keys[] = {
     boolean_key<&S::synproxy>("synproxy"),
     integer_key<&S::synproxy_mss, 0, 65535>("synproxy_mss"),
     integer_key<&S::synproxy_wscale, 0, 14>("synproxy_wscale"),
+    boolean_key<&S::ha_suspend>("ha_suspend"),
     {"check", read_service_check, write_service_check, no_service_check, if_changed, check_service_check},
     {"real", read_reals, write_reals, no_reals, if_changed, check_reals},
 };

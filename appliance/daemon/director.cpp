@@ -229,6 +229,11 @@ int Director::run() {
   health_.set_transition_callback(
       [this](const std::string& id, bool up, const std::string& why) { on_health(id, up, why); });
   health_.set_log([](const std::string& line) { spdlog::warn("health: {}", line); });
+  health_.set_weight_callback([this](const std::string& id, const health::WeightEffect& w, const std::string& why) {
+    spdlog::info("health: {}: {} ({})", id, policy_.weight(config_, id, w), why);
+    publish_effective();
+  });
+  health_.set_address_source(node_addresses_now);  // ha_suspend
   sync_health_targets();
   numbers_.load(numbers_path());
   replan();
@@ -505,7 +510,7 @@ control::Outcome Director::edit(const std::vector<IpvsadmCommand>& commands) {
   // A real server added with vsadm -a gets its service's [service.check].
   for (auto& svc : next.services)
     for (auto& r : svc.reals)
-      if (!r.check && svc.check_defaults) r.check = health::merge_check(&*svc.check_defaults, nullptr).config;
+      if (!r.check && svc.check_defaults) set_checks(r, service_checks(svc));
   std::string err;
   if (!apply_config(std::move(next), "vsadm", &err)) {
     spdlog::error("vsadm edit refused: {}", err);

@@ -3,12 +3,42 @@
 #include <algorithm>
 
 #include "appliance/health/slow_start.hpp"
+#include "nfq/rtnl_socket.hpp"
 
 namespace vsd {
+
+std::optional<std::vector<IpAddress>> node_addresses_now() {
+  std::vector<rtnl::LocalAddress> addrs;
+  std::string error;
+  if (!rtnl::local_addresses(&addrs, &error)) return std::nullopt;
+  std::vector<IpAddress> out;
+  for (const auto& a : addrs) out.push_back(a.addr);
+  return out;
+}
 
 std::string health_target_id(const ServiceConfig& s, const RealServerConfig& r) {
   return service_label(s) + " -> " + real_label(s, r);
 }
+
+namespace {
+
+// ha_suspend: the addresses whose presence on this node lets the checks run.
+std::vector<IpAddress> suspend_unless_held(const ServiceConfig& s) {
+  std::vector<IpAddress> out;
+  if (!s.ha_suspend) return out;
+  if (!s.is_fwmark()) out.push_back(s.address.addr);
+  for (const auto& m : s.members)
+    if (std::find(out.begin(), out.end(), m.addr) == out.end()) out.push_back(m.addr);
+  return out;
+}
+
+// The configured weight with its checks' effect, within IPVS's 0..65535.
+std::uint32_t weighed(std::uint32_t configured, const health::WeightEffect& e) {
+  const std::int64_t w = static_cast<std::int64_t>(e.set.value_or(configured)) + e.add;
+  return static_cast<std::uint32_t>(std::clamp<std::int64_t>(w, 0, 65535));
+}
+
+}  // namespace
 
 std::vector<health::TargetSpec> HealthPolicy::targets(const Config& config) {
   std::vector<health::TargetSpec> out;
@@ -16,7 +46,7 @@ std::vector<health::TargetSpec> HealthPolicy::targets(const Config& config) {
     for (const auto& r : s.reals) {
       if (!r.check) continue;
       Endpoint real{r.address.addr, r.address.port ? r.address.port : s.address.port};
-      out.push_back({health_target_id(s, r), service_label(s), real, *r.check});
+      out.push_back({health_target_id(s, r), service_label(s), real, *r.check, r.more_checks, suspend_unless_held(s)});
     }
   return out;
 }
@@ -32,6 +62,7 @@ std::vector<std::string> HealthPolicy::forget_others(const std::set<std::string>
     }
     gone.push_back(it->first);
     recovered_ms_.erase(it->first);
+    weights_.erase(it->first);
     it = up_.erase(it);
   }
   return gone;
@@ -50,6 +81,18 @@ std::string HealthPolicy::transition(const Config& config, const std::string& id
   return "";
 }
 
+std::string HealthPolicy::weight(const Config& config, const std::string& id, const health::WeightEffect& effect) {
+  if (effect.none())
+    weights_.erase(id);
+  else
+    weights_[id] = effect;
+  for (const auto& s : config.services)
+    for (const auto& r : s.reals)
+      if (r.check && health_target_id(s, r) == id)
+        return "weight " + std::to_string(weighed(r.weight, effect)) + " (configured " + std::to_string(r.weight) + ")";
+  return "";
+}
+
 Config HealthPolicy::effective(const Config& config, std::uint64_t now_ms) const {
   Config eff = config;
   for (auto& s : eff.services) {
@@ -58,6 +101,9 @@ Config HealthPolicy::effective(const Config& config, std::uint64_t now_ms) const
       if (r.check) {
         const std::string id = health_target_id(s, r);
         auto it = up_.find(id);
+        // misc_dynamic / file checks: the weight they give while up.
+        if (auto w = weights_.find(id); w != weights_.end() && (it == up_.end() || it->second))
+          r.weight = weighed(r.weight, w->second);
         if (it != up_.end() && !it->second) {
           if (r.check->on_failure == health::OnFailure::remove) continue;
           r.weight = 0;
@@ -75,8 +121,9 @@ Config HealthPolicy::effective(const Config& config, std::uint64_t now_ms) const
       bool healthy = std::any_of(s.reals.begin(), s.reals.end(),
                                  [](const RealServerConfig& r) { return r.weight > 0; });
       if (!healthy) {
-        RealServerConfig sorry;  // a NAT real server, as keepalived's
+        RealServerConfig sorry;  // NAT: validate() refuses any other method
         sorry.address = *s.sorry_server;
+        sorry.forward = sorry_forward(s);
         s.reals.push_back(sorry);
       }
     }

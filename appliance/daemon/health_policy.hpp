@@ -21,6 +21,11 @@
 
 namespace vsd {
 
+// ha_suspend's look at this node's addresses (rtnetlink), for
+// HealthMonitor::set_address_source: the one function here that asks the
+// kernel.
+std::optional<std::vector<IpAddress>> node_addresses_now();
+
 // "TCP 192.0.2.10:80 -> 203.0.113.11:8000": a checked real server's id.
 std::string health_target_id(const ServiceConfig& s, const RealServerConfig& r);
 
@@ -52,6 +57,9 @@ class HealthPolicy {
   // A check's transition at `now_ms`; returns what it does to the data
   // path, for the log ("quiesced (weight 0)", "back in service", ...).
   std::string transition(const Config& config, const std::string& id, bool up, std::uint64_t now_ms);
+  // What its checks do to a real server's weight now (misc_dynamic, file
+  // checks); returns the weight it gets, for the log.
+  std::string weight(const Config& config, const std::string& id, const health::WeightEffect& effect);
 
   // What the data path serves: the configuration with health applied (a
   // failed real server quiesced or removed, a recovering one at its slow
@@ -74,6 +82,7 @@ class HealthPolicy {
  private:
   std::map<std::string, bool> up_;                         // target id -> up
   std::map<std::string, std::uint64_t> recovered_ms_;      // target id -> last down -> up
+  std::map<std::string, health::WeightEffect> weights_;    // target id -> its checks' weight effect
   std::map<std::string, bool> sorry_active_;               // service label -> sorry serving
   std::map<std::string, health::QuorumTracker> quorum_;    // service label -> quorum state
 };

@@ -252,7 +252,10 @@ class Plan {
 void plan_director(const Config& c, const NodeFacts& f, Plan& plan) {
   bool v4_nat = false, v6_nat = false;
   std::vector<std::string> redirect_ifs;  // interfaces toward IPv4 DR/TUN real servers
-  for (const auto& s : c.services)
+  for (const auto& s : c.services) {
+    // The sorry server is a NAT real server whenever it serves, also
+    // beside a DR/TUN pool.
+    if (s.sorry_server) (s.sorry_server->addr.is_v4() ? v4_nat : v6_nat) = true;
     for (const auto& r : s.reals) {
       if (r.forward == ForwardMethod::nat) {
         (r.address.addr.is_v4() ? v4_nat : v6_nat) = true;
@@ -263,6 +266,7 @@ void plan_director(const Config& c, const NodeFacts& f, Plan& plan) {
       RouteFact rt = route_to(f, r.address.addr);
       if (rt.found && !rt.local && arp::valid_interface_name(rt.ifname)) add_unique(redirect_ifs, rt.ifname);
     }
+  }
   if (v4_nat) plan.want("net.ipv4.ip_forward", "1", "NAT forwards IPv4 between clients and real servers");
   if (v6_nat)
     plan.want("net.ipv6.conf.all.forwarding", "1", "NAT forwards IPv6 between clients and real servers");

@@ -1,6 +1,8 @@
 #include "appliance/health/check_config_toml.hpp"
 
 #include <algorithm>
+#include <cctype>
+#include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -91,10 +93,14 @@ class CheckReader {
 // The check types a key applies to, one bit per CheckType.
 using TypeSet = std::uint8_t;
 constexpr TypeSet type_bit(CheckType t) { return static_cast<TypeSet>(1u << static_cast<unsigned>(t)); }
-constexpr TypeSet every_type = 0x3f;
+constexpr TypeSet every_type = 0xff;
 constexpr TypeSet http_types = type_bit(CheckType::http) | type_bit(CheckType::https);
+constexpr TypeSet https_type = type_bit(CheckType::https);
 constexpr TypeSet udp_type = type_bit(CheckType::udp);
 constexpr TypeSet misc_type = type_bit(CheckType::misc);
+constexpr TypeSet dns_type = type_bit(CheckType::dns);
+constexpr TypeSet file_type = type_bit(CheckType::file);
+constexpr TypeSet probing_types = every_type & ~file_type;  // those that send something somewhere
 
 // One key of a check table: the config's key-table row (how it is read,
 // written, whether it is set, what a value set in code must keep) plus the
@@ -129,6 +135,8 @@ void apply_field(const CheckOverrides& o, CheckConfig& c) {
 // empty status list, so those stay unset.
 template <class V>
 void set_from(std::optional<V>& o, const V& v) { o = v; }
+template <class V>
+void set_from(std::optional<V>& o, const std::optional<V>& v) { o = v; }
 void set_from(std::optional<Digest>& o, const std::optional<Digest>& v) { o = v; }
 void set_from(std::optional<ConnectTo>& o, const ConnectTo& v) {
   if (v.empty()) o.reset(); else o = v;
@@ -202,7 +210,7 @@ constexpr CheckKey text_key(std::string_view name, TypeSet types) {
 void read_type(CheckReader& r, const toml::node& n, CheckOverrides& o) {
   if (auto s = r.string(n))
     if (!(o.type = check_type_from_string(*s)))
-      r.error(n, "check.type must be tcp | http | https | udp | icmp | misc, got \"" + *s + "\"");
+      r.error(n, "check.type must be tcp | http | https | udp | icmp | misc | dns | file, got \"" + *s + "\"");
 }
 
 void read_on_failure(CheckReader& r, const toml::node& n, CheckOverrides& o) {
@@ -250,30 +258,73 @@ void read_path(CheckReader& r, const toml::node& n, CheckOverrides& o) {
   }
 }
 
-constexpr const char* status_code_reason = "check.status entries must be HTTP status codes from 100 to 599";
+constexpr const char* status_code_reason =
+    "check.status entries must be HTTP status codes from 100 to 599 or ranges \"LOW-HIGH\" such as \"200-299\"";
 
-void read_status(CheckReader& r, const toml::node& n, CheckOverrides& o) {
+// 204, or "200-299" (keepalived's status_code range), or "204".
+bool add_status(const toml::node& e, std::vector<int>& codes) {
+  int low = 0, high = 0;
+  if (auto v = e.value_exact<std::int64_t>()) {
+    if (*v < 100 || *v > 599) return false;
+    low = high = static_cast<int>(*v);
+  } else if (auto s = e.value_exact<std::string>()) {
+    const auto dash = s->find('-');
+    auto number = [](std::string_view t, int& out) {
+      auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), out);
+      return !t.empty() && ec == std::errc() && end == t.data() + t.size() && out >= 100 && out <= 599;
+    };
+    if (!number(std::string_view(*s).substr(0, dash), low)) return false;
+    if (dash == std::string::npos)
+      high = low;
+    else if (!number(std::string_view(*s).substr(dash + 1), high) || high < low)
+      return false;
+  } else {
+    return false;
+  }
+  for (int c = low; c <= high; ++c)
+    if (std::find(codes.begin(), codes.end(), c) == codes.end()) codes.push_back(c);
+  return true;
+}
+
+std::optional<std::vector<int>> read_status_node(CheckReader& r, const toml::node& n, const std::string& name) {
   const toml::array* arr = n.as_array();
   if (!arr) {
-    r.error(n, "check.status must be an array of status codes, e.g. [200, 204], got " + toml_type_name(n));
-    return;
+    r.error(n, name + " must be an array of status codes and ranges, e.g. [200, \"300-302\"], got " +
+                   toml_type_name(n));
+    return std::nullopt;
   }
   std::vector<int> codes;
   bool ok = true;
-  for (const auto& e : *arr) {
-    auto v = e.value_exact<std::int64_t>();
-    if (!v || *v < 100 || *v > 599) {
+  for (const auto& e : *arr)
+    if (!add_status(e, codes)) {
       r.error(e, status_code_reason);
       ok = false;
-    } else {
-      codes.push_back(static_cast<int>(*v));
     }
-  }
   if (arr->empty()) {
-    r.error(n, "check.status must list at least one code (leave it out to accept any 2xx)");
+    r.error(n, name + " must list at least one code (leave it out to accept any 2xx)");
     ok = false;
   }
-  if (ok) o.status = codes;
+  if (!ok) return std::nullopt;
+  std::sort(codes.begin(), codes.end());
+  return codes;
+}
+
+void read_status(CheckReader& r, const toml::node& n, CheckOverrides& o) {
+  o.status = read_status_node(r, n, "check.status");
+}
+
+// [200, 204, "300-399"]: runs of three or more codes as ranges.
+std::string write_status(const std::vector<int>& codes) {
+  std::string out;
+  for (const auto& range : status_ranges(codes)) {
+    std::vector<std::string> items;
+    if (range.high - range.low >= 2)
+      items.push_back("\"" + std::to_string(range.low) + "-" + std::to_string(range.high) + "\"");
+    else
+      for (int c = range.low; c <= range.high; ++c) items.push_back(std::to_string(c));
+    for (auto& i : items) out += (out.empty() ? "" : ", ") + i;
+  }
+  return "[" + out + "]";
 }
 
 std::optional<std::string> check_status(const CheckOverrides& o, std::string_view) {
@@ -312,6 +363,293 @@ void take_command(const CheckConfig& c, CheckOverrides& o) {
   if (c.command.empty()) o.command.reset(); else o.command = c.command;
 }
 
+// Strings whose empty value is "none": a table cannot set them back to "".
+template <auto O, auto C>
+void take_nonempty(const CheckConfig& c, CheckOverrides& o) {
+  if ((c.*C).empty()) (o.*O).reset(); else o.*O = c.*C;
+}
+
+// A check's URL list (empty: the path/status/digest form).
+void take_urls(const CheckConfig& c, CheckOverrides& o) {
+  if (c.urls.empty()) o.urls.reset(); else o.urls = c.urls;
+}
+
+
+// A DNS name or a Host header: letters, digits, '-', '_', '.', and for a
+// Host header an optional ":PORT" (or an IPv6 literal in brackets).
+bool host_name_ok(std::string_view h, bool port_allowed) {
+  if (h.empty() || h.size() > 255) return false;
+  if (h.front() == '[') {
+    const auto close = h.find(']');
+    if (close == std::string_view::npos || !IpAddress::parse(h.substr(1, close - 1))) return false;
+    h = h.substr(close + 1);
+    if (h.empty()) return true;
+    if (!port_allowed || h.front() != ':') return false;
+    h = h.substr(1);
+    return !h.empty() && h.find_first_not_of("0123456789") == std::string_view::npos;
+  }
+  if (port_allowed)
+    if (auto colon = h.rfind(':'); colon != std::string_view::npos) {
+      auto port = h.substr(colon + 1);
+      if (port.empty() || port.find_first_not_of("0123456789") != std::string_view::npos) return false;
+      h = h.substr(0, colon);
+    }
+  if (h.empty()) return false;
+  for (char c : h)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_')) return false;
+  return true;
+}
+
+std::optional<std::string> virtualhost_problem(const std::string& v) {
+  if (!host_name_ok(v, true))
+    return "check.virtualhost must be a host name (optionally with :PORT), such as \"www.example.com\", got \"" + v +
+           "\"";
+  return std::nullopt;
+}
+
+void read_virtualhost(CheckReader& r, const toml::node& n, CheckOverrides& o) {
+  if (auto s = r.string(n)) {
+    if (auto why = virtualhost_problem(*s)) r.error(n, *why); else o.virtualhost = *s;
+  }
+}
+
+std::optional<std::string> sni_problem(const std::string& v) {
+  if (!v.empty() && !host_name_ok(v, false))
+    return "check.sni must be a host name such as \"www.example.com\" (\"\" for none), got \"" + v + "\"";
+  return std::nullopt;
+}
+
+void read_sni(CheckReader& r, const toml::node& n, CheckOverrides& o) {
+  if (auto s = r.string(n)) {
+    if (auto why = sni_problem(*s)) r.error(n, *why); else o.sni = *s;
+  }
+}
+
+std::optional<std::string> absolute_problem(std::string_view name, const std::string& v) {
+  if (v.empty() || v.front() != '/') return std::string(name) + " must be an absolute file name, got \"" + v + "\"";
+  return std::nullopt;
+}
+
+template <auto O>
+void read_absolute(CheckReader& r, const toml::node& n, CheckOverrides& o) {
+  if (auto s = r.string(n)) {
+    if (auto why = absolute_problem(r.name(), *s)) r.error(n, *why); else o.*O = *s;
+  }
+}
+
+template <auto O>
+std::optional<std::string> check_absolute(const CheckOverrides& o, std::string_view name) {
+  return absolute_problem(name, *(o.*O));
+}
+
+// One url: { path = "/", status = [200], digest = "...", virtualhost = "..." }.
+std::optional<HttpUrl> read_url(CheckReader& r, const toml::node& n) {
+  const toml::table* t = n.as_table();
+  if (!t) {
+    r.error(n, "check.url entries must be tables: { path = \"/\", status = [200], digest = \"...\" }");
+    return std::nullopt;
+  }
+  HttpUrl u;
+  bool ok = true;
+  for (const auto& [k, v] : *t)
+    if (k.str() != "path" && k.str() != "status" && k.str() != "digest" && k.str() != "virtualhost") {
+      r.error(v, "unknown key '" + std::string(k.str()) + "' in check.url; known keys: path, status, digest, virtualhost");
+      ok = false;
+    }
+  if (const toml::node* p = t->get("path")) {
+    auto s = r.string(*p);
+    if (!s) ok = false;
+    else if (auto why = path_problem(*s)) { r.error(*p, *why); ok = false; }
+    else u.path = *s;
+  } else {
+    r.error(n, "a check.url entry needs a path, e.g. { path = \"/healthz\" }");
+    ok = false;
+  }
+  if (const toml::node* st = t->get("status")) {
+    auto codes = read_status_node(r, *st, "check.url status");
+    if (!codes) ok = false; else u.status = *codes;
+  }
+  if (const toml::node* d = t->get("digest")) {
+    std::string why;
+    auto s = r.string(*d);
+    if (!s) ok = false;
+    else if (auto dg = Digest::parse(*s, &why)) u.digest = dg;
+    else { r.error(*d, "bad check.url digest: " + why); ok = false; }
+  }
+  if (const toml::node* v = t->get("virtualhost")) {
+    auto s = r.string(*v);
+    if (!s) ok = false;
+    else if (auto why = virtualhost_problem(*s)) { r.error(*v, *why); ok = false; }
+    else u.virtualhost = *s;
+  }
+  if (!ok) return std::nullopt;
+  return u;
+}
+
+void read_urls(CheckReader& r, const toml::node& n, CheckOverrides& o) {
+  const toml::array* arr = n.as_array();
+  if (!arr || arr->empty()) {
+    r.error(n, "check.url must be a non-empty array of tables ([[service.check.url]] or "
+               "[{ path = \"/a\" }, { path = \"/b\" }])");
+    return;
+  }
+  std::vector<HttpUrl> urls;
+  bool ok = true;
+  for (const auto& e : *arr)
+    if (auto u = read_url(r, e)) urls.push_back(std::move(*u)); else ok = false;
+  if (ok) o.urls = std::move(urls);
+}
+
+std::string write_urls(const CheckOverrides& o) {
+  std::string out;
+  for (const auto& u : *o.urls) {
+    std::string t = "{ path = " + toml_quote(u.path);
+    if (!u.status.empty()) t += ", status = " + write_status(u.status);
+    if (u.digest) t += ", digest = " + toml_quote(u.digest->hex);
+    if (!u.virtualhost.empty()) t += ", virtualhost = " + toml_quote(u.virtualhost);
+    out += (out.empty() ? "" : ", ") + t + " }";
+  }
+  return "[" + out + "]";
+}
+
+std::optional<std::string> check_urls_value(const CheckOverrides& o, std::string_view) {
+  if (o.urls->empty()) return "check.url must list at least one URL";
+  for (const auto& u : *o.urls) {
+    if (auto why = path_problem(u.path)) return why;
+    for (int c : u.status)
+      if (c < 100 || c > 599) return status_code_reason;
+    if (!u.virtualhost.empty())
+      if (auto why = virtualhost_problem(u.virtualhost)) return why;
+  }
+  return std::nullopt;
+}
+
+// Bytes as hex: "70696e67", spaces allowed between bytes.
+std::optional<std::string> from_hex(std::string_view text) {
+  std::string out;
+  int high = -1;
+  for (char c : text) {
+    if (c == ' ' || c == '\t') {
+      if (high >= 0) return std::nullopt;
+      continue;
+    }
+    int v = std::isdigit(static_cast<unsigned char>(c)) ? c - '0'
+            : (c >= 'a' && c <= 'f')                    ? c - 'a' + 10
+            : (c >= 'A' && c <= 'F')                    ? c - 'A' + 10
+                                                        : -1;
+    if (v < 0) return std::nullopt;
+    if (high < 0) {
+      high = v;
+    } else {
+      out += static_cast<char>(high * 16 + v);
+      high = -1;
+    }
+  }
+  if (high >= 0) return std::nullopt;
+  return out;
+}
+
+std::string to_hex(std::string_view bytes) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : bytes) {
+    out += digits[c >> 4];
+    out += digits[c & 15];
+  }
+  return out;
+}
+
+// Text TOML writes back as itself: printable ASCII.
+bool plain_text(const std::string& s) {
+  for (unsigned char c : s)
+    if (c < 0x20 || c >= 0x7f) return false;
+  return true;
+}
+
+template <auto O>
+void read_hex(CheckReader& r, const toml::node& n, CheckOverrides& o) {
+  if (auto s = r.string(n)) {
+    if (auto bytes = from_hex(*s))
+      o.*O = *bytes;
+    else
+      r.error(n, r.name() + " must be pairs of hex digits (spaces between bytes allowed), e.g. \"12 34 01 00\", got \"" +
+                     *s + "\"");
+  }
+}
+
+// payload / payload_hex (expect / expect_hex) set one value: text goes back
+// as text, other bytes as hex.
+template <auto O>
+bool unset_or_binary(const CheckOverrides& o) { return !(o.*O) || !plain_text(*(o.*O)); }
+template <auto O>
+bool unset_or_text(const CheckOverrides& o) { return !(o.*O) || plain_text(*(o.*O)); }
+
+template <auto O, auto C>
+constexpr CheckKey text_bytes_key(std::string_view name) {
+  return {name, udp_type, read_text<O>, [](const CheckOverrides& o) { return toml_quote(*(o.*O)); },
+          unset_or_binary<O>, nullptr, apply_field<O, C>, take_field<O, C>};
+}
+
+template <auto O, auto C>
+constexpr CheckKey hex_bytes_key(std::string_view name) {
+  return {name, udp_type, read_hex<O>, [](const CheckOverrides& o) { return toml_quote(to_hex(*(o.*O))); },
+          unset_or_text<O>, nullptr, apply_field<O, C>, take_field<O, C>};
+}
+
+template <auto O>
+void read_run_as(CheckReader& r, const toml::node& n, CheckOverrides& o) {
+  if (auto s = r.string(n)) {
+    std::string why;
+    if (auto ra = RunAs::parse(*s, &why))
+      o.*O = *ra;
+    else
+      r.error(n, "bad " + r.name() + " \"" + *s + "\": " + why);
+  }
+}
+
+void read_query_type(CheckReader& r, const toml::node& n, CheckOverrides& o) {
+  if (auto s = r.string(n))
+    if (!(o.query_type = dns_type_from_string(*s)))
+      r.error(n, "check.query_type must be A | AAAA | NS | CNAME | SOA | MX | TXT | PTR, got \"" + *s + "\"");
+}
+
+std::optional<std::string> query_name_problem(const std::string& name) {
+  const std::string why = "check.query_name must be a DNS name such as \"example.com\" (\".\" for the root), got \"" +
+                          name + "\"";
+  if (name == ".") return std::nullopt;
+  if (name.empty() || name.size() > 253 || name.front() == '.') return why;
+  std::size_t label = 0;
+  for (std::size_t i = 0; i < name.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(name[i]);
+    if (c == '.') {
+      if (label == 0) return why;
+      label = 0;
+    } else if (c <= 0x20 || c >= 0x7f || ++label > 63) {
+      return why;
+    }
+  }
+  return std::nullopt;
+}
+
+void read_query_name(CheckReader& r, const toml::node& n, CheckOverrides& o) {
+  if (auto s = r.string(n)) {
+    if (auto why = query_name_problem(*s)) r.error(n, *why); else o.query_name = *s;
+  }
+}
+
+void read_factor(CheckReader& r, const toml::node& n, CheckOverrides& o) {
+  auto v = n.value_exact<std::int64_t>();
+  if (!v) return r.error(n, "check.factor must be an integer, got " + toml_type_name(n));
+  if (*v < -65535 || *v > 65535) return r.error(n, range_reason("check.factor", -65535, 65535, *v));
+  o.factor = static_cast<std::int32_t>(*v);
+}
+
+template <auto O>
+void read_bool(CheckReader& r, const toml::node& n, CheckOverrides& o) { o.*O = r.boolean(n); }
+
+template <auto O>
+std::string write_bool(const CheckOverrides& o) { return *(o.*O) ? "true" : "false"; }
+
 using O = CheckOverrides;
 using C = CheckConfig;
 
@@ -324,6 +662,8 @@ const CheckKey check_table[] = {
     seconds_key<&O::timeout_ms, &C::timeout_ms, 10, 3600000>("timeout"),
     count_key<&O::rise, &C::rise, 1, 1000>("rise"),
     count_key<&O::fall, &C::fall, 1, 1000>("fall"),
+    count_key<&O::retry, &C::retry, 0, 1000>("retry"),
+    seconds_key<&O::retry_delay_ms, &C::retry_delay_ms, 0, 3600000>("delay_before_retry"),
     seconds_key<&O::warmup_ms, &C::warmup_ms, 0, 86400000>("warmup"),
     field_key<&O::alpha, &C::alpha>(
         "alpha", every_type, [](CheckReader& r, const toml::node& n, O& o) { o.alpha = r.boolean(n); },
@@ -332,22 +672,57 @@ const CheckKey check_table[] = {
                                               [](const O& o) { return toml_quote(to_string(*o.on_failure)); }),
     seconds_key<&O::slow_start_ms, &C::slow_start_ms, 0, 86400000>("slow_start"),
     text_key<&O::notify, &C::notify>("notify", every_type),
-    field_key<&O::connect_to, &C::connect_to>("connect_to", every_type, read_connect_to,
+    field_key<&O::notify_user, &C::notify_user>("notify_user", every_type, read_run_as<&O::notify_user>,
+                                                [](const O& o) { return toml_quote(o.notify_user->to_string()); }),
+    field_key<&O::connect_to, &C::connect_to>("connect_to", probing_types, read_connect_to,
                                               [](const O& o) { return toml_quote(o.connect_to->to_string()); },
                                               check_connect_to),
     field_key<&O::path, &C::path>("path", http_types, read_path, write_quoted<&O::path>,
                                   [](const O& o, std::string_view) { return path_problem(*o.path); }),
-    field_key<&O::status, &C::status>(
-        "status", http_types, read_status,
-        [](const O& o) { return toml_array(*o.status, [](int code) { return std::to_string(code); }); },
-        check_status),
+    field_key<&O::status, &C::status>("status", http_types, read_status,
+                                      [](const O& o) { return write_status(*o.status); }, check_status),
     field_key<&O::digest, &C::digest>("digest", http_types, read_digest,
                                       [](const O& o) { return toml_quote(o.digest->hex); }),
-    text_key<&O::payload, &C::payload>("payload", udp_type),
-    text_key<&O::expect, &C::expect>("expect", udp_type),
+    field_key<&O::urls, &C::urls>("url", http_types, read_urls, write_urls, check_urls_value, take_urls),
+    field_key<&O::virtualhost, &C::virtualhost>(
+        "virtualhost", http_types, read_virtualhost, write_quoted<&O::virtualhost>,
+        [](const O& o, std::string_view) { return virtualhost_problem(*o.virtualhost); }, take_nonempty<&O::virtualhost, &C::virtualhost>),
+    field_key<&O::sni, &C::sni>("sni", https_type, read_sni, write_quoted<&O::sni>,
+                                [](const O& o, std::string_view) { return sni_problem(*o.sni); }),
+    field_key<&O::tls_ca, &C::tls_ca>("tls_ca", https_type, read_absolute<&O::tls_ca>, write_quoted<&O::tls_ca>,
+                                      check_absolute<&O::tls_ca>, take_nonempty<&O::tls_ca, &C::tls_ca>),
+    field_key<&O::tls_cert, &C::tls_cert>("tls_cert", https_type, read_absolute<&O::tls_cert>,
+                                          write_quoted<&O::tls_cert>, check_absolute<&O::tls_cert>,
+                                          take_nonempty<&O::tls_cert, &C::tls_cert>),
+    field_key<&O::tls_key, &C::tls_key>("tls_key", https_type, read_absolute<&O::tls_key>, write_quoted<&O::tls_key>,
+                                        check_absolute<&O::tls_key>, take_nonempty<&O::tls_key, &C::tls_key>),
+    text_bytes_key<&O::payload, &C::payload>("payload"),
+    hex_bytes_key<&O::payload, &C::payload>("payload_hex"),
+    text_bytes_key<&O::expect, &C::expect>("expect"),
+    hex_bytes_key<&O::expect, &C::expect>("expect_hex"),
     // The command learns the probed address from VSD_ADDRESS / VSD_PORT.
     field_key<&O::command, &C::command>("command", misc_type, read_command, write_quoted<&O::command>,
                                         check_command, take_command),
+    field_key<&O::dynamic, &C::dynamic>("dynamic", misc_type, read_bool<&O::dynamic>, write_bool<&O::dynamic>),
+    field_key<&O::user, &C::user>("user", misc_type, read_run_as<&O::user>,
+                                  [](const O& o) { return toml_quote(o.user->to_string()); }),
+    field_key<&O::query_type, &C::query_type>("query_type", dns_type, read_query_type,
+                                              [](const O& o) { return toml_quote(to_string(*o.query_type)); }),
+    field_key<&O::query_name, &C::query_name>(
+        "query_name", dns_type, read_query_name, write_quoted<&O::query_name>,
+        [](const O& o, std::string_view) { return query_name_problem(*o.query_name); }),
+    field_key<&O::answer, &C::answer>("answer", dns_type, read_text<&O::answer>, write_quoted<&O::answer>, nullptr,
+                                      take_nonempty<&O::answer, &C::answer>),
+    field_key<&O::file, &C::file>("file", file_type, read_absolute<&O::file>, write_quoted<&O::file>,
+                                  check_absolute<&O::file>, take_nonempty<&O::file, &C::file>),
+    field_key<&O::factor, &C::factor>("factor", file_type, read_factor,
+                                      [](const O& o) { return std::to_string(*o.factor); },
+                                      [](const O& o, std::string_view) -> std::optional<std::string> {
+                                        if (*o.factor < -65535 || *o.factor > 65535)
+                                          return range_reason("check.factor", -65535, 65535, *o.factor);
+                                        return std::nullopt;
+                                      }),
+    field_key<&O::reverse, &C::reverse>("reverse", file_type, read_bool<&O::reverse>, write_bool<&O::reverse>),
 };
 
 bool applies(CheckType type, std::string_view key) {
@@ -379,6 +754,32 @@ std::vector<std::string> problems(const CheckOverrides& o, TypeSet types) {
 
 constexpr const char* misc_needs_command =
     "a misc check needs a command, e.g. command = \"/usr/local/bin/check\"";
+constexpr const char* misc_needs_user =
+    "a misc check's command needs a user to run as: user = \"NAME\" (or \"NAME:GROUP\"); vsd runs no script as "
+    "root unless told so: user = \"root\"";
+constexpr const char* notify_needs_user =
+    "check.notify needs a user to run as: notify_user = \"NAME\" (or \"NAME:GROUP\"); vsd runs no script as "
+    "root unless told so: notify_user = \"root\"";
+constexpr const char* file_needs_file =
+    "a file check needs the file it reads: file = \"/run/vsd/weight-web1\"";
+constexpr const char* cert_and_key = "check.tls_cert and check.tls_key go together (a client certificate and its key)";
+constexpr const char* url_or_path =
+    "check.url lists the URLs with their path, status and digest; it excludes check.path, check.status and "
+    "check.digest";
+
+// What a whole check must hold, beyond each key's own value.
+std::vector<std::string> whole_problems(const CheckConfig& c) {
+  std::vector<std::string> out;
+  if (c.type == CheckType::misc && c.command.empty()) out.push_back(misc_needs_command);
+  if (c.type == CheckType::misc && !c.command.empty() && !c.user) out.push_back(misc_needs_user);
+  if (!c.notify.empty() && !c.notify_user) out.push_back(notify_needs_user);
+  if (c.type == CheckType::file && c.file.empty()) out.push_back(file_needs_file);
+  if (c.type == CheckType::https && c.tls_cert.empty() != c.tls_key.empty()) out.push_back(cert_and_key);
+  if (!c.urls.empty() && (c.path != "/" || !c.status.empty() || c.digest)) out.push_back(url_or_path);
+  return out;
+}
+
+bool sets_url_keys(const CheckOverrides& o) { return o.path || o.status || o.digest; }
 
 }  // namespace
 
@@ -424,6 +825,8 @@ CheckTableResult parse_check_table(const toml::table& t, std::string_view where)
   if (o.type)
     for (const auto& [key, loc] : o.keys)
       if (!applies(*o.type, key)) r.errors.push_back(misplaced(key, loc, *o.type));
+  if (o.urls && sets_url_keys(o))
+    if (const toml::node* n = t.get("url")) r.error(*n, url_or_path);
 
   result.errors = std::move(r.errors);
   std::stable_sort(result.errors.begin(), result.errors.end(), [](const auto& a, const auto& b) {
@@ -450,9 +853,70 @@ CheckMergeResult merge_check(const CheckOverrides* service, const CheckOverrides
   if (real && !real->type)
     for (const auto& [key, loc] : real->keys)
       if (!applies(c.type, key)) result.errors.push_back(misplaced(key, loc, c.type));
-  if (c.type == CheckType::misc && c.command.empty())
-    result.errors.push_back({last.where.line, last.where.column, misc_needs_command});
+  // The URLs: the last level that names any, in its form (url, or
+  // path/status/digest merged key by key as always).
+  std::optional<std::vector<HttpUrl>> list;
+  for (const CheckOverrides* level : {service, real}) {
+    if (!level) continue;
+    if (level->urls)
+      list = level->urls;
+    else if (sets_url_keys(*level))
+      list.reset();
+  }
+  if (list) {
+    c.urls = *list;
+    c.path = "/";
+    c.status.clear();
+    c.digest.reset();
+  } else {
+    c.urls.clear();
+  }
+  for (auto& why : whole_problems(c)) result.errors.push_back({last.where.line, last.where.column, std::move(why)});
   if (result.errors.empty()) result.config = std::move(c);
+  return result;
+}
+
+ChecksMergeResult merge_checks(const std::vector<CheckOverrides>& service, const std::vector<CheckOverrides>* real,
+                               bool array, CheckLocation where) {
+  ChecksMergeResult result;
+  auto add = [&](CheckMergeResult m) {
+    for (auto& e : m.errors) result.errors.push_back(std::move(e));
+    if (m.config) result.checks.push_back(std::move(*m.config));
+  };
+  if (!real) {
+    for (const auto& s : service) add(merge_check(&s, nullptr));
+  } else if (!array) {
+    if (service.size() > 1) {
+      const CheckLocation l = real->empty() ? where : real->front().where;
+      result.errors.push_back({l.line, l.column,
+                               "its service has " + std::to_string(service.size()) +
+                                   " checks ([[service.check]]): write this real server's as "
+                                   "[[service.real.check]], one per check in the same order (an empty one takes "
+                                   "the service's as it is)"});
+      return result;
+    }
+    for (const auto& r : *real) add(merge_check(service.empty() ? nullptr : &service.front(), &r));
+  } else {
+    if (real->size() < service.size()) {
+      result.errors.push_back({where.line, where.column,
+                               "its service has " + std::to_string(service.size()) + " checks and this real server "
+                               "lists " + std::to_string(real->size()) +
+                                   ": give one [[service.real.check]] per check of the service, in its order (an "
+                                   "empty one takes the service's as it is), then its own"});
+      return result;
+    }
+    for (std::size_t i = 0; i < real->size(); ++i) add(merge_check(i < service.size() ? &service[i] : nullptr, &(*real)[i]));
+  }
+  // The real server's own keys: in its first check.
+  for (std::size_t i = 1; i < result.checks.size() && result.errors.empty(); ++i)
+    if (!server_keys_at_default(result.checks[i])) {
+      const CheckOverrides* t = real && i < real->size() ? &(*real)[i] : i < service.size() ? &service[i] : nullptr;
+      const CheckLocation l = t ? t->where : where;
+      result.errors.push_back({l.line, l.column,
+                               "on_failure, slow_start, notify and notify_user belong to the real server: set them "
+                               "in its first check, not in check " + std::to_string(i + 1)});
+    }
+  if (!result.errors.empty()) result.checks.clear();
   return result;
 }
 
@@ -473,6 +937,15 @@ CheckOverrides check_overrides(const CheckOverrides* service, const CheckConfig&
     if (!(key.types & type_bit(check.type)) || key.at_default(mine)) continue;
     if (key.at_default(theirs) || key.write(mine) != key.write(theirs)) key.take(check, out);
   }
+  // The URL form: a list goes whole; one URL over an inherited list names
+  // its path, which brings back the one-URL form.
+  if (!check.urls.empty()) {
+    out.path.reset();
+    out.status.reset();
+    out.digest.reset();
+  } else if (!inherited.urls.empty() && !sets_url_keys(out)) {
+    out.path = check.path;
+  }
   if (!service || !service->type) out.type = check.type;  // a table without a type needs one
   return out;
 }
@@ -481,7 +954,18 @@ std::vector<std::string> check_problems(const CheckOverrides& table) { return pr
 
 std::vector<std::string> check_problems(const CheckConfig& check) {
   auto out = problems(table_of(check), type_bit(check.type));
-  if (check.type == CheckType::misc && check.command.empty()) out.push_back(misc_needs_command);
+  for (auto& why : whole_problems(check)) out.push_back(std::move(why));
+  return out;
+}
+
+std::vector<std::string> check_problems(const std::vector<CheckConfig>& checks) {
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < checks.size(); ++i) {
+    for (auto& why : check_problems(checks[i])) out.push_back(std::move(why));
+    if (i > 0 && !server_keys_at_default(checks[i]))
+      out.push_back("on_failure, slow_start, notify and notify_user belong to the real server: set them in its "
+                    "first check, not in check " + std::to_string(i + 1));
+  }
   return out;
 }
 

@@ -32,12 +32,19 @@ struct CheckLocation {
 struct CheckOverrides {
   std::optional<CheckType> type;
   std::optional<std::uint32_t> interval_ms, timeout_ms, rise, fall, warmup_ms, slow_start_ms;
+  std::optional<std::uint32_t> retry, retry_delay_ms;
   std::optional<ConnectTo> connect_to;
   std::optional<std::string> path, payload, expect, command, notify;
   std::optional<std::vector<int>> status;
   std::optional<Digest> digest;
-  std::optional<bool> alpha;
+  std::optional<std::vector<HttpUrl>> urls;
+  std::optional<std::string> virtualhost, sni, tls_ca, tls_cert, tls_key;
+  std::optional<bool> alpha, dynamic, reverse;
   std::optional<OnFailure> on_failure;
+  std::optional<RunAs> user, notify_user;
+  std::optional<DnsType> query_type;
+  std::optional<std::string> query_name, answer, file;
+  std::optional<std::int32_t> factor;
 
   CheckLocation where;                                   // the table itself
   std::vector<std::pair<std::string, CheckLocation>> keys;  // every key it sets
@@ -62,6 +69,23 @@ struct CheckMergeResult {
 // server's table applies to the resulting type.
 CheckMergeResult merge_check(const CheckOverrides* service, const CheckOverrides* real);
 
+// Several checks of one real server ([[service.check]] and
+// [[service.real.check]]): `service` are its service's tables (empty:
+// none), `real` the real server's own (null: it has no check key; `array`:
+// they were written as [[service.real.check]]). Without its own tables a
+// real server takes every check of its service; one [service.real.check]
+// table goes over the service's only check; [[service.real.check]] entry i
+// goes over the service's check i (an empty entry takes it as it is), and
+// entries past the service's stand alone. The keys of the real server
+// (on_failure, slow_start, notify, notify_user) belong in its first check.
+// `where` places errors about the whole (a real server's table).
+struct ChecksMergeResult {
+  std::vector<CheckConfig> checks;  // empty: no check, or errors
+  std::vector<CheckError> errors;
+};
+ChecksMergeResult merge_checks(const std::vector<CheckOverrides>& service, const std::vector<CheckOverrides>* real,
+                               bool array, CheckLocation where);
+
 // The keys a check table may hold, and those that apply to one type, in
 // the table's order.
 const std::vector<std::string_view>& check_keys();
@@ -85,5 +109,8 @@ CheckOverrides check_overrides(const CheckOverrides* service, const CheckConfig&
 // A table or check that came from a file has none.
 std::vector<std::string> check_problems(const CheckOverrides& table);
 std::vector<std::string> check_problems(const CheckConfig& check);
+// The same for a real server's list: each check's, and the real server's
+// keys set in a check after the first.
+std::vector<std::string> check_problems(const std::vector<CheckConfig>& checks);
 
 }  // namespace vsd::health

@@ -15,8 +15,18 @@
 #include <vector>
 
 #include "appliance/asio.hpp"
+#include "appliance/health/check_config.hpp"
 
 namespace vsd::health {
+
+// A user and group as the kernel knows them: what RunAs names, looked up.
+struct Credentials {
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::vector<gid_t> groups;  // supplementary groups (the user's, from /etc/group)
+};
+// nullopt with `error` set when the user or group does not exist.
+std::optional<Credentials> resolve(const RunAs& as, std::string* error);
 
 struct ExitStatus {
   bool exited = false;  // normal exit with `code`
@@ -32,15 +42,18 @@ class ChildProcess : public std::enable_shared_from_this<ChildProcess> {
 
   // Runs argv (argv[0] is the program path) with the daemon's environment
   // plus `env`; stdin, stdout and stderr are /dev/null, other descriptors
-  // are closed, the signal mask and dispositions are reset. nullptr with
-  // `error` set when it cannot start.
+  // are closed, the signal mask and dispositions are reset. With `as`, the
+  // child takes that user's uid, gid (the group's when given) and
+  // supplementary groups before it execs (vsd must be root for that).
+  // nullptr with `error` set when it cannot start.
   static std::shared_ptr<ChildProcess> spawn(boost::asio::io_context& io, const std::vector<std::string>& argv,
-                                             const Env& env, std::string* error);
+                                             const Env& env, std::string* error,
+                                             const std::optional<RunAs>& as = std::nullopt);
 
   // Convenience: /bin/sh -c script [arg0 args...].
   static std::shared_ptr<ChildProcess> shell(boost::asio::io_context& io, const std::string& script,
                                              const std::vector<std::string>& args, const Env& env,
-                                             std::string* error);
+                                             std::string* error, const std::optional<RunAs>& as = std::nullopt);
 
   // Kills and reaps a child still running (blocking briefly: SIGKILL is final).
   ~ChildProcess();

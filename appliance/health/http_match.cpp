@@ -11,12 +11,7 @@ bool status_accepted(const std::vector<int>& accepted, int status) {
   return std::find(accepted.begin(), accepted.end(), status) != accepted.end();
 }
 
-std::string describe_accepted(const std::vector<int>& accepted) {
-  if (accepted.empty()) return "2xx";
-  std::string s;
-  for (int c : accepted) s += (s.empty() ? "" : ", ") + std::to_string(c);
-  return s;
-}
+std::string describe_accepted(const std::vector<int>& accepted) { return describe_status(accepted); }
 
 std::string http_request(std::string_view path, std::string_view host) {
   std::string r = "GET ";

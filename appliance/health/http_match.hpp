@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "appliance/health/check_config.hpp"
 #include "appliance/health/hasher.hpp"
 #include "appliance/health/http_response.hpp"
 #include "appliance/health/probe_result.hpp"

@@ -34,7 +34,7 @@ struct Notifier::State : std::enable_shared_from_this<Notifier::State> {
                                       {"VSD_REAL", n.real},
                                       {"VSD_STATE", state},
                                       {"VSD_REASON", n.reason}},
-                                     &error);
+                                     &error, n.user);
     if (!child) {
       warn("notify for " + target + ": " + error);
       return done(target);

@@ -17,6 +17,7 @@
 #include <string>
 
 #include "appliance/asio.hpp"
+#include "appliance/health/check_config.hpp"
 
 namespace vsd::health {
 
@@ -25,6 +26,7 @@ struct Notification {
   std::string target, service, real;
   bool up = false;
   std::string reason;
+  std::optional<RunAs> user = std::nullopt;  // who runs it; unset: vsd's own user
 };
 
 class Notifier {

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -44,6 +45,7 @@ class Probe : public std::enable_shared_from_this<Probe> {
   virtual std::string timeout_reason() const;
   // The first call wins: cancels the deadline, stops the I/O, posts `done`.
   void finish(bool ok, std::string reason);
+  void finish(ProbeResult result);
 
   template <class Derived>
   std::shared_ptr<Derived> self() {
@@ -60,17 +62,23 @@ class Probe : public std::enable_shared_from_this<Probe> {
 };
 
 // What the probes of one monitor share: the io_context and, created on first
-// use, the TLS client context of the https checks.
+// use, the TLS client contexts of the https checks: one without files, and
+// one per set of tls_ca / tls_cert / tls_key files (made again when one of
+// them changed on disk, so a renewed certificate is taken at the next check).
 class ProbeContext {
  public:
   explicit ProbeContext(boost::asio::io_context& io);
   ~ProbeContext();
   boost::asio::io_context& io() { return io_; }
-  boost::asio::ssl::context& tls();
+  std::shared_ptr<boost::asio::ssl::context> tls();
+  // nullptr with `error` set when a file cannot be used.
+  std::shared_ptr<boost::asio::ssl::context> tls(const CheckConfig& check, std::string* error);
 
  private:
+  struct TlsEntry;
   boost::asio::io_context& io_;
-  std::unique_ptr<boost::asio::ssl::context> tls_;
+  std::shared_ptr<boost::asio::ssl::context> tls_;
+  std::map<std::string, std::shared_ptr<TlsEntry>> contexts_;
 };
 
 // A probe for `check` aimed at `destination` (the real server with

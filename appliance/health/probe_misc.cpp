@@ -2,14 +2,15 @@
 
 namespace vsd::health {
 
-MiscProbe::MiscProbe(boost::asio::io_context& io, std::string command, ChildProcess::Env env)
-    : Probe(io), command_(std::move(command)), env_(std::move(env)) {}
+MiscProbe::MiscProbe(boost::asio::io_context& io, std::string command, ChildProcess::Env env, bool dynamic,
+                     std::optional<RunAs> user)
+    : Probe(io), command_(std::move(command)), env_(std::move(env)), dynamic_(dynamic), user_(std::move(user)) {}
 
 MiscProbe::~MiscProbe() { stop_io(); }
 
 void MiscProbe::begin() {
   std::string error;
-  auto child = ChildProcess::shell(io_, command_, {}, env_, &error);
+  auto child = ChildProcess::shell(io_, command_, {}, env_, &error, user_);
   if (!child) return finish(false, error);
   pid_ = child->pid();
   child_ = child;
@@ -22,6 +23,9 @@ void MiscProbe::exited(const ExitStatus& status) {
                       status.describe() + ")");
   else if (status.exited && status.code == 0)
     finish(true, "exit code 0");
+  else if (dynamic_ && status.exited && status.code >= 2)
+    finish(ProbeResult{true, "exit code " + std::to_string(status.code) + ": weight " + std::to_string(status.code - 2),
+                       static_cast<std::uint32_t>(status.code - 2), std::nullopt});
   else
     finish(false, status.describe());
 }

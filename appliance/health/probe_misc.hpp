@@ -14,7 +14,10 @@ namespace vsd::health {
 
 class MiscProbe final : public Probe {
  public:
-  MiscProbe(boost::asio::io_context& io, std::string command, ChildProcess::Env env);
+  // `dynamic`: keepalived's misc_dynamic (exit 0 up, 1 down, 2-255 up
+  // with weight code - 2). `user`: who runs it.
+  MiscProbe(boost::asio::io_context& io, std::string command, ChildProcess::Env env, bool dynamic = false,
+            std::optional<RunAs> user = std::nullopt);
   ~MiscProbe() override;
 
   pid_t pid() const { return pid_; }  // of the shell, once started (0 before)
@@ -27,6 +30,8 @@ class MiscProbe final : public Probe {
 
   std::string command_;
   ChildProcess::Env env_;
+  bool dynamic_ = false;
+  std::optional<RunAs> user_;
   // Owned by its own pending wait, whose callback owns this probe: no cycle,
   // and an io_context torn down unrun still kills and reaps the child.
   std::weak_ptr<ChildProcess> child_;

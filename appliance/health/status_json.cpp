@@ -22,6 +22,17 @@ nlohmann::json to_json(const TargetStatus& s, std::uint64_t now_ms) {
       {"on_failure", to_string(s.on_failure)},
   };
   j["last_check_seconds_ago"] = s.last_check_ms ? nlohmann::json(age(*s.last_check_ms)) : nlohmann::json(nullptr);
+  if (s.suspended) j["suspended"] = true;
+  if (s.weight_set) j["weight_set"] = *s.weight_set;
+  if (s.weight_add) j["weight_add"] = s.weight_add;
+  if (!s.per_check.empty()) {
+    j["checks_detail"] = nlohmann::json::array();
+    for (const auto& c : s.per_check) {
+      auto cj = to_json(c, now_ms);
+      for (const char* k : {"id", "service", "real", "on_failure"}) cj.erase(k);
+      j["checks_detail"].push_back(std::move(cj));
+    }
+  }
   if (s.slow_start_ms && s.recovered_ms && now_ms >= *s.recovered_ms &&
       now_ms - *s.recovered_ms < s.slow_start_ms)
     j["slow_start_seconds_left"] = static_cast<double>(s.slow_start_ms - (now_ms - *s.recovered_ms)) / 1000.0;

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "appliance/health/check_config.hpp"
 
@@ -28,6 +29,11 @@ struct TargetStatus {
   std::string last_reason;
   OnFailure on_failure = OnFailure::remove;
   std::uint32_t slow_start_ms = 0;
+  bool suspended = false;  // ha_suspend: this node does not hold the VIP
+  std::optional<std::uint32_t> weight_set;  // misc_dynamic
+  std::int64_t weight_add = 0;              // file checks
+  // With several checks, each one's own state (its `checks` holds none).
+  std::vector<TargetStatus> per_check;
 };
 
 // Times become ages in seconds relative to `now_ms` (the same Clock).

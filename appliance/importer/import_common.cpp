@@ -104,7 +104,7 @@ std::string body_of(const std::string& written) {
 std::string replace_real_checks(const std::string& text, const RealCheckBodies& real_checks) {
   if (real_checks.empty()) return text;
   std::string out;
-  std::size_t service = 0, real = 0;
+  std::size_t service = 0, real = 0, check = 0;
   bool in_service = false, skipping = false;
   std::size_t pos = 0;
   while (pos < text.size()) {
@@ -120,9 +120,10 @@ std::string replace_real_checks(const std::string& text, const RealCheckBodies& 
       real = std::size_t(-1);
     } else if (line == "[[service.real]]\n") {
       ++real;
-    } else if (line == "[service.real.check]\n") {
-      if (auto it = real_checks.find({service, real}); it != real_checks.end()) {
-        out += line + it->second;
+      check = 0;
+    } else if (line == "[service.real.check]\n" || line == "[[service.real.check]]\n") {
+      if (auto it = real_checks.find({service, real}); it != real_checks.end() && check < it->second.size()) {
+        out += line + it->second[check++];
         skipping = true;
         continue;
       }

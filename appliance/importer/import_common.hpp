@@ -41,7 +41,8 @@ std::string shell_word(const std::string& word);
 // every timing key set): for a real server whose check cannot come from its
 // service's [service.check] (keepalived allows real servers without a
 // checker beside checked ones).
-using RealCheckBodies = std::map<std::pair<std::size_t, std::size_t>, std::string>;
+// With several checks, one body per [[service.real.check]], in order.
+using RealCheckBodies = std::map<std::pair<std::size_t, std::size_t>, std::vector<std::string>>;
 void finish(ImportResult& result, Config config, std::string_view kind, const std::vector<std::string>& sources,
             const ImportOptions& options, const RealCheckBodies& real_checks = {});
 

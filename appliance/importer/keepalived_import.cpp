@@ -12,15 +12,22 @@
 //    the entries into one service with one persistence table and one
 //    scheduler state, which keepalived's group does not do.
 //  - Checks: keepalived checks each checker every delay_loop (default 60 s,
-//    from the checker, else the real server, else the virtual server), takes
-//    a server out after the first failure plus `retry` more (checker's, real
-//    server's, virtual server's, else the checker's default: 1, MISC_CHECK 0)
-//    and back in after one success. So: interval = delay_loop, fall = retry +
-//    1, rise = 1, timeout = connect_timeout (default 5 s; MISC: misc_timeout,
-//    else the virtual server's delay_loop), warmup = warmup (default: the
-//    delay_loop, keepalived's random start), alpha, on_failure = "quiesce"
-//    for inhibit_on_failure. All of them are written explicitly, so the file
-//    keeps keepalived's timing whatever vsd's own defaults are.
+//    from the checker, else the real server, else the virtual server), tries
+//    a failed check `retry` more times delay_before_retry apart (checker's,
+//    real server's, virtual server's, else the checker's default: 1,
+//    MISC_CHECK 0, DNS_CHECK 3; 1 s), takes the server out when they all
+//    failed and back in after one success. vsd has the same retry and
+//    delay_before_retry, so: interval = delay_loop, retry, delay_before_retry,
+//    fall = 1, rise = 1, timeout = connect_timeout (default 5 s; MISC:
+//    misc_timeout, else the virtual server's delay_loop), warmup = warmup
+//    (default: the delay_loop, keepalived's random start), alpha, on_failure
+//    = "quiesce" for inhibit_on_failure. All of them are written explicitly,
+//    so the file keeps keepalived's timing whatever vsd's own defaults are.
+//    Every checker of a real server becomes one of its checks (all must pass).
+//  - Scripts (MISC_CHECK, notify_up/down) run as their `user`, else
+//    global_defs' script_user, else as keepalived does without either: as
+//    keepalived_script when that user exists, else root. The import cannot
+//    know the node's users: it writes user = "root" and says so in a note.
 //  - A keyword asking for something vsd does not do is refused with the
 //    reason; a keyword asking for what vsd does anyway (smtp_alert off,
 //    http_protocol 1.1, hashed) is taken silently or with a note.
@@ -33,6 +40,7 @@
 
 #include "appliance/core/scheduler_registry.hpp"
 #include "appliance/importer/import_common.hpp"
+#include "appliance/health/dns_message.hpp"
 #include "appliance/importer/keepalived_syntax.hpp"
 
 namespace vsd::importer {
@@ -55,7 +63,7 @@ const char* const vrrp_reason =
 // The keywords every level (virtual_server, real_server, checker) may set
 // for its checks; unset = inherited.
 struct Timing {
-  std::optional<double> delay_loop, connect_timeout, warmup;
+  std::optional<double> delay_loop, connect_timeout, warmup, delay_before_retry;
   std::optional<std::uint64_t> retry;
   std::optional<bool> alpha;
 };
@@ -66,13 +74,29 @@ struct Checker {
   Timing timing;
   std::optional<IpAddress> connect_ip;
   std::optional<std::uint16_t> connect_port;
-  std::string path = "/";
-  std::vector<int> status;
-  std::optional<health::Digest> digest;
+  std::vector<health::HttpUrl> urls;
+  std::string virtualhost;
+  std::optional<bool> enable_sni;
+  std::string sni_name;
   std::string payload, expect;
   std::string command;
+  bool dynamic = false;
+  std::optional<health::RunAs> user;
   std::optional<double> misc_timeout;
+  health::DnsType query_type = health::DnsType::soa;
+  std::string query_name = ".";
+  std::string file;
+  std::int32_t factor = 1;
+  bool reverse = false;
   std::uint64_t default_retry = 1;
+};
+
+// A top-level track_file block: what FILE_CHECK's track_file names.
+struct TrackFile {
+  const Statement* at = nullptr;
+  std::string path;
+  std::int32_t weight = 1;
+  bool reverse = false;
 };
 
 struct Real {
@@ -85,7 +109,9 @@ struct Real {
   std::optional<bool> inhibit;
   Timing timing;
   std::string notify;
-  std::optional<Checker> checker;
+  std::optional<health::RunAs> notify_user;
+  std::string virtualhost;
+  std::vector<Checker> checkers;
 };
 
 struct Virtual {
@@ -103,6 +129,8 @@ struct Virtual {
   const Statement* ip_family_at = nullptr;
   const Statement* sorry_at = nullptr;
   std::optional<ForwardMethod> sorry_forward;
+  std::string virtualhost;
+  const Statement* ha_suspend_at = nullptr;
   bool has_real_server_statement = false;
   std::vector<Real> reals;
 };
@@ -232,21 +260,25 @@ class KeepalivedImporter {
   explicit KeepalivedImporter(ImportResult& out) : out_(out) {}
 
   Config run(const std::vector<Statement>& top) {
-    // Groups first: a virtual_server may name one defined further down.
-    for (const auto& s : top)
-      if (!s.skip && s.keyword == "virtual_server_group") group(s);
+    // Groups, track files and the global script settings first: a
+    // virtual_server may name them further up than they are defined.
+    for (const auto& s : top) {
+      if (s.skip) continue;
+      if (s.keyword == "virtual_server_group") group(s);
+      if (s.keyword == "track_file") track_file(s);
+      if (s.keyword == "global_defs") script_defaults(s);
+      if (s.keyword == "SSL") ssl(s);
+    }
     for (const auto& s : top) {
       if (s.skip) continue;
       const std::string& k = s.keyword;
-      if (k == "virtual_server_group") continue;
+      if (k == "virtual_server_group" || k == "track_file" || k == "SSL") continue;
       if (k == "virtual_server")
         virtual_server(s);
       else if (k == "global_defs")
         global_defs(s);
-      else if (k == "SSL")
-        ssl(s);
       else if (k.starts_with("vrrp_") || k == "static_ipaddress" || k == "static_routes" || k == "static_rules" ||
-               k == "garp_group" || k == "linkbeat_interfaces" || k == "track_file" || k == "track_process" ||
+               k == "garp_group" || k == "linkbeat_interfaces" || k == "track_process" ||
                k == "static_track_group")
         note(s, k + " skipped: " + vrrp_reason);
       else if (k.starts_with("bfd_"))
@@ -339,16 +371,36 @@ class KeepalivedImporter {
     return std::nullopt;
   }
   // A script keyword: the (quoted) command, then an optional user [group].
-  std::optional<std::string> script(const Statement& s) {
+  // `user` null: vsd has no user for this script (quorum_up/quorum_down).
+  std::optional<std::string> script(const Statement& s, std::optional<health::RunAs>* user = nullptr) {
     if (s.args.empty()) {
       refuse(s, "'" + s.keyword + "' needs a script: not imported");
       return std::nullopt;
     }
-    if (s.args.size() > 1)
+    if (s.args.size() > 1 && !user)
       refuse(s, "'" + s.keyword + "': running it as user '" + s.args[1] +
-                    "' has no vsd equivalent: vsd runs scripts as its own user (root); the script is imported "
-                    "without the user");
+                    "' has no vsd equivalent: vsd runs quorum scripts as its own user (root); the script is "
+                    "imported without the user");
+    else if (user)
+      *user = run_as(s, 1);
     return s.args[0];
+  }
+
+  // USER [GROUP] from args[first...], else script_user, else root (noted).
+  std::optional<health::RunAs> run_as(const Statement& s, std::size_t first) {
+    if (s.args.size() > first + 2) refuse(s, "'" + s.keyword + "': only USER [GROUP] may follow; the rest is not imported");
+    if (s.args.size() > first) {
+      health::RunAs r{s.args[first], s.args.size() > first + 1 ? s.args[first + 1] : ""};
+      std::string why;
+      if (health::RunAs::parse(r.to_string(), &why)) return r;
+      refuse(s, "bad user \"" + r.to_string() + "\": " + why + "; imported as root");
+      return health::RunAs{"root", ""};
+    }
+    if (script_user_) return script_user_;
+    note(s, "'" + s.keyword + "' names no user and global_defs no script_user: keepalived runs it as "
+            "keepalived_script if that user exists, else as root; imported as user \"root\" (set a user to run it "
+            "unprivileged)");
+    return health::RunAs{"root", ""};
   }
 
   // The keywords every level takes for its checks. True when `s` was one.
@@ -363,8 +415,7 @@ class KeepalivedImporter {
     } else if (k == "retry") {
       if (auto v = number(s, 0, 999)) t.retry = *v;
     } else if (k == "delay_before_retry") {
-      no_equivalent(s, "vsd checks a failing server again at its interval (delay_loop), so going down takes "
-                       "fall x interval instead of delay_loop + retry x delay_before_retry");
+      if (auto v = timer(s)) t.delay_before_retry = *v;
     } else if (k == "alpha") {
       if (auto v = flag(s)) t.alpha = *v;
     } else {
@@ -376,6 +427,18 @@ class KeepalivedImporter {
 
   // ---- top-level blocks
 
+  // global_defs' script_user (the default user of every script).
+  void script_defaults(const Statement& g) {
+    for (const auto& s : g.children) {
+      if (s.skip || s.keyword != "script_user") continue;
+      if (s.args.empty() || s.args.size() > 2) {
+        refuse(s, "script_user takes USER [GROUP]: not imported");
+        continue;
+      }
+      script_user_ = health::RunAs{s.args[0], s.args.size() > 1 ? s.args[1] : ""};
+    }
+  }
+
   void global_defs(const Statement& g) {
     bool timeouts = false;
     for (const auto& s : g.children) {
@@ -385,10 +448,14 @@ class KeepalivedImporter {
         lvs_timeouts(s);
       } else if (s.keyword == "lvs_sync_daemon") {
         no_equivalent(s, "vsd syncs its connections to the other director of [ha] directors (set it and sync_id; `vsd ha keepalived` writes the VIPs' VRRP)");
+      } else if (s.keyword == "script_user") {
+        note(s, "script_user is imported as the user of every check and notify script that names none");
+      } else if (s.keyword == "enable_script_security") {
+        note(s, "enable_script_security: vsd runs no script as root unless its user says \"root\"");
       }
     }
-    note(g, std::string("global_defs skipped: keepalived's process settings (router_id, email, script users, "
-                        "...) have no place in vsd.toml") +
+    note(g, std::string("global_defs skipped: keepalived's process settings (router_id, email, ...) have no place "
+                        "in vsd.toml") +
                 (timeouts ? "; its lvs_timeouts are imported as [timeouts]" : ""));
   }
 
@@ -412,11 +479,86 @@ class KeepalivedImporter {
     if (s.args.size() % 2) refuse(s, "lvs_timeouts: '" + s.args.back() + "' has no value: not imported");
   }
 
+  // The SSL block: the client certificate and key of every SSL_GET.
   void ssl(const Statement& b) {
-    for (const auto& s : b.children)
-      if (!s.skip)
-        no_equivalent(s, "vsd's https check uses no client certificate and does not verify the server's "
-                         "(as keepalived without an SSL block)");
+    for (const auto& s : b.children) {
+      if (s.skip) continue;
+      if ((s.keyword == "certificate" || s.keyword == "key") && want_args(s, 1, 1)) {
+        if (s.args[0].empty() || s.args[0][0] != '/') {
+          refuse(s, "'" + s.keyword + "' must be an absolute file name for vsd: not imported");
+          continue;
+        }
+        (s.keyword == "certificate" ? tls_cert_ : tls_key_) = s.args[0];
+      } else if (s.keyword == "ca") {
+        note(s, "ca: keepalived loads it but does not verify the server's certificate, and neither does the "
+                "import (vsd's tls_ca would verify it: add it to check the servers' identity)");
+      } else if (s.keyword == "password") {
+        no_equivalent(s, "vsd reads the client key unencrypted (tls_key); decrypt it (openssl pkey -in KEY -out "
+                         "KEY.plain)");
+      } else {
+        refuse(s, "unknown keyword '" + s.keyword + "' in SSL: not imported");
+      }
+    }
+    if (tls_cert_.empty() != tls_key_.empty()) {
+      refuse(b, "SSL: certificate and key go together for vsd: neither is imported");
+      tls_cert_.clear();
+      tls_key_.clear();
+    }
+  }
+
+  // track_file NAME { file PATH; weight W [reverse]; init_file [V] [overwrite] }
+  void track_file(const Statement& b) {
+    if (b.args.size() != 1) {
+      refuse(b, "track_file needs one name: not imported");
+      return;
+    }
+    TrackFile t;
+    t.at = &b;
+    for (const auto& s : b.children) {
+      if (s.skip) continue;
+      if (s.keyword == "file" && want_args(s, 1, 1)) {
+        t.path = s.args[0];
+      } else if (s.keyword == "weight") {
+        if (!weight_args(s, 0, t.weight, t.reverse)) continue;
+      } else if (s.keyword == "init_file") {
+        bool nonzero = false;
+        for (const auto& a : s.args) nonzero |= a != "overwrite" && a != "0";
+        if (nonzero)
+          no_equivalent(s, "vsd does not create the file; a missing file reads as 0, so create it with the value "
+                           "(echo V > FILE) before vsd starts");
+        else
+          note(s, "init_file 0: vsd reads a missing file as 0, as keepalived does");
+      } else {
+        refuse(s, "unknown keyword '" + s.keyword + "' in track_file: not imported");
+      }
+    }
+    if (t.path.empty() || t.path[0] != '/') {
+      refuse(b, "track_file " + b.args[0] + " needs an absolute file: not imported");
+      return;
+    }
+    track_files_[b.args[0]] = t;
+  }
+
+  // weight W [reverse|noreverse] from args[first...].
+  bool weight_args(const Statement& s, std::size_t first, std::int32_t& weight, bool& reverse) {
+    if (s.args.size() <= first || s.args.size() > first + 2) {
+      refuse(s, "'" + s.keyword + "' takes a weight and optionally reverse: not imported");
+      return false;
+    }
+    const std::string& w = s.args[first];
+    std::int64_t v = 0;
+    auto [end, ec] = std::from_chars(w.data(), w.data() + w.size(), v);
+    if (ec != std::errc() || end != w.data() + w.size() || v < -65535 || v > 65535) {
+      refuse(s, "weight \"" + w + "\" must be from -65535 to 65535: not imported");
+      return false;
+    }
+    if (s.args.size() == first + 2 && s.args[first + 1] != "reverse" && s.args[first + 1] != "noreverse") {
+      refuse(s, "unknown weight option '" + s.args[first + 1] + "' (reverse | noreverse): not imported");
+      return false;
+    }
+    weight = static_cast<std::int32_t>(v);
+    reverse = s.args.size() == first + 2 && s.args[first + 1] == "reverse";
+    return true;
   }
 
   void group(const Statement& g) {
@@ -588,12 +730,13 @@ class KeepalivedImporter {
                k == "mh-port" || k == "mh-fallback") {
       v.flags.push_back(&s);
     } else if (k == "ha_suspend") {
-      no_equivalent(s, "vsd checks real servers whether or not this node holds the VIP");
+      t.ha_suspend = true;
+      v.ha_suspend_at = &s;
     } else if (k == "smtp_alert") {
       if (auto on = flag(s); on && *on)
         no_equivalent(s, "vsd sends no email; its notify command (and quorum_up/quorum_down) can");
     } else if (k == "virtualhost") {
-      no_equivalent(s, "vsd's HTTP checks send Host: RIP:PORT");
+      if (want_args(s, 1, 1)) v.virtualhost = s.args[0];
     } else if (k == "snmp_name") {
       no_equivalent(s, "vsd has no SNMP agent; its Prometheus metrics ([metrics]) name services by VIP:PORT");
     } else if (k == "omega") {
@@ -666,14 +809,18 @@ class KeepalivedImporter {
       t.quorum = static_cast<std::uint32_t>(v.quorum.value_or(1));
       t.hysteresis = static_cast<std::uint32_t>(v.hysteresis.value_or(0));
     }
+    if (v.forward) t.forward = *v.forward;
     if (v.sorry_at) {
       const ForwardMethod f = v.sorry_forward.value_or(v.forward.value_or(ForwardMethod::nat));
       if (f != ForwardMethod::nat) {
         refuse(*v.sorry_at, std::string("sorry_server forwarded by ") + (f == ForwardMethod::dr ? "DR" : "TUN") +
                                 (v.sorry_forward ? " (sorry_server_lvs_method)"
                                                  : " (keepalived uses the virtual server's lvs_method)") +
-                                " has no vsd equivalent: vsd's sorry server is always NAT; not imported");
+                                " has no vsd equivalent: vsd forwards a sorry server by NAT only; not imported "
+                                "(give it sorry_server_lvs_method NAT if it answers on its own address)");
         t.sorry_server.reset();
+      } else if (t.forward && *t.forward != ForwardMethod::nat) {
+        t.sorry_server_forward = ForwardMethod::nat;  // the service's DR/TUN is not the sorry server's
       } else if (t.quorum > 1 || t.hysteresis > 0) {
         refuse(*v.sorry_at, "sorry_server with quorum " + std::to_string(t.quorum) + " / hysteresis " +
                                 std::to_string(t.hysteresis) +
@@ -700,6 +847,11 @@ class KeepalivedImporter {
       return;
     }
     defined_[id] = where(at);
+    if (key.fwmark && s.ha_suspend) {
+      no_equivalent(*v.ha_suspend_at, "vsd pauses the checks while this node does not hold the service's VIP, and a "
+                                      "fwmark service has none (keepalived's ha_suspend does nothing there either)");
+      s.ha_suspend = false;
+    }
     if (key.fwmark) {
       s.fwmark = key.mark;
       s.protocol = Protocol::tcp;
@@ -767,9 +919,12 @@ class KeepalivedImporter {
     share_check(s);
 
     if (!s.check_defaults)
-      for (std::size_t i = 0; i < s.reals.size(); ++i)
-        if (s.reals[i].check)
-          real_checks_[{config_.services.size(), i}] = health::write_check_keys(explicit_table(*s.reals[i].check));
+      for (std::size_t i = 0; i < s.reals.size(); ++i) {
+        const auto checks = checks_of(s.reals[i]);
+        for (std::size_t j = 0; j < checks.size(); ++j)
+          real_checks_[{config_.services.size(), i}].push_back(
+              health::write_check_keys(explicit_table(checks[j], j == 0)));
+      }
     config_.services.push_back(std::move(s));
   }
 
@@ -793,6 +948,7 @@ class KeepalivedImporter {
     const Statement* notify_up = nullptr;
     const Statement* notify_down = nullptr;
     std::optional<std::string> up_cmd, down_cmd;
+    std::optional<health::RunAs> up_user, down_user;
     for (const auto& s : rs.children) {
       if (s.skip) continue;
       const std::string& k = s.keyword;
@@ -817,15 +973,15 @@ class KeepalivedImporter {
         if (auto on = flag(s)) r.inhibit = *on;
       } else if (k == "notify_up") {
         notify_up = &s;
-        up_cmd = script(s);
+        up_cmd = script(s, &up_user);
       } else if (k == "notify_down") {
         notify_down = &s;
-        down_cmd = script(s);
+        down_cmd = script(s, &down_user);
       } else if (k == "smtp_alert") {
         if (auto on = flag(s); on && *on)
           no_equivalent(s, "vsd sends no email; its notify command can");
       } else if (k == "virtualhost") {
-        no_equivalent(s, "vsd's HTTP checks send Host: RIP:PORT");
+        if (want_args(s, 1, 1)) r.virtualhost = s.args[0];
       } else if (k == "snmp_name") {
         no_equivalent(s, "vsd has no SNMP agent; its Prometheus metrics name real servers by RIP:PORT");
       } else {
@@ -833,8 +989,12 @@ class KeepalivedImporter {
       }
     }
     // vsd has one notify command for both transitions.
-    if (up_cmd && down_cmd && *up_cmd == *down_cmd) {
+    if (up_cmd && down_cmd && *up_cmd == *down_cmd && up_user == down_user) {
       r.notify = *up_cmd;
+      r.notify_user = up_user;
+    } else if (up_cmd && down_cmd && *up_cmd == *down_cmd) {
+      no_equivalent(*notify_down, "notify_up and notify_down run as different users; vsd's notify runs one command "
+                                  "as one user (notify_user): imported without notify");
     } else if (up_cmd && down_cmd) {
       for (const Statement* s : {notify_up, notify_down})
         no_equivalent(*s, "notify_up and notify_down run different scripts; vsd's notify runs one command on "
@@ -865,21 +1025,15 @@ class KeepalivedImporter {
 
   void checker(Real& r, const Statement& c) {
     const std::string& k = c.keyword;
-    if (k == "SMTP_CHECK" || k == "DNS_CHECK" || k == "BFD_CHECK" || k == "FILE_CHECK") {
-      no_equivalent(c, std::string("vsd's checks are tcp, http, https, udp, icmp and misc (a MISC_CHECK script can "
-                                   "do what ") + k + " does); the checker is not imported");
-      return;
-    }
-    if (r.checker) {
-      no_equivalent(c, "vsd runs one check per real server (keepalived needs all of its checkers to pass); only "
-                       "the " + r.checker->at->keyword + " at " + where(*r.checker->at) +
-                           " is imported, this one is not");
+    if (k == "SMTP_CHECK" || k == "BFD_CHECK") {
+      no_equivalent(c, std::string("vsd's checks are tcp, http, https, udp, icmp, misc, dns and file (a MISC_CHECK "
+                                   "script can do what ") + k + " does); the checker is not imported");
       return;
     }
     Checker ch;
     ch.at = &c;
     bool ok = true;
-    const bool connection = k != "MISC_CHECK";
+    const bool connection = k != "MISC_CHECK" && k != "FILE_CHECK";
     if (k == "TCP_CHECK") ch.type = CheckType::tcp;
     if (k == "HTTP_GET") ch.type = CheckType::http;
     if (k == "SSL_GET") ch.type = CheckType::https;
@@ -889,18 +1043,25 @@ class KeepalivedImporter {
       ch.type = CheckType::misc;
       ch.default_retry = 0;
     }
-    bool have_url = false, require_reply = false;
+    if (k == "DNS_CHECK") {
+      ch.type = CheckType::dns;
+      ch.default_retry = 3;  // keepalived's DNS_DEFAULT_RETRY
+    }
+    if (k == "FILE_CHECK") {
+      ch.type = CheckType::file;
+      ch.default_retry = 0;
+    }
+    const bool http = ch.type == CheckType::http || ch.type == CheckType::https;
+    bool require_reply = false;
+    std::string track;
+    const Statement* user_at = nullptr;
+    std::optional<std::pair<std::int32_t, bool>> file_weight;
     for (const auto& s : c.children) {
       if (s.skip) continue;
       const std::string& w = s.keyword;
-      if (timing(s, ch.timing, connection)) continue;
-      if (w == "url" && (ch.type == CheckType::http || ch.type == CheckType::https)) {
-        if (have_url) {
-          no_equivalent(s, "vsd's HTTP check fetches one URL; only the first url block is imported");
-          continue;
-        }
-        have_url = url(ch, s) || have_url;
-        if (!have_url) ok = false;
+      if (ch.type != CheckType::file && timing(s, ch.timing, connection)) continue;
+      if (w == "url" && http) {
+        if (auto u = url(s)) ch.urls.push_back(std::move(*u)); else ok = false;
         continue;
       }
       no_block(s);
@@ -917,19 +1078,20 @@ class KeepalivedImporter {
       } else if (w == "log_all_failures") {
         if (auto on = flag(s); on && *on)
           no_equivalent(s, "vsd logs each change of a server's state, not every failed check");
-      } else if ((ch.type == CheckType::http || ch.type == CheckType::https) && w == "nb_get_retry") {
+      } else if (http && w == "nb_get_retry") {
         if (auto v = number(s, 0, 999)) ch.timing.retry = *v;
-      } else if ((ch.type == CheckType::http || ch.type == CheckType::https) && w == "http_protocol") {
+      } else if (http && w == "http_protocol") {
         if (want_args(s, 1, 1) && s.args[0] != "1.1")
           no_equivalent(s, "vsd's HTTP check sends HTTP/1.1 with Connection: close (keepalived's 1.1), "
                            "not HTTP/" + s.args[0]);
-      } else if ((ch.type == CheckType::http || ch.type == CheckType::https) && w == "virtualhost") {
-        no_equivalent(s, "vsd's HTTP checks send Host: RIP:PORT");
-      } else if ((ch.type == CheckType::http || ch.type == CheckType::https) && w == "fast_recovery") {
-        // With the one URL vsd checks there is no delay between URLs to save.
-      } else if (ch.type == CheckType::https && (w == "enable_sni" || w == "sni_name")) {
-        if (w == "sni_name" || flag(s).value_or(false))
-          no_equivalent(s, "vsd's https check sends no SNI");
+      } else if (http && w == "virtualhost") {
+        if (want_args(s, 1, 1)) ch.virtualhost = s.args[0];
+      } else if (http && w == "fast_recovery") {
+        note(s, "fast_recovery: vsd fetches a check's URLs one after the other in each check anyway");
+      } else if (ch.type == CheckType::https && w == "enable_sni") {
+        ch.enable_sni = flag(s).value_or(false);
+      } else if (ch.type == CheckType::https && w == "sni_name") {
+        if (want_args(s, 1, 1)) ch.sni_name = s.args[0];
       } else if (ch.type == CheckType::https && w == "tls_compliant") {
         no_equivalent(s, "vsd's https check does not send a close_notify alert before closing");
       } else if (ch.type == CheckType::udp && w == "payload") {
@@ -967,17 +1129,33 @@ class KeepalivedImporter {
       } else if (ch.type == CheckType::misc && w == "misc_timeout") {
         if (auto v = number(s, 0, 3600)) ch.misc_timeout = static_cast<double>(*v);
       } else if (ch.type == CheckType::misc && w == "misc_dynamic") {
-        no_equivalent(s, "vsd's misc check passes on exit 0 and fails otherwise, its exit code does not set "
-                         "the weight; exit codes 2-255 would take the server down, so the MISC_CHECK is not "
-                         "imported");
-        ok = false;
+        ch.dynamic = flag(s).value_or(false);
       } else if (ch.type == CheckType::misc && w == "user") {
-        no_equivalent(s, "vsd runs check commands as its own user (root); the script is imported without the user");
+        if (s.args.empty() || s.args.size() > 2) {
+          refuse(s, "user takes USER [GROUP]: not imported");
+          continue;
+        }
+        user_at = &s;
+        ch.user = run_as(s, 0);
+      } else if (ch.type == CheckType::dns && w == "type") {
+        if (!want_args(s, 1, 1)) continue;
+        if (auto t = health::dns_type_from_string(s.args[0]))
+          ch.query_type = *t;
+        else
+          refuse(s, "unknown DNS type '" + s.args[0] + "' (keepalived uses SOA then): imported as SOA");
+      } else if (ch.type == CheckType::dns && w == "name") {
+        if (want_args(s, 1, 1)) ch.query_name = s.args[0];
+      } else if (ch.type == CheckType::file && w == "track_file") {
+        if (want_args(s, 1, 1)) track = s.args[0];
+      } else if (ch.type == CheckType::file && w == "weight") {
+        std::int32_t weight = 0;
+        bool reverse = false;
+        if (weight_args(s, 0, weight, reverse)) file_weight = std::make_pair(weight, reverse);
       } else {
         refuse(s, "unknown keyword '" + w + "' in " + k + ": not imported");
       }
     }
-    if ((ch.type == CheckType::http || ch.type == CheckType::https) && !have_url && ok) {
+    if (http && ch.urls.empty() && ok) {
       refuse(c, k + " without a url (with a path): keepalived ignores the checker, and so does the import");
       ok = false;
     }
@@ -990,11 +1168,34 @@ class KeepalivedImporter {
       refuse(c, "MISC_CHECK without misc_path: keepalived ignores the checker, and so does the import");
       ok = false;
     }
-    if (ok) r.checker = std::move(ch);
+    if (ch.type == CheckType::misc && ok && !user_at) ch.user = run_as(c, c.args.size());
+    if (ch.type == CheckType::dns && ok) {
+      std::string q = ch.query_name;
+      if (!health::dns_query(0, q, ch.query_type)) {
+        refuse(c, "DNS_CHECK name \"" + q + "\" is not a DNS name: the checker is not imported");
+        ok = false;
+      }
+    }
+    if (ch.type == CheckType::file && ok) {
+      auto it = track_files_.find(track);
+      if (track.empty() || it == track_files_.end()) {
+        refuse(c, "FILE_CHECK " + (track.empty() ? std::string("names no track_file") : "names track_file " + track +
+                                                                                      ", which is not defined") +
+                      " (keepalived ignores it too): not imported");
+        ok = false;
+      } else {
+        ch.file = it->second.path;
+        // keepalived: FILE_CHECK's own weight, else the track_file's.
+        ch.factor = file_weight && file_weight->first ? file_weight->first : it->second.weight;
+        ch.reverse = file_weight && file_weight->first ? file_weight->second : it->second.reverse;
+      }
+    }
+    if (ok) r.checkers.push_back(std::move(ch));
   }
 
-  // One url { path digest status_code } block; false when refused whole.
-  bool url(Checker& ch, const Statement& u) {
+  // One url { path digest status_code virtualhost }; nullopt when refused whole.
+  std::optional<health::HttpUrl> url(const Statement& u) {
+    health::HttpUrl out;
     bool have_path = false;
     for (const auto& s : u.children) {
       if (s.skip) continue;
@@ -1006,13 +1207,13 @@ class KeepalivedImporter {
           refuse(s, "path \"" + s.args[0] + "\" must start with '/' and hold no spaces for vsd: not imported");
           continue;
         }
-        ch.path = s.args[0];
+        out.path = s.args[0];
         have_path = true;
       } else if (w == "digest") {
         if (!want_args(s, 1, 1)) continue;
         std::string why;
         if (auto d = health::Digest::parse(s.args[0], &why); d && d->algorithm == health::Digest::Algorithm::md5)
-          ch.digest = *d;
+          out.digest = *d;
         else
           refuse(s, "digest must be 32 hex digits (genhash's MD5), got \"" + s.args[0] + "\": not imported");
       } else if (w == "status_code") {
@@ -1032,9 +1233,9 @@ class KeepalivedImporter {
         std::sort(codes.begin(), codes.end());
         // 200-299 is vsd's default too (an empty list).
         bool two_hundreds = codes.size() == 100 && codes.front() == 200 && codes.back() == 299;
-        if (!codes.empty() && !two_hundreds) ch.status = codes;
+        if (!codes.empty() && !two_hundreds) out.status = codes;
       } else if (w == "virtualhost") {
-        no_equivalent(s, "vsd's HTTP checks send Host: RIP:PORT");
+        if (want_args(s, 1, 1)) out.virtualhost = s.args[0];
       } else if (w == "regex" || w == "regex_no_match" || w == "regex_options" || w == "regex_stack" ||
                  w == "regex_min_offset" || w == "regex_max_offset") {
         no_equivalent(s, "vsd's HTTP check judges the status code and the body's digest, not a regular expression");
@@ -1046,9 +1247,9 @@ class KeepalivedImporter {
     }
     if (!have_path) {
       refuse(u, "url without a path: keepalived ignores it, and so does the import");
-      return false;
+      return std::nullopt;
     }
-    return true;
+    return out;
   }
 
   // keepalived's free-form HEX_STR ("Ab12f 3 456": whitespace splits
@@ -1075,13 +1276,7 @@ class KeepalivedImporter {
             refuse(s, "'" + s.keyword + "' holds \"" + group + "\", not hex: the UDP_CHECK is not imported");
           return std::nullopt;
         }
-        const int byte = hi * 16 + lo;
-        if (byte >= 0x80) {
-          no_equivalent(s, "vsd's udp payload and expect are text and cannot hold bytes from 0x80 up (here 0x" +
-                               g.substr(i, 2) + "); the UDP_CHECK is not imported");
-          return std::nullopt;
-        }
-        bytes += static_cast<char>(byte);
+        bytes += static_cast<char>(hi * 16 + lo);
       }
     }
     if (bytes.empty() && !pattern) {
@@ -1119,7 +1314,9 @@ class KeepalivedImporter {
       check_port = out.address.port;
       out.address.port = 0;
     }
-    if (r.checker) out.check = make_check(v, r, *r.checker, check_port);
+    std::vector<CheckConfig> checks;
+    for (std::size_t i = 0; i < r.checkers.size(); ++i) checks.push_back(make_check(v, r, r.checkers[i], check_port, i == 0));
+    set_checks(out, std::move(checks));
     return out;
   }
 
@@ -1135,7 +1332,8 @@ class KeepalivedImporter {
     return static_cast<std::uint32_t>(std::llround(seconds * 1000));
   }
 
-  CheckConfig make_check(const Virtual& v, const Real& r, const Checker& ch, std::optional<std::uint16_t> port) {
+  CheckConfig make_check(const Virtual& v, const Real& r, const Checker& ch, std::optional<std::uint16_t> port,
+                         bool first) {
     const Statement& at = *ch.at;
     auto pick = [&](auto member) {
       if ((ch.timing.*member)) return ch.timing.*member;
@@ -1155,33 +1353,79 @@ class KeepalivedImporter {
       c.timeout_ms = ms_in_range(t, 0.01, 3600, "connect_timeout", at);
     }
     c.rise = 1;
-    c.fall = static_cast<std::uint32_t>(pick(&Timing::retry).value_or(ch.default_retry) + 1);
+    c.fall = 1;
+    c.retry = static_cast<std::uint32_t>(pick(&Timing::retry).value_or(ch.default_retry));
+    c.retry_delay_ms = ms_in_range(pick(&Timing::delay_before_retry).value_or(1), 0, 3600, "delay_before_retry", at);
     c.warmup_ms = ms_in_range(pick(&Timing::warmup).value_or(c.interval_ms / 1000.0), 0, 86400, "warmup", at);
     c.alpha = pick(&Timing::alpha).value_or(false);
-    c.on_failure = r.inhibit.value_or(v.inhibit) ? health::OnFailure::quiesce : health::OnFailure::remove;
-    c.notify = r.notify;
+    if (ch.type == CheckType::file) {
+      // keepalived follows the file by inotify: read it every second.
+      c.interval_ms = 1000;
+      c.warmup_ms = 0;
+      c.retry = 0;
+    }
+    if (first) {
+      c.on_failure = r.inhibit.value_or(v.inhibit) ? health::OnFailure::quiesce : health::OnFailure::remove;
+      c.notify = r.notify;
+      c.notify_user = r.notify_user;
+    }
     c.connect_to.address = ch.connect_ip;
     c.connect_to.port = ch.connect_port ? ch.connect_port : port;
-    c.path = ch.path;
-    c.status = ch.status;
-    c.digest = ch.digest;
+    if (ch.type == CheckType::file || ch.type == CheckType::misc) c.connect_to = {};
+    // keepalived's Host: the url's virtualhost, else the checker's, the real
+    // server's, the virtual server's.
+    const std::string host = !ch.virtualhost.empty() ? ch.virtualhost
+                             : !r.virtualhost.empty() ? r.virtualhost
+                                                      : v.virtualhost;
+    std::vector<health::HttpUrl> urls = ch.urls;
+    for (auto& u : urls)
+      if (u.virtualhost == host) u.virtualhost.clear();
+    if (urls.size() == 1 && urls.front().virtualhost.empty()) {
+      c.path = urls.front().path;
+      c.status = urls.front().status;
+      c.digest = urls.front().digest;
+    } else {
+      c.urls = urls;
+    }
+    if (ch.type == CheckType::http || ch.type == CheckType::https) c.virtualhost = host;
+    if (ch.type == CheckType::https) {
+      // keepalived sends SNI only with enable_sni: sni_name, else the virtualhost.
+      bool any_host = !host.empty();
+      for (const auto& u : urls) any_host |= !u.virtualhost.empty();
+      if (ch.enable_sni.value_or(false))
+        c.sni = ch.sni_name.empty() ? std::nullopt : std::optional<std::string>(ch.sni_name);
+      else if (any_host || !ch.sni_name.empty())
+        c.sni = "";
+      c.tls_cert = tls_cert_;
+      c.tls_key = tls_key_;
+    }
     c.payload = ch.payload;
     c.expect = ch.expect;
     c.command = ch.command;
+    c.dynamic = ch.dynamic;
+    c.user = ch.user;
+    c.query_type = ch.query_type;
+    c.query_name = ch.query_name;
+    c.file = ch.file;
+    c.factor = ch.factor;
+    c.reverse = ch.reverse;
     return c;
   }
 
   // A whole check as a table: its type's keys that differ from the
   // built-in defaults, and every timing key whatever its value.
-  static CheckOverrides explicit_table(const CheckConfig& c) {
+  static CheckOverrides explicit_table(const CheckConfig& c, bool first_check = true) {
     CheckOverrides o = health::check_overrides(nullptr, c);
     o.type = c.type;
     o.interval_ms = c.interval_ms;
     o.timeout_ms = c.timeout_ms;
     o.rise = c.rise;
     o.fall = c.fall;
+    o.retry = c.retry;
+    o.retry_delay_ms = c.retry_delay_ms;
     o.warmup_ms = c.warmup_ms;
     o.alpha = c.alpha;
+    if (!first_check) return o;
     o.on_failure = c.on_failure;
     return o;
   }
@@ -1195,7 +1439,7 @@ class KeepalivedImporter {
   static void share_check(ServiceConfig& s) {
     if (s.reals.empty()) return;
     for (const auto& r : s.reals)
-      if (!r.check) return;
+      if (!r.check || !r.more_checks.empty()) return;
     const CheckConfig& first = *s.reals.front().check;
     auto all = [&](auto member) {
       for (const auto& r : s.reals)
@@ -1208,22 +1452,50 @@ class KeepalivedImporter {
     o.timeout_ms = first.timeout_ms;
     o.rise = first.rise;
     o.fall = first.fall;
+    o.retry = first.retry;
+    o.retry_delay_ms = first.retry_delay_ms;
     o.warmup_ms = first.warmup_ms;
     o.alpha = first.alpha;
     o.on_failure = first.on_failure;
-    if (all(&CheckConfig::notify) && !first.notify.empty()) o.notify = first.notify;
+    if (all(&CheckConfig::notify) && !first.notify.empty() && all(&CheckConfig::notify_user)) {
+      o.notify = first.notify;
+      o.notify_user = first.notify_user;
+    }
     if (all(&CheckConfig::connect_to) && !first.connect_to.empty()) o.connect_to = first.connect_to;
     const bool same_type = all(&CheckConfig::type);
     if (same_type && (first.type == CheckType::http || first.type == CheckType::https)) {
-      if (all(&CheckConfig::path)) o.path = first.path;
-      if (all(&CheckConfig::status) && !first.status.empty()) o.status = first.status;
-      if (all(&CheckConfig::digest) && first.digest) o.digest = first.digest;
+      if (all(&CheckConfig::urls) && !first.urls.empty()) {
+        o.urls = first.urls;
+      } else if (all(&CheckConfig::urls)) {
+        if (all(&CheckConfig::path)) o.path = first.path;
+        if (all(&CheckConfig::status) && !first.status.empty()) o.status = first.status;
+        if (all(&CheckConfig::digest) && first.digest) o.digest = first.digest;
+      }
+      if (all(&CheckConfig::virtualhost) && !first.virtualhost.empty()) o.virtualhost = first.virtualhost;
+      if (first.type == CheckType::https) {
+        if (all(&CheckConfig::sni) && first.sni) o.sni = first.sni;
+        if (all(&CheckConfig::tls_cert) && !first.tls_cert.empty()) o.tls_cert = first.tls_cert;
+        if (all(&CheckConfig::tls_key) && !first.tls_key.empty()) o.tls_key = first.tls_key;
+      }
+    }
+    if (same_type && first.type == CheckType::dns) {
+      if (all(&CheckConfig::query_type)) o.query_type = first.query_type;
+      if (all(&CheckConfig::query_name)) o.query_name = first.query_name;
+    }
+    if (same_type && first.type == CheckType::file) {
+      if (all(&CheckConfig::file)) o.file = first.file;
+      if (all(&CheckConfig::factor)) o.factor = first.factor;
+      if (all(&CheckConfig::reverse) && first.reverse) o.reverse = first.reverse;
     }
     if (same_type && first.type == CheckType::udp) {
       if (all(&CheckConfig::payload)) o.payload = first.payload;
       if (all(&CheckConfig::expect)) o.expect = first.expect;
     }
-    if (same_type && first.type == CheckType::misc && all(&CheckConfig::command)) o.command = first.command;
+    if (same_type && first.type == CheckType::misc) {
+      if (all(&CheckConfig::command)) o.command = first.command;
+      if (all(&CheckConfig::user)) o.user = first.user;
+      if (all(&CheckConfig::dynamic) && first.dynamic) o.dynamic = true;
+    }
     s.check_defaults = o;
   }
 
@@ -1233,6 +1505,9 @@ class KeepalivedImporter {
   std::map<std::string, std::string> defined_;  // service id -> where
   std::set<std::string> said_;                  // each message once (group entries repeat them)
   RealCheckBodies real_checks_;
+  std::map<std::string, TrackFile> track_files_;
+  std::optional<health::RunAs> script_user_;
+  std::string tls_cert_, tls_key_;
 
  public:
   const RealCheckBodies& real_checks() const { return real_checks_; }

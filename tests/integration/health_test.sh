@@ -51,6 +51,7 @@ address = "203.0.113.11:8000"
 [service.real.check]
 type = "misc"
 command = "sleep 30"
+user = "nobody"
 interval = 0.5
 timeout = 0.3
 fall = 1

@@ -223,6 +223,7 @@ address = "203.0.113.12:8000"
 [service.real.check]
 type = "misc"
 command = "/bin/true"
+user = "nobody"
 timeout = 0.25
 )");
   const std::string text = write_config_toml(cfg);

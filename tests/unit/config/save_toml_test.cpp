@@ -59,6 +59,7 @@ digest = "5d41402abc4b2a76b9719d911017c592"
 slow_start = 10
 on_failure = "quiesce"
 notify = "/usr/local/bin/alert"
+notify_user = "nobody"
 
 [[service.real]]
 address = "203.0.113.11:8000"
@@ -75,6 +76,7 @@ address = "203.0.113.13:8000"
 [service.real.check]
 type = "misc"
 command = "/bin/true"
+user = "root"
 timeout = 0.25
 
 [[service.real]]
@@ -153,7 +155,7 @@ TEST(SaveToml, RealServersWriteOnlyWhatTheyChange) {
   // Another type: the type and what differs among the keys of that type.
   EXPECT_EQ(real_block(text, "203.0.113.13:8000"),
             "address = \"203.0.113.13:8000\"\nweight = 1\nforward = \"nat\"\n\n"
-            "[service.real.check]\ntype = \"misc\"\ntimeout = 0.250\ncommand = \"/bin/true\"\n");
+            "[service.real.check]\ntype = \"misc\"\ntimeout = 0.250\ncommand = \"/bin/true\"\nuser = \"root\"\n");
   // The service's table has no type: each real server writes its own.
   EXPECT_EQ(real_block(text, "203.0.113.21"),
             "address = \"203.0.113.21\"\nweight = 1\nforward = \"nat\"\n\n"

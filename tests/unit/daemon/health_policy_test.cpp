@@ -138,5 +138,67 @@ TEST_F(HealthPolicyTest, ForgettingTargetsDropsTheirState) {
   EXPECT_EQ(weights(0)[0], 4u);
 }
 
+// misc_dynamic sets the weight, file checks add to it; 0..65535; only while up.
+TEST_F(HealthPolicyTest, ChecksSetOrMoveTheWeight) {
+  EXPECT_EQ(policy.weight(config, kA, health::WeightEffect{7u, 0}), "weight 7 (configured 4)");
+  EXPECT_EQ(weights(0), (std::vector<std::uint32_t>{7, 1}));
+  EXPECT_EQ(policy.weight(config, kA, health::WeightEffect{std::nullopt, -10}), "weight 0 (configured 4)");
+  EXPECT_EQ(weights(0)[0], 0u) << "drained, not removed";
+  auto eff = policy.effective(config, 0);
+  EXPECT_EQ(eff.services[0].reals.size(), 2u);
+  policy.weight(config, kA, health::WeightEffect{3u, 2});
+  EXPECT_EQ(weights(0)[0], 5u);
+  policy.weight(config, kA, health::WeightEffect{70000u, 0});
+  EXPECT_EQ(weights(0)[0], 65535u);
+  policy.transition(config, kA, false, 0);
+  EXPECT_EQ(weights(0)[0], 0u) << "down: quiesced whatever the checks said before";
+  policy.transition(config, kA, true, 100'000);
+  policy.weight(config, kA, health::WeightEffect{});
+  EXPECT_EQ(weights(110'000)[0], 4u) << "no effect: the configured weight (after slow start)";
+  // Every server drained: the sorry server serves, as keepalived's quorum 1.
+  policy.weight(config, kA, health::WeightEffect{0u, 0});
+  policy.weight(config, kB, health::WeightEffect{0u, 0});
+  auto on = policy.sorry_changes(policy.effective(config, 100'000));
+  ASSERT_EQ(on.size(), 1u);
+  EXPECT_TRUE(on[0].serving);
+}
+
+TEST(HealthPolicyTargets, SeveralChecksAndHaSuspend) {
+  Config c = parse(R"(
+[[service]]
+address = "192.0.2.10:80"
+ha_suspend = true
+[[service.check]]
+type = "http"
+[[service.check]]
+type = "tcp"
+[[service.real]]
+address = "203.0.113.11:8000"
+[[service]]
+fwmark = 4
+members = ["192.0.2.20:80", "192.0.2.21:80", "192.0.2.20:443"]
+ha_suspend = true
+[service.check]
+type = "tcp"
+[[service.real]]
+address = "203.0.113.12:80"
+[[service]]
+address = "192.0.2.30:80"
+[service.check]
+type = "tcp"
+[[service.real]]
+address = "203.0.113.13:80"
+)");
+  auto t = HealthPolicy::targets(c);
+  ASSERT_EQ(t.size(), 3u);
+  EXPECT_EQ(t[0].check.type, health::CheckType::http);
+  ASSERT_EQ(t[0].more_checks.size(), 1u);
+  EXPECT_EQ(t[0].more_checks[0].type, health::CheckType::tcp);
+  EXPECT_EQ(t[0].suspend_unless_held, std::vector<IpAddress>{*IpAddress::parse("192.0.2.10")});
+  EXPECT_EQ(t[1].suspend_unless_held,
+            (std::vector<IpAddress>{*IpAddress::parse("192.0.2.20"), *IpAddress::parse("192.0.2.21")}));
+  EXPECT_TRUE(t[2].suspend_unless_held.empty());
+}
+
 }  // namespace
 }  // namespace vsd

@@ -49,6 +49,7 @@ alpha = true
 on_failure = "quiesce"
 slow_start = 30
 notify = "/usr/local/bin/alert"
+notify_user = "nobody"
 )");
   auto r = read(doc, "check");
   ASSERT_TRUE(r.errors.empty()) << r.errors[0].reason;
@@ -108,7 +109,7 @@ fall = 1.5
 alpha = "yes"
 )"),
             (std::vector<std::string>{
-                "2:8: check.type must be tcp | http | https | udp | icmp | misc, got \"smtp\"",
+                "2:8: check.type must be tcp | http | https | udp | icmp | misc | dns | file, got \"smtp\"",
                 "3:12: check.interval must be a number of seconds, got string",
                 "4:11: check.timeout must be from 0.01 to 3600 seconds, got 0",
                 "5:8: check.rise must be from 1 to 1000, got 0",
@@ -122,8 +123,9 @@ TEST(CheckConfig, UnknownKeysListTheKnownOnes) {
   ASSERT_EQ(e.size(), 1u);
   EXPECT_EQ(e[0],
             "3:13: unknown key 'intervall' in [check]; known keys: type, interval, timeout, rise, fall, "
-            "warmup, alpha, on_failure, slow_start, notify, connect_to, path, status, digest, payload, "
-            "expect, command");
+            "retry, delay_before_retry, warmup, alpha, on_failure, slow_start, notify, notify_user, connect_to, "
+            "path, status, digest, url, virtualhost, sni, tls_ca, tls_cert, tls_key, payload, payload_hex, "
+            "expect, expect_hex, command, dynamic, user, query_type, query_name, answer, file, factor, reverse");
 }
 
 TEST(CheckConfig, ValueErrors) {
@@ -136,8 +138,10 @@ connect_to = "203.0.113.5:99999"
 on_failure = "drain"
 )"),
             (std::vector<std::string>{
-                "3:16: check.status entries must be HTTP status codes from 100 to 599",
-                "3:21: check.status entries must be HTTP status codes from 100 to 599",
+                "3:16: check.status entries must be HTTP status codes from 100 to 599 or ranges \"LOW-HIGH\" "
+                "such as \"200-299\"",
+                "3:21: check.status entries must be HTTP status codes from 100 to 599 or ranges \"LOW-HIGH\" "
+                "such as \"200-299\"",
                 "4:10: bad check.digest: a digest is 32 hex digits (MD5, as keepalived's genhash prints) or 64 "
                 "(SHA-256), got 4 characters",
                 "5:8: check.path must start with '/' and hold no spaces or line breaks, got \"healthz\"",
@@ -156,7 +160,8 @@ TEST(CheckConfig, KeysMustFitTheTablesType) {
   EXPECT_EQ(errors_of("[check]\ntype = \"tcp\"\npath = \"/x\"\n"),
             (std::vector<std::string>{
                 "3:8: check.path does not apply to type = \"tcp\" (its keys: type, interval, timeout, rise, "
-                "fall, warmup, alpha, on_failure, slow_start, notify, connect_to)"}));
+                "fall, retry, delay_before_retry, warmup, alpha, on_failure, slow_start, notify, notify_user, "
+                "connect_to)"}));
 }
 
 const char* service_and_reals = R"([[service]]
@@ -308,7 +313,8 @@ TEST(CheckConfig, ProblemsOfChecksBuiltInCode) {
   EXPECT_EQ(check_problems(c),
             (std::vector<std::string>{"check.connect_to port must be from 1 to 65535, got 0",
                                       "check.path must start with '/' and hold no spaces or line breaks, got \"x\"",
-                                      "check.status entries must be HTTP status codes from 100 to 599"}));
+                                      "check.status entries must be HTTP status codes from 100 to 599 or ranges "
+                                      "\"LOW-HIGH\" such as \"200-299\""}));
   c = {};
   c.type = CheckType::misc;
   EXPECT_EQ(check_problems(c),

@@ -4,11 +4,15 @@
 #pragma once
 
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/x509.h>
 
 #include <boost/asio/ssl.hpp>
+#include <cstdio>
+#include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "appliance/asio.hpp"
 #include "net/ip_address.hpp"
@@ -28,8 +32,13 @@ class HttpServer {
   }
   std::uint16_t port() const { return acceptor_.local_endpoint().port(); }
   std::string response = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+  // A name-based server: the response for a Host header (else `response`).
+  std::map<std::string, std::string> by_host;
+  // By path (checked after by_host).
+  std::map<std::string, std::string> by_path;
   int requests = 0;
   std::string last_request;
+  std::vector<std::string> hosts, paths;
 
  private:
   struct Connection {
@@ -64,7 +73,16 @@ class HttpServer {
       if (ec) return;
       ++requests;
       last_request.assign(boost::asio::buffers_begin(c->in.data()), boost::asio::buffers_end(c->in.data()));
+      std::string host, path;
+      if (auto h = last_request.find("\r\nHost: "); h != std::string::npos)
+        host = last_request.substr(h + 8, last_request.find("\r\n", h + 8) - h - 8);
+      if (auto sp = last_request.find(' '); sp != std::string::npos)
+        path = last_request.substr(sp + 1, last_request.find(' ', sp + 1) - sp - 1);
+      hosts.push_back(host);
+      paths.push_back(path);
       c->out = response;
+      if (auto it = by_host.find(host); it != by_host.end()) c->out = it->second;
+      else if (auto p = by_path.find(path); p != by_path.end()) c->out = p->second;
       boost::asio::async_write(stream, boost::asio::buffer(c->out), [c](const boost::system::error_code&, std::size_t) {
         boost::system::error_code ignored;
         c->socket().shutdown(tcp::socket::shutdown_both, ignored);
@@ -86,7 +104,10 @@ class HttpServer {
 };
 
 // A self-signed certificate made in the test, so no key material is stored.
-inline void use_self_signed_certificate(boost::asio::ssl::context& ctx) {
+// With `pem_dir`, the certificate and key are also written there as
+// cert.pem and key.pem (for tls_ca / tls_cert / tls_key).
+inline void use_self_signed_certificate(boost::asio::ssl::context& ctx, const char* cn = "vsd-test",
+                                        const std::string& pem_dir = "") {
   EVP_PKEY* key = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
   X509* cert = X509_new();
   X509_set_version(cert, 2);
@@ -95,11 +116,21 @@ inline void use_self_signed_certificate(boost::asio::ssl::context& ctx) {
   X509_gmtime_adj(X509_getm_notAfter(cert), 3600);
   X509_set_pubkey(cert, key);
   X509_NAME* name = X509_get_subject_name(cert);
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("vsd-test"), -1, -1, 0);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(cn), -1, -1, 0);
   X509_set_issuer_name(cert, name);
   X509_sign(cert, key, EVP_sha256());
   SSL_CTX_use_certificate(ctx.native_handle(), cert);
   SSL_CTX_use_PrivateKey(ctx.native_handle(), key);
+  if (!pem_dir.empty()) {
+    if (FILE* f = std::fopen((pem_dir + "/cert.pem").c_str(), "w")) {
+      PEM_write_X509(f, cert);
+      std::fclose(f);
+    }
+    if (FILE* f = std::fopen((pem_dir + "/key.pem").c_str(), "w")) {
+      PEM_write_PrivateKey(f, key, nullptr, nullptr, 0, nullptr, nullptr);
+      std::fclose(f);
+    }
+  }
   X509_free(cert);
   EVP_PKEY_free(key);
 }

@@ -115,13 +115,15 @@ TEST(KeepalivedImport, DefaultTimingIsKeepalivedsAndExplicit) {
   EXPECT_EQ(c.interval_ms, 60000u);
   EXPECT_EQ(c.timeout_ms, 5000u);
   EXPECT_EQ(c.rise, 1u);
-  EXPECT_EQ(c.fall, 2u);
+  EXPECT_EQ(c.fall, 1u);
+  EXPECT_EQ(c.retry, 1u);  // keepalived's retry and delay_before_retry, as vsd's own keys
+  EXPECT_EQ(c.retry_delay_ms, 1000u);
   EXPECT_EQ(c.warmup_ms, 60000u);
   EXPECT_FALSE(c.alpha);
   EXPECT_EQ(c.on_failure, health::OnFailure::remove);
   ASSERT_NE(r.toml.find("[service.check]\ntype = \"tcp\"\n"), std::string::npos) << r.toml;
   const auto section = r.toml.substr(r.toml.find("[service.check]"));
-  for (const char* key : {"interval = 60\n", "timeout = 5\n", "rise = 1\n", "fall = 2\n", "warmup = 60\n",
+  for (const char* key : {"interval = 60\n", "timeout = 5\n", "rise = 1\n", "fall = 1\n", "retry = 1\n", "delay_before_retry = 1\n", "warmup = 60\n",
                           "alpha = false\n", "on_failure = \"remove\"\n"})
     EXPECT_NE(section.find(key), std::string::npos) << key;
   EXPECT_TRUE(r.refusals.empty()) << format_messages(r);
@@ -135,7 +137,8 @@ TEST(KeepalivedImport, TimingInheritsCheckerOverRealOverVirtual) {
       "  MISC_CHECK {\n   misc_path /bin/true\n   warmup 1\n  }\n }\n}\n");
   const auto& c = *only_real(r).check;
   EXPECT_EQ(c.interval_ms, 2500u);  // the real server's
-  EXPECT_EQ(c.fall, 5u);            // the virtual server's retry 4, over MISC's default 0
+  EXPECT_EQ(c.fall, 1u);
+  EXPECT_EQ(c.retry, 4u);           // the virtual server's retry 4, over MISC's default 0
   EXPECT_EQ(c.timeout_ms, 10000u);  // MISC: the virtual server's delay_loop, not connect_timeout
   EXPECT_EQ(c.warmup_ms, 1000u);
   EXPECT_TRUE(c.alpha);
@@ -149,6 +152,7 @@ TEST(KeepalivedImport, MiscRetryDefaultIsZero) {
       "  MISC_CHECK {\n   misc_path /bin/true\n   misc_timeout 3\n  }\n }\n}\n");
   const auto& c = *only_real(r).check;
   EXPECT_EQ(c.fall, 1u);
+  EXPECT_EQ(c.retry, 0u);
   EXPECT_EQ(c.timeout_ms, 3000u);
 }
 
