@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "appliance/health/check_config_toml.hpp"
 #include "appliance/health/child_process.hpp"
 #include "appliance/health/dns_message.hpp"
 #include "appliance/health/health_monitor.hpp"
@@ -232,6 +233,34 @@ TEST(DnsProbe, RcodeAndAnswer) {
   ASSERT_TRUE(r);
   EXPECT_FALSE(r->ok);
   EXPECT_EQ(r->reason, "A www.example.com: SERVFAIL");
+}
+
+// keepalived's UDP_CHECK with a DNS query as payload and the reply's
+// flags as expect: bytes from 0x80 up, given in TOML as hex.
+TEST(UdpParity, MatchesADnsReplyByItsBytes) {
+  boost::asio::io_context io;
+  DnsServer server(io);
+  // "id 12 34, RD; www.example.com A" as keepalived.conf's payload; the
+  // reply starts with the id and the flags 81 80 (QR, RD, RA, NOERROR).
+  const std::string query_hex =
+      "1234 0100 0001 0000 0000 0000 03 777777 07 6578616d706c65 03 636f6d 00 0001 0001";
+  toml::table doc = toml::parse("[check]\ntype = \"udp\"\npayload_hex = \"" + query_hex +
+                                "\"\nexpect_hex = \"1234 8180\"\n");
+  auto table = parse_check_table(*doc["check"].as_table(), "[check]");
+  ASSERT_TRUE(table.errors.empty()) << table.errors[0].reason;
+  auto check = merge_check(&table.overrides, nullptr).config;
+  ASSERT_TRUE(check);
+  ASSERT_EQ(check->payload, *dns_query(0x1234, "www.example.com", DnsType::a)) << "the same bytes as the DNS query";
+  EXPECT_EQ(check->expect, std::string("\x12\x34\x81\x80", 4));
+  auto r = run_probe(io, make_udp_probe(io, loopback(server.port()), check->payload, check->expect), 1000ms);
+  ASSERT_TRUE(r);
+  EXPECT_TRUE(r->ok) << r->reason;
+  // SERVFAIL (81 82) is not the expected reply.
+  server.rcode = 2;
+  r = run_probe(io, make_udp_probe(io, loopback(server.port()), check->payload, check->expect), 300ms);
+  ASSERT_TRUE(r);
+  EXPECT_FALSE(r->ok);
+  EXPECT_NE(r->reason.find("\\x81\\x82"), std::string::npos) << r->reason;
 }
 
 // ---- the file check (keepalived's track_file rules)
