@@ -8,30 +8,19 @@ namespace {
 using namespace keys;
 
 bool read_neighbors(ConfigReader& r, const toml::node& n, BgpConfig& bgp) {
-  const toml::array* arr = n.as_array();
-  if (!arr || arr->empty()) {
-    r.error(n, "bgp.neighbors must be an array of the routers' addresses, e.g. [\"192.0.2.254\"]");
+  const std::string example = "bgp.neighbors must be an array of the routers' addresses, e.g. [\"192.0.2.254\"]";
+  auto out = read_addresses(r, n, example, "bgp.neighbors entries must be IP addresses (the routers this director peers with)");
+  if (!out) return false;
+  if (out->empty()) {
+    r.error(n, example);
     return false;
   }
-  std::vector<IpAddress> out;
-  for (const auto& el : *arr) {
-    auto text = el.value_exact<std::string>();
-    auto a = text ? IpAddress::parse(*text) : std::nullopt;
-    if (!a) {
-      r.error(el, "bgp.neighbors entries must be IP addresses (the routers this director peers with)");
-      return false;
-    }
-    out.push_back(*a);
-  }
-  bgp.neighbors = std::move(out);
+  bgp.neighbors = std::move(*out);
   return true;
 }
 
 void write_neighbors(TomlOut& out, std::string_view name, const BgpConfig& bgp) {
-  std::string v = "[";
-  for (std::size_t i = 0; i < bgp.neighbors.size(); ++i)
-    v += (i ? ", \"" : "\"") + bgp.neighbors[i].to_string() + "\"";
-  out.key(name, v + "]");
+  write_addresses(out, name, bgp.neighbors);
 }
 
 // A Linux interface name: what the kernel's dev_valid_name() takes.

@@ -18,34 +18,19 @@ std::optional<std::string> directors_problem(const std::vector<IpAddress>& d) {
 }
 
 bool read_directors(ConfigReader& r, const toml::node& n, HaConfig& ha) {
-  const toml::array* arr = n.as_array();
-  if (!arr) {
-    r.error(n, "ha.directors must be an array of two addresses, e.g. [\"192.0.2.1\", \"192.0.2.2\"]");
-    return false;
-  }
-  std::vector<IpAddress> out;
-  for (const auto& el : *arr) {
-    auto text = el.value_exact<std::string>();
-    auto a = text ? IpAddress::parse(*text) : std::nullopt;
-    if (!a) {
-      r.error(el, "ha.directors entries must be IP addresses (each director's address on the link between them)");
-      return false;
-    }
-    out.push_back(*a);
-  }
-  if (auto why = directors_problem(out)) {
+  auto out = read_addresses(r, n, "ha.directors must be an array of two addresses, e.g. [\"192.0.2.1\", \"192.0.2.2\"]",
+                            "ha.directors entries must be IP addresses (each director's address on the link between them)");
+  if (!out) return false;
+  if (auto why = directors_problem(*out)) {
     r.error(n, *why);
     return false;
   }
-  ha.directors = std::move(out);
+  ha.directors = std::move(*out);
   return true;
 }
 
 void write_directors(TomlOut& out, std::string_view name, const HaConfig& ha) {
-  std::string v = "[";
-  for (std::size_t i = 0; i < ha.directors.size(); ++i)
-    v += (i ? ", \"" : "\"") + ha.directors[i].to_string() + "\"";
-  out.key(name, v + "]");
+  write_addresses(out, name, ha.directors);
 }
 
 // "ADDRESS/PREFIX", as keepalived's virtual_ipaddress takes it.

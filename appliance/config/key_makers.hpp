@@ -7,6 +7,7 @@
 
 #include <charconv>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -215,6 +216,37 @@ template <auto M, const auto& Table>
 constexpr ConfigKey<Config> section_key(std::string_view name) {
   return {name, read_section<M, Table>, write_section<M, Table>, section_at_default<M, Table>, Save::always,
           check_section<M, Table>};
+}
+
+// An array of IP addresses ([ha] directors, [bgp] neighbors); nullopt
+// after an error: `array_error` when it is no array, `entry_error` at an
+// entry that is no address.
+inline std::optional<std::vector<IpAddress>> read_addresses(ConfigReader& r, const toml::node& n,
+                                                            const std::string& array_error,
+                                                            const std::string& entry_error) {
+  const toml::array* arr = n.as_array();
+  if (!arr) {
+    r.error(n, array_error);
+    return std::nullopt;
+  }
+  std::vector<IpAddress> out;
+  for (const auto& el : *arr) {
+    auto text = el.value_exact<std::string>();
+    auto a = text ? IpAddress::parse(*text) : std::nullopt;
+    if (!a) {
+      r.error(el, entry_error);
+      return std::nullopt;
+    }
+    out.push_back(*a);
+  }
+  return out;
+}
+
+// The array as read_addresses reads it: ["192.0.2.1", "192.0.2.2"].
+inline void write_addresses(TomlOut& out, std::string_view name, const std::vector<IpAddress>& list) {
+  std::string v = "[";
+  for (std::size_t i = 0; i < list.size(); ++i) v += (i ? ", \"" : "\"") + list[i].to_string() + "\"";
+  out.key(name, v + "]");
 }
 
 }  // namespace vsd::keys

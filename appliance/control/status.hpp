@@ -91,10 +91,11 @@ struct Counters {
   // new flows dropped by drop_packet and at a service's table_share,
   // embryonic entries ended by secure_tcp's short timeout.
   std::uint64_t drop_entry = 0, drop_packet = 0, share_full = 0, secure_tcp_expired = 0;
+  std::uint64_t icmp_rate_limited = 0;
   // Malformed packets by reason ("fragment", "truncated_ip", ...).
   std::vector<std::pair<std::string, std::uint64_t>> malformed;
 };
-extern const Field<Counters> kCounterFields[30];
+extern const Field<Counters> kCounterFields[31];
 
 // One NFQUEUE socket's counters, and the kernel's own for that queue.
 struct QueueStatus {

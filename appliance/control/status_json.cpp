@@ -9,7 +9,7 @@
 
 namespace vsd::control {
 
-const Field<Counters> kCounterFields[30] = {
+const Field<Counters> kCounterFields[31] = {
     {"packets", &Counters::packets},
     {"unsupported", &Counters::unsupported},
     {"no_connection", &Counters::no_connection},
@@ -40,6 +40,7 @@ const Field<Counters> kCounterFields[30] = {
     {"drop_packet", &Counters::drop_packet},
     {"share_full", &Counters::share_full},
     {"secure_tcp_expired", &Counters::secure_tcp_expired},
+    {"icmp_rate_limited", &Counters::icmp_rate_limited},
 };
 
 const char* to_string(Health h) {

@@ -346,6 +346,19 @@ PacketResult Engine::to_real_server(ForwardMethod fwd, const DestState* dest, co
                                    : direct_route(dest->egress, rip, pkt, cs);
 }
 
+// GCRA: one answer per millisecond on average, up to 50 at once.
+bool Engine::icmp_answer_allowed() {
+  constexpr std::uint64_t kInterval = 1, kBurst = 50;
+  const std::uint64_t now = clock_.now_ms();
+  const std::uint64_t due = std::max(icmp_due_ms_, now);
+  if (due - now >= kInterval * kBurst) {
+    counters_.icmp_rate_limited.add(1);
+    return false;
+  }
+  icmp_due_ms_ = due + kInterval;
+  return true;
+}
+
 PacketResult Engine::send_ip(std::size_t len, const IpAddress& dst, bool v6) {
   PacketResult r{Verdict::drop, false};
   r.transmit = Transmit::ip;
@@ -379,10 +392,12 @@ PacketResult Engine::tunnel(const DestEgress& eg, const IpAddress& rip, PacketVi
     case TunStatus::too_big:
       // As IPVS: tell the client the MTU left inside the tunnel.
       counters_.tun_too_big.add(1);
+      if (!icmp_answer_allowed()) return {Verdict::drop, false};
       reply = icmp_build_too_big({pkt.data, pkt.len}, t.mtu, out, {++ip_id_, 64});
       break;
     case TunStatus::ttl_expired:
       counters_.tun_ttl_expired.add(1);
+      if (!icmp_answer_allowed()) return {Verdict::drop, false};
       reply = icmp_build_time_exceeded({pkt.data, pkt.len}, out, {++ip_id_, 64});
       break;
     default:
@@ -406,7 +421,7 @@ PacketResult Engine::direct_route(const DestEgress& eg, const IpAddress& rip, Pa
     // the MTU; either way it is dropped.
     counters_.dr_too_big.add(1);
     const bool df = pkt.v6() || (pkt.data[6] & 0x40) != 0;
-    if (!df) return {Verdict::drop, false};
+    if (!df || !icmp_answer_allowed()) return {Verdict::drop, false};
     std::span<std::uint8_t> out = tx_;
     IcmpBuildResult reply = icmp_build_too_big({pkt.data, pkt.len}, eg.mtu, out, {++ip_id_, 64});
     if (reply.status != IcmpBuildStatus::ok) return {Verdict::drop, false};

@@ -99,6 +99,7 @@ struct EngineCounters {
   Counter no_route;             // TUN: no outer source yet / DR: MAC not resolved (dropped)
   Counter icmp_translated;      // ICMP errors about a connection, passed to its other side
   Counter icmp_passed;          // other ICMP (accepted untouched)
+  Counter icmp_rate_limited;    // ICMP answers vsd did not build: over 1000/s (burst 50)
   Counter kernel_decided;       // packets answered with a decision for the kernel fast path
   Counter kernel_adopted;       // flows learnt from the kernel (restart, event loss, sync)
   Counter sloppy_adopted;       // sloppy_tcp: mid-stream TCP flows given a connection
@@ -245,6 +246,11 @@ class Engine {
   std::unique_ptr<std::uint8_t[]> tx_buf_;
   std::span<std::uint8_t> tx_;
   std::uint16_t ip_id_ = 0;
+  // The ICMP answers vsd builds itself (TUN/DR too big, TTL), rate-limited
+  // as the kernel's icmp_msgs_per_sec / icmp_msgs_burst (1000/s, 50): a
+  // flood of oversized packets must not turn vsd into an ICMP amplifier.
+  std::uint64_t icmp_due_ms_ = 0;  // when the bucket is empty again (GCRA)
+  bool icmp_answer_allowed();
   std::uint32_t last_full_log_ = 0;
   std::uint64_t full_since_log_ = 0;
   // The pair master's outbox: a ring, allocated when the master starts.

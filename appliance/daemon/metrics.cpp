@@ -91,7 +91,9 @@ constexpr Plain kEngine[] = {
     {"drop_entry", "vsd_defence_evicted_entries_total",
      "Embryonic connection entries evicted by drop_entry (flood defence)."},
     {"secure_tcp_expired", "vsd_defence_secure_tcp_expired_total",
-     "Embryonic entries ended by secure_tcp's short SYN_RECV/SYNACK timeout (flood defence)."}};
+     "Embryonic entries ended by secure_tcp's short SYN_RECV/SYNACK timeout (flood defence)."},
+    {"icmp_rate_limited", "vsd_icmp_rate_limited_total",
+     "ICMP answers vsd did not send: over 1000 per second (burst 50)."}};
 // tun_too_big / tun_ttl_expired / dr_too_big: dropped (with DF) after answering the client with ICMP.
 // no_route: DR MAC or TUN outer source not known yet.
 // drop_packet: dropped by the drop_packet defence; share_full: the service held its table_share.

@@ -56,6 +56,7 @@ control::Counters counters_status(const EngineCounters& c) {
   out.kernel_decided = c.kernel_decided.get();
   out.kernel_adopted = c.kernel_adopted.get();
   out.sloppy_adopted = c.sloppy_adopted.get();
+  out.icmp_rate_limited = c.icmp_rate_limited.get();
   out.drop_entry = c.drop_entry.get();
   out.drop_packet = c.drop_packet.get();
   out.share_full = c.share_full.get();

@@ -307,3 +307,24 @@ ha_persist_baseline() {
   [ "$n" -ge 10 ] || fail "the backup d$backup lists $n persistence templates for $HA_VIP:8080: $(ha_vsadm "$backup" -L -n -c)"
   echo "ok: the backup d$backup lists the 10 persistence templates (vsadm -L -n -c)"
 }
+
+# ha_direct_scenario dr|tun: the DR and TUN pairs' whole test (their flows
+# live in the master's kernel flow table, which no conntrackd carries: vsd's
+# sync gives the backup every connection and template).
+ha_direct_scenario() {
+  ha_pair_up "$1"
+  ha_wait_roles 1 2
+  echo "ok: d1 is master, d2 backup: $(ha_vsadm 1 -L --daemon) / $(ha_vsadm 2 -L --daemon)"
+  ha_persist_baseline 2
+  _ha_fail_d1() { ha_kill 1; }
+  ha_switch _ha_fail_d1 1 2 "hard failure of the master"
+  grep "HA: this director is MASTER" "$TOPO_DIR/vsd-d2.log" | tail -n 1 | sed 's/^/    d2: /'
+  # The backup had scheduled nothing itself: its counts are the master's flows.
+  echo "ok: d2's table after the takeover:"
+  ha_vsadm 2 -L -n | sed 's/^/    /'
+  ha_revive 1
+  ha_wait_roles 2 1
+  echo "ok: d1 is back as backup"
+  _ha_fail_back() { ha_wait_roles 1 2 30; }
+  ha_switch _ha_fail_back 2 1 "failback to d1"
+}

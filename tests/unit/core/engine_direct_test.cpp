@@ -267,3 +267,37 @@ TEST_F(EngineDirectTest, IcmpNotAboutAConnectionPassesUntouched) {
 
 }  // namespace
 }  // namespace vsd
+
+namespace vsd {
+namespace {
+
+// vsd's own ICMP answers are rate-limited as the kernel's (1000/s, burst
+// 50): a flood of oversized DF packets must not make vsd an amplifier.
+TEST_F(EngineDirectTest, IcmpAnswersAreRateLimited) {
+  egress("203.0.113.11").mtu = 1000;
+  publish();
+  auto syn = PacketSpec{}.from("198.51.100.2", 40002).to("192.0.2.10", 80).flags(SYN).build();
+  ASSERT_EQ(run(syn).transmit, Transmit::ip);
+  auto big = PacketSpec{}.from("198.51.100.2", 40002).to("192.0.2.10", 80).flags(ACK)
+                 .data(std::string(1000, 'x')).build();
+  big[6] |= 0x40;  // DF
+  test::fill_ipv4_header_checksum(big);
+  int answered = 0;
+  for (int i = 0; i < 80; ++i) {
+    auto p = big;
+    answered += run(p).transmit == Transmit::ip;
+  }
+  EXPECT_EQ(answered, 50) << "the burst, at one instant";
+  EXPECT_EQ(engine.counters().icmp_rate_limited.get(), 30u);
+  clock.advance_ms(10);  // ten more are due
+  answered = 0;
+  for (int i = 0; i < 20; ++i) {
+    auto p = big;
+    answered += run(p).transmit == Transmit::ip;
+  }
+  EXPECT_EQ(answered, 10);
+  EXPECT_EQ(engine.counters().tun_too_big.get(), 100u) << "every packet counted, answered or not";
+}
+
+}  // namespace
+}  // namespace vsd

@@ -139,6 +139,9 @@ vsd_defence_evicted_entries_total 11
 # HELP vsd_defence_secure_tcp_expired_total Embryonic entries ended by secure_tcp's short SYN_RECV/SYNACK timeout (flood defence).
 # TYPE vsd_defence_secure_tcp_expired_total counter
 vsd_defence_secure_tcp_expired_total 14
+# HELP vsd_icmp_rate_limited_total ICMP answers vsd did not send: over 1000 per second (burst 50).
+# TYPE vsd_icmp_rate_limited_total counter
+vsd_icmp_rate_limited_total 0
 # HELP vsd_queue_received_packets_total Packets read from the queue.
 # TYPE vsd_queue_received_packets_total counter
 vsd_queue_received_packets_total{queue="0"} 100
