@@ -224,7 +224,8 @@ std::vector<std::uint8_t> send_and_capture(int family, const char* vip, int raw_
   if (src && udp >= 0 && family == AF_INET6) {
     sockaddr_in6 from{};
     from.sin6_family = AF_INET6;
-    std::memcpy(&from.sin6_addr, ip(src).data(), 16);
+    const IpAddress a = ip(src);  // IPv6 here: all 16 bytes are the address
+    std::memcpy(&from.sin6_addr, a.bytes.data(), 16);
     if (bind(udp, reinterpret_cast<sockaddr*>(&from), sizeof from) != 0) {
       ::close(udp);
       if (raw >= 0) ::close(raw);
@@ -238,13 +239,15 @@ std::vector<std::uint8_t> send_and_capture(int family, const char* vip, int raw_
       auto* s = reinterpret_cast<sockaddr_in*>(&to);
       s->sin_family = AF_INET;
       s->sin_port = htons(9);
-      std::memcpy(&s->sin_addr, ip(vip).data(), 4);
+      const IpAddress a = ip(vip);
+      std::memcpy(&s->sin_addr, a.v4_bytes(), 4);
       len = sizeof *s;
     } else {
       auto* s = reinterpret_cast<sockaddr_in6*>(&to);
       s->sin6_family = AF_INET6;
       s->sin6_port = htons(9);
-      std::memcpy(&s->sin6_addr, ip(vip).data(), 16);
+      const IpAddress a = ip(vip);
+      std::memcpy(&s->sin6_addr, a.bytes.data(), 16);
       len = sizeof *s;
     }
     const char payload[] = "vsd tunnel test";
