@@ -156,6 +156,11 @@ in_ns rs1 nft flush ruleset
 ms=$(wait_tables rs1 "arp vsd_rs") || fail "table arp vsd_rs not back on the real server within 2 s"
 echo "ok: table arp vsd_rs back on rs1 ${ms} ms after nft flush ruleset"
 wait_log "$TOPO_DIR/vsd-rs1.log" "warning: nft: table arp vsd_rs deleted" 3 || fail "rs1 logged no warning"
-in_ns rs1 nft list table arp vsd_rs | grep -q "arp daddr ip $LB_VIP4 drop" || fail "table arp vsd_rs back without its rule"
+# The table may be listed a moment before its rule: poll, bounded.
+for _ in $(seq 1 40); do
+  in_ns rs1 nft list table arp vsd_rs 2>/dev/null | grep -q "arp daddr ip $LB_VIP4 drop" && break
+  sleep 0.05
+done
+in_ns rs1 nft list table arp vsd_rs | grep -q "arp daddr ip $LB_VIP4 drop" || fail "table arp vsd_rs back without its rule (2 s)"
 assert_eq rs1 "$(in_client curl -s --max-time 3 "http://$LB_VIP4:8000/")" "DR: HTTP through the VIP after the flush on rs1"
 echo "nft_flush_test: all passed"
