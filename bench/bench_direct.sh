@@ -6,7 +6,11 @@
 #   vsd    : the client talks to the VIP; vsd on the director sends the
 #            requests on (DR: to the real server's MAC; TUN: IP-in-IP), vsd
 #            on each real server hides the VIP (TUN: and decapsulates), and
-#            the replies go straight back to the client.
+#            the replies go straight back to the client. With the kernel
+#            fast path (default) the director's flow table forwards a DR
+#            flow after its first packets; TUN has no kernel path on a
+#            kernel without ipip, so vsd encapsulates every packet;
+#   vsduser: the same with fast_path = false (every packet through vsd).
 # Prints HTTP requests/s (wrk, new connection per request, and keep-alive)
 # and iperf3 Gbit/s both ways: "down" (the real server sends: the replies
 # that bypass the director, where DR/TUN should be close to direct) and
@@ -44,7 +48,10 @@ printf '%-8s %12s %12s %10s %10s\n' path "req/s(close)" "req/s(k-a)" "Gbit/s dn"
 measure direct "http://$(lb_rs_ip4 1):8080/" "$(lb_rs_ip4 1)"
 
 cfg="$TOPO_DIR/bench.toml"
-cat >"$cfg" <<TOML
+vsd_row() {  # vsd_row NAME FAST_PATH
+  cat >"$cfg" <<TOML
+[director]
+fast_path = $2
 [control]
 socket = "$TOPO_DIR/ctl/vsd.sock"
 [arp]
@@ -64,15 +71,21 @@ address = "$LB_VIP4:5201"
 address = "$(lb_rs_ip4 1)"
 forward = "$mode"
 TOML
-start_vsd_on rs1 realserver "$cfg"
-start_vsd_on rs2 realserver "$cfg"
-start_vsd_on dir director "$cfg"
-measure vsd "http://$LB_VIP4:8080/" "$LB_VIP4"
-vsadm -L -n --stats
-echo "vsd counters: $(vsadm -L -n --json | python3 -c 'import json,sys; c=json.load(sys.stdin)["counters"]; print(" ".join("%s=%s" % (k, c[k]) for k in ("direct_routed", "tunneled", "tun_too_big", "no_route", "transmit_errors")))')"
-for n in dir rs1 rs2; do stop_vsd_on "$n"; done
+  start_vsd_on rs1 realserver "$cfg"
+  start_vsd_on rs2 realserver "$cfg"
+  start_vsd_on dir director "$cfg"
+  measure "$1" "http://$LB_VIP4:8080/" "$LB_VIP4"
+  grep -h "fast path:" "$VSD_LOG" | tail -1 | sed 's/^/   /'
+  echo "   vsd counters: $(vsadm -L -n --json | python3 -c 'import json,sys; c=json.load(sys.stdin)["counters"]; print(" ".join("%s=%s" % (k, c[k]) for k in ("kernel_decided", "direct_routed", "tunneled", "tun_too_big", "no_route", "transmit_errors")))')"
+  for n in dir rs1 rs2; do stop_vsd_on "$n"; done
+}
+vsd_row vsd true
+vsd_row vsduser false
 
-read -r vc vk vd vu <<<"$R_vsd"; read -r dc dk dd du <<<"$R_direct"
+read -r dc dk dd du <<<"$R_direct"
 echo
-printf 'vsd %s / direct : req/s(close) %s  req/s(keep-alive) %s  Gbit/s down %s  up %s\n' "${mode^^}" \
-  "$(ratio "$vc" "$dc")" "$(ratio "$vk" "$dk")" "$(ratio "$vd" "$dd")" "$(ratio "$vu" "$du")"
+for row in vsd vsduser; do
+  eval "read -r vc vk vd vu <<<\"\$R_$row\""
+  printf '%s %s / direct : req/s(close) %s  req/s(keep-alive) %s  Gbit/s down %s  up %s\n' "$row" "${mode^^}" \
+    "$(ratio "$vc" "$dc")" "$(ratio "$vk" "$dk")" "$(ratio "$vd" "$dd")" "$(ratio "$vu" "$du")"
+done

@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
 # VS-NAT throughput on the netns topology, in one run, against two
 # baselines measured the same way on the same machine:
-#   routing : client -> real server directly, the director only routes
-#   nft DNAT: the kernel's own load balancer (nft dnat + conntrack)
-#   vsd     : client -> VIP -> vsd (NFQUEUE) -> real servers
-# Prints HTTP requests/s (wrk, new connection per request, and keep-alive)
-# and iperf3 Gbit/s, and vsd's ratios to both baselines. Bounded: each
-# measurement runs BENCH_SECONDS (default 8 s).
+#   routing  : client -> real server directly, the director only routes
+#   nftdnat  : the kernel's own load balancer (nft dnat + conntrack)
+#   vsd      : client -> VIP -> vsd, the kernel fast path (default): vsd
+#              decides each flow's first packet, conntrack carries the rest
+#   vsd-2q   : the same with queues = 2 (two data threads)
+#   vsd-user : fast_path = false: every packet through vsd (NFQUEUE)
+# Prints HTTP requests/s (wrk, 32 connections: a new connection per request
+# -- new connections per second -- and keep-alive), iperf3 TCP Gbit/s with
+# 1 and 4 streams, and 64-byte UDP datagrams per second (thousands,
+# received, unlimited send rate); then each vsd row's ratios to nft DNAT and
+# routing. Bounded: each measurement runs BENCH_SECONDS (default 8 s).
+#   sudo bash bench/bench_nat.sh
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
@@ -21,20 +27,20 @@ bench_iperf_up 1
 sleep 0.5
 
 measure() {  # measure NAME URL HOST
-  local close keep tput
-  close=$(rps "$2" close); keep=$(rps "$2"); tput=$(gbps "$3")
-  printf '%-10s %12s %12s %10s\n' "$1" "$close" "$keep" "$tput"
-  eval "R_${1//[^a-z]/}=\"$close $keep $tput\""
+  local close keep t1 t4 udp
+  close=$(rps "$2" close); keep=$(rps "$2"); t1=$(gbps "$3"); t4=$(gbps_streams "$3" 4); udp=$(udp_kpps "$3")
+  printf '%-9s %12s %12s %9s %9s %10s\n' "$1" "$close" "$keep" "$t1" "$t4" "$udp"
+  eval "R_${1//[^a-z0-9]/}=\"$close $keep $t1 $t4 $udp\""
 }
 
-printf '%-10s %12s %12s %10s\n' path "req/s(close)" "req/s(k-a)" "Gbit/s"
+printf '%-9s %12s %12s %9s %9s %10s\n' path "req/s(close)" "req/s(k-a)" "Gbit/s 1" "Gbit/s 4" "UDP kpps"
 measure routing "http://203.0.113.11:8080/" 203.0.113.11
 
 in_director nft -f - <<NFT
 table ip vsdbench {
   chain pre { type nat hook prerouting priority dstnat;
     ip daddr $VIP4 tcp dport 80 dnat to numgen inc mod 2 map { 0 : 203.0.113.11, 1 : 203.0.113.12 }:8080
-    ip daddr $VIP4 tcp dport 5201 dnat to 203.0.113.11:5201
+    ip daddr $VIP4 meta l4proto { tcp, udp } th dport 5201 dnat to 203.0.113.11:5201
   }
 }
 NFT
@@ -42,7 +48,11 @@ measure nftdnat "http://$VIP4/" "$VIP4"
 in_director nft delete table ip vsdbench
 in_director conntrack -F >/dev/null 2>&1 || true
 
-cat >"$TOPO_DIR/bench.toml" <<TOML
+vsd_row() {  # vsd_row NAME QUEUES FAST_PATH
+  cat >"$TOPO_DIR/bench.toml" <<TOML
+[director]
+queues = $2
+fast_path = $3
 [control]
 socket = "/run/${TOPO_PREFIX}/vsd.sock"
 [[service]]
@@ -54,16 +64,32 @@ address = "203.0.113.11:8080"
 address = "203.0.113.12:8080"
 [[service]]
 address = "$VIP4:5201"
-scheduler = "rr"
+[[service.real]]
+address = "203.0.113.11:5201"
+[[service]]
+address = "$VIP4:5201"
+protocol = "udp"
 [[service.real]]
 address = "203.0.113.11:5201"
 TOML
-start_vsd "$TOPO_DIR/bench.toml"
-measure vsd "http://$VIP4/" "$VIP4"
-vsadm -L -n
-stop_vsd
+  start_vsd "$TOPO_DIR/bench.toml"
+  measure "$1" "http://$VIP4/" "$VIP4"
+  grep -h "fast path:" "$VSD_LOG" | tail -1 | sed 's/^/   /'
+  stop_vsd
+  in_director conntrack -F >/dev/null 2>&1 || true
+}
+vsd_row vsd 1 true
+vsd_row vsd-2q 2 true
+vsd_row vsd-user 1 false
 
-read -r vc vk vt <<<"$R_vsd"; read -r dc dk dt <<<"$R_nftdnat"; read -r rc rk rt <<<"$R_routing"
 echo
-printf 'vsd / nft DNAT : req/s(close) %s  req/s(keep-alive) %s  Gbit/s %s\n' "$(ratio "$vc" "$dc")" "$(ratio "$vk" "$dk")" "$(ratio "$vt" "$dt")"
-printf 'vsd / routing  : req/s(close) %s  req/s(keep-alive) %s  Gbit/s %s\n' "$(ratio "$vc" "$rc")" "$(ratio "$vk" "$rk")" "$(ratio "$vt" "$rt")"
+fmt='%-18s %12s %12s %9s %9s %10s\n'
+printf "$fmt" ratio "req/s(close)" "req/s(k-a)" "Gbit/s 1" "Gbit/s 4" "UDP kpps"
+for row in vsd vsd2q vsduser; do
+  for base in nftdnat routing; do
+    eval "read -r -a v <<<\"\$R_$row\""
+    eval "read -r -a b <<<\"\$R_$base\""
+    printf "$fmt" "$row / $base" "$(ratio "${v[0]}" "${b[0]}")" "$(ratio "${v[1]}" "${b[1]}")" \
+      "$(ratio "${v[2]}" "${b[2]}")" "$(ratio "${v[3]}" "${b[3]}")" "$(ratio "${v[4]}" "${b[4]}")"
+  done
+done

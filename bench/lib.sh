@@ -56,4 +56,12 @@ gbps() {  # gbps HOST [-R]: iperf3 receiver throughput (-R: the server sends)
   in_client timeout $((secs + 10)) iperf3 -c "$1" -p 5201 -t "$secs" ${2:+"$2"} -J 2>/dev/null |
     python3 -c 'import json,sys; print("%.2f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"]/1e9))'
 }
+gbps_streams() {  # gbps_streams HOST N: iperf3 receiver throughput over N parallel streams
+  in_client timeout $((secs + 10)) iperf3 -c "$1" -p 5201 -t "$secs" -P "$2" -J 2>/dev/null |
+    python3 -c 'import json,sys; print("%.2f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"]/1e9))'
+}
+udp_kpps() {  # udp_kpps HOST: 64-byte UDP datagrams per second received (thousands), unlimited rate
+  in_client timeout $((secs + 10)) iperf3 -c "$1" -p 5201 -u -l 64 -b 0 -t "$secs" -J 2>/dev/null |
+    python3 -c 'import json,sys; s=json.load(sys.stdin)["end"]["sum_received"]; print("%.0f" % (s["bytes"]/64/s["seconds"]/1e3))'
+}
 ratio() { python3 -c "a,b=float('$1' or 0),float('$2' or 0); print('%.2f' % (a/b) if b else 'n/a')"; }
