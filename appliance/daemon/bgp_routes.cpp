@@ -3,24 +3,21 @@
 #include <algorithm>
 #include <sstream>
 
+#include "appliance/daemon/health_policy.hpp"
+#include "appliance/daemon/node_plan.hpp"
+
 
 namespace vsd {
 
 std::vector<IpAddress> vips_to_announce(
     const Config& effective, const std::function<std::optional<bool>(const std::string&)>& quorum_up) {
-  std::vector<IpAddress> up, all;
+  std::vector<IpAddress> up;
   for (const auto& s : effective.services) {
-    std::uint64_t weight = 0;
-    for (const auto& r : s.reals)
-      if (!(s.sorry_server && r.address == *s.sorry_server)) weight += r.weight;
     const auto q = s.quorum ? quorum_up(service_label(s)) : std::nullopt;
-    const bool serves = q ? *q : weight >= std::max<std::uint64_t>(1, s.quorum);
-    std::vector<IpAddress> vips;
-    if (s.is_fwmark())
-      for (const auto& m : s.members) vips.push_back(m.addr);
-    else
-      vips.push_back(s.address.addr);
-    if (serves) up.insert(up.end(), vips.begin(), vips.end());
+    const bool serves = q ? *q : served_weight(s) >= std::max<std::uint64_t>(1, s.quorum);
+    if (!serves) continue;
+    const auto vips = service_vips(s);
+    up.insert(up.end(), vips.begin(), vips.end());
   }
   std::sort(up.begin(), up.end());
   up.erase(std::unique(up.begin(), up.end()), up.end());

@@ -35,7 +35,8 @@ HaSync::HaSync(boost::asio::io_context& io, EngineAccess with_engine, const IpAd
       sync_id_(sync_id),
       socket_(io),
       rx_(65536),
-      tx_(kSyncHeaderSize + kSyncMaxEntries * kSyncEntrySize) {
+      tx_(kSyncHeaderSize + kSyncMaxEntries * kSyncEntrySize),
+      outbox_(kSyncMaxEntries * 64) {
   const boost::asio::ip::udp::endpoint local(asio_address(self), port);
   boost::system::error_code ec;
   socket_.open(local.protocol(), ec);
@@ -91,11 +92,10 @@ void HaSync::arm_tick() {
 
 void HaSync::tick() {
   // What changed, then a slice of the whole table: one engine lock each.
-  std::vector<SyncEntry> changed(kSyncMaxEntries * 64);
   std::size_t n = 0;
-  with_engine_([&](Engine& e) { n = e.take_sync(changed); });
+  with_engine_([&](Engine& e) { n = e.take_sync(outbox_); });
   for (std::size_t i = 0; i < n; i += kSyncMaxEntries)
-    send({changed.data() + i, std::min(kSyncMaxEntries, n - i)});
+    send({outbox_.data() + i, std::min(kSyncMaxEntries, n - i)});
   // This tick's slice of the table, in steps of at most kStep entries per
   // engine lock (the data path waits while it is held), into a buffer
   // reserved once (no allocation under the lock).

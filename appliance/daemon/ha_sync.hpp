@@ -68,6 +68,7 @@ class HaSync {
   boost::asio::ip::udp::endpoint from_;
   std::vector<std::uint8_t> rx_, tx_;
   std::vector<SyncEntry> batch_;
+  std::vector<SyncEntry> outbox_;  // what take_sync hands over each tick, allocated once
   bool master_ = false, backup_ = false, ticking_ = false;
   std::uint32_t cursor_ = 0;
   int full_copy_ticks_ = 0;  // >0: walking the table fast for a new backup

@@ -141,13 +141,18 @@ bool HealthPolicy::ramping(const Config& config, std::uint64_t now_ms) const {
   return false;
 }
 
+std::uint64_t served_weight(const ServiceConfig& s) {
+  std::uint64_t sum = 0;
+  for (const auto& r : s.reals)
+    if (!(s.sorry_server && r.address == *s.sorry_server)) sum += r.weight;
+  return sum;
+}
+
 std::vector<QuorumEvent> HealthPolicy::quorum_changes(const Config& eff) {
   std::vector<QuorumEvent> events;
   for (const auto& s : eff.services) {
     if (!s.quorum) continue;
-    std::uint64_t sum = 0;
-    for (const auto& r : s.reals)
-      if (!(s.sorry_server && r.address == *s.sorry_server)) sum += r.weight;
+    const std::uint64_t sum = served_weight(s);
     const std::string label = service_label(s);
     auto it = quorum_.find(label);
     std::optional<bool> changed;

@@ -43,6 +43,10 @@ struct SorryEvent {
   bool serving = false;  // true: no real server healthy, the sorry server takes new connections
 };
 
+// The weight a service's real servers serve with, the sorry server not
+// counting: what keepalived's quorum is judged on (on an effective config).
+std::uint64_t served_weight(const ServiceConfig& effective);
+
 class HealthPolicy {
  public:
   // The checks the configuration asks for, one per checked real server.
