@@ -24,18 +24,11 @@ HA_VIP=198.51.100.100
 HA_MODE=
 declare -gA HA_PID=()  # "d1-keepalived" -> pid, ...
 
-ha_sock() { echo "$TOPO_DIR/run-d$1/vsd.sock"; }   # dN's /run/vsd (start_vsd_on)
-ha_vsadm() { local n=$1; shift; "$VSADM_BIN" --socket "$(ha_sock "$n")" "$@"; }
+ha_vsadm() { local n=$1; shift; vsadm_on "d$n" "$@"; }
 ha_rs_ip() { if [ "$HA_MODE" = nat ]; then echo "203.0.113.1$1"; else echo "198.51.100.3$1"; fi; }
 
 # _ha_port NODE IFNAME BRIDGE: a veth IFNAME in NODE, its peer in sw's BRIDGE.
-_ha_port() {
-  local node=$1 ifname=$2 br=$3 peer="${1}${2}"
-  ip link add "$ifname" netns "$(ns "$node")" type veth peer name "$peer" netns "$(ns sw)"
-  in_ns sw ip link set "$peer" master "$br"
-  in_ns sw ip link set "$peer" up
-  in_ns "$node" ip link set "$ifname" up
-}
+_ha_port() { _topo_link "$1" sw "$1$2" "$3" "$2"; }
 
 _ha_servers() {
   local i=$1 www="$TOPO_DIR/www$i"
@@ -145,7 +138,7 @@ ha_director_up() {
   fi
   start_vsd_on "$node" "" "$TOPO_DIR/vsd.toml"
   disown "${VSD_NODE_PID[$node]}"  # ha_kill kills it
-  notify="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)/etc/vsd-ha-notify --socket $(ha_sock "$n") --vsadm $(realpath "$VSADM_BIN") --conntrackd-conf $ctconf"
+  notify="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)/etc/vsd-ha-notify --socket $(node_sock "$node") --vsadm $(realpath "$VSADM_BIN") --conntrackd-conf $ctconf"
   in_ns "$node" "$VSD_BIN" ha keepalived -c "$TOPO_DIR/vsd.toml" --notify "$notify" >"$dir/keepalived.conf" ||
     fail "vsd ha keepalived on $node"
   in_ns "$node" keepalived --dont-fork --log-console --log-detail --vrrp --use-file "$dir/keepalived.conf" \

@@ -15,15 +15,9 @@ SO_VIP=192.0.2.100
 SO_N=0
 declare -gA SO_PID=()
 
-so_sock() { echo "$TOPO_DIR/run-d$1/vsd.sock"; }
-so_vsadm() { local n=$1; shift; "$VSADM_BIN" --socket "$(so_sock "$n")" "$@"; }
+so_vsadm() { local n=$1; shift; vsadm_on "d$n" "$@"; }
 
-_so_port() {  # _so_port NODE: eth0 in NODE on the sw bridge lan
-  ip link add eth0 netns "$(ns "$1")" type veth peer name "$1" netns "$(ns sw)"
-  in_ns sw ip link set "$1" master lan
-  in_ns sw ip link set "$1" up
-  in_ns "$1" ip link set eth0 up
-}
+_so_port() { _topo_link "$1" sw "$1" lan; }  # _so_port NODE: eth0 in NODE on the sw bridge lan
 
 so_config() {
   cat <<EOF2

@@ -249,14 +249,14 @@ _topo_ns_new() {
   _quiet_sysctl in_ns "$1" sysctl -w net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
 }
 
-# _topo_link NODE PEER PEER_IF [BRIDGE]: veth "eth0" in NODE, PEER_IF in
-# PEER (enslaved to PEER's BRIDGE when given), both up.
+# _topo_link NODE PEER PEER_IF [BRIDGE [IF]]: veth IF (default eth0) in
+# NODE, PEER_IF in PEER (enslaved to PEER's BRIDGE when given), both up.
 _topo_link() {
-  local node=$1 peer=$2 pif=$3 br=${4:-}
-  ip link add eth0 netns "$(ns "$node")" type veth peer name "$pif" netns "$(ns "$peer")"
+  local node=$1 peer=$2 pif=$3 br=${4:-} nif=${5:-eth0}
+  ip link add "$nif" netns "$(ns "$node")" type veth peer name "$pif" netns "$(ns "$peer")"
   if [ -n "$br" ]; then in_ns "$peer" ip link set "$pif" master "$br"; fi
   in_ns "$peer" ip link set "$pif" up
-  in_ns "$node" ip link set eth0 up
+  in_ns "$node" ip link set "$nif" up
 }
 
 _topo_bridge() {  # _topo_bridge NODE: br0, no STP, no multicast snooping, up
@@ -418,6 +418,12 @@ start_vsd_on() {
   done
   fail "vsd on $node did not become ready in $((10 * TOPO_WS)) s"
 }
+
+# node_sock NODE: the control socket of NODE's vsd (not dir's), started by
+# start_vsd_on with a config whose socket is .../vsd.sock: it lives in the
+# node's own /run/vsd, $TOPO_DIR/run-NODE. vsadm_on NODE ARGS: vsadm there.
+node_sock() { echo "$TOPO_DIR/run-$1/vsd.sock"; }
+vsadm_on() { local node=$1; shift; "$VSADM_BIN" --socket "$(node_sock "$node")" "$@"; }
 
 # stop_vsd_on NODE: SIGTERM, wait, and insist on a clean exit.
 stop_vsd_on() {
