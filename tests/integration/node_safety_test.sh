@@ -43,6 +43,24 @@ launch() {
   ip netns exec "$(ns dir)" "$VSD_BIN" -c "$cfg" >>"$VSD_LOG" 2>&1 &
   PID=$!
 }
+# wait_in_main PID: until PID is vsd itself (no longer `ip netns exec`,
+# which a signal kills) and vsd has taken charge of SIGHUP (blocked or
+# caught: the first thing main does). "N ms after start" counts from there:
+# before main no program can act on a signal, and systemd sends a reload's
+# SIGHUP only once the unit has started. Bounded: 10 s.
+wait_in_main() {
+  local bin i blk cgt
+  bin=$(readlink -f "$VSD_BIN")
+  for ((i = 0; i < 200; i++)); do
+    if [ "$(readlink -f "/proc/$1/exe" 2>/dev/null)" = "$bin" ]; then
+      blk=$(awk '$1 == "SigBlk:" { print $2 }' "/proc/$1/status" 2>/dev/null || true)
+      cgt=$(awk '$1 == "SigCgt:" { print $2 }' "/proc/$1/status" 2>/dev/null || true)
+      if [ -n "$blk" ] && [ -n "$cgt" ] && (((0x$blk | 0x$cgt) & 2)); then return 0; fi
+    fi
+    sleep 0.05
+  done
+  fail "vsd (pid $1) did not reach main within 10 s"
+}
 # wait_exit PID: its exit status in RC (bounded: a watchdog kills it after
 # 20 s, and that fails the test). Not in $(...): only this shell can wait.
 wait_exit() {
@@ -64,7 +82,9 @@ node_is_clean() {  # node_is_clean WHAT
 # 1. SIGHUP during the start: survived, ready, serving; then a clean stop.
 for ms in 50 150 300; do
   launch
+  wait_in_main "$PID"
   sleep "0.$(printf '%03d' "$ms")"
+  grep -q " info: ready$" "$VSD_LOG" && echo "note: vsd was ready before the SIGHUP at $ms ms" || true
   kill -HUP "$PID"
   wait_log "$VSD_LOG" " info: ready$" 15 || fail "vsd did not become ready after a SIGHUP at $ms ms: $(tail -5 "$VSD_LOG")"
   kill -0 "$PID" 2>/dev/null || fail "vsd died of a SIGHUP $ms ms after start"
@@ -78,6 +98,7 @@ done
 # 2. SIGTERM during the start: a clean exit, nothing left behind.
 for ms in 50 150 300; do
   launch
+  wait_in_main "$PID"
   sleep "0.$(printf '%03d' "$ms")"
   kill -TERM "$PID"
   wait_exit "$PID"; assert_eq 0 "$RC" "exit status on a SIGTERM $ms ms after start"
