@@ -329,12 +329,16 @@ void plan_realserver(const Config& c, const NodeFacts& f, Plan& plan) {
   }
   if (!v4_tun) return;
   // rp_filter in effect on an interface is max(all, interface): 1 (strict)
-  // anywhere is lifted by all=2 (loose); 0 everywhere filters nothing.
+  // anywhere is lifted by all=2 (loose); 0 everywhere filters nothing. The
+  // kernel's decapsulation devices (decap_devices.hpp), made later, take
+  // `default`'s value, and their inner packets meet it.
   auto all = plan.current("net.ipv4.conf.all.rp_filter");
   bool strict = !all || *all == "1";
-  if (all && *all != "2")
+  if (all && *all != "2") {
     for (const auto& name : ifs)
       if (plan.current(conf_key(name, "rp_filter").first) == "1") strict = true;
+    if (plan.current("net.ipv4.conf.default.rp_filter") == "1") strict = true;
+  }
   if (strict)
     plan.want("net.ipv4.conf.all.rp_filter", "2",
               "TUN: decapsulated packets carry the client's source address, which strict "

@@ -78,7 +78,20 @@ void RealServer::setup() {
                  "announcements from them; see `nft list table arp {}`",
                  v4.size(), table_, table_);
   }
-  if (!tunnel_addrs_.empty()) {
+  // The kernel decapsulates where it can; the rest is queued to vsd. The
+  // device listing runs even without TUN addresses: it clears the tunnel
+  // devices a killed vsd left on this node.
+  decap_devices_ = std::make_unique<DecapDevices>(
+      make_rtnl_tunnel_kernel(), [](bool problem, const std::string& line) {
+        if (problem)
+          spdlog::warn("{}", line);
+        else
+          spdlog::info("{}", line);
+      });
+  const rtnl::TunnelSupport support = tunnel_addrs_.empty() ? rtnl::TunnelSupport{} : rtnl::kernel_tunnels();
+  const DecapDevices::Outcome decap = decap_devices_->setup(tunnel_addrs_, support);
+  for (const auto& [a, dev] : decap.kernel) kernel_decap_.push_back(a);
+  if (!decap.vsd.empty()) {
     decap_ = std::make_unique<Decapsulator>(vips_);
     nfq::QueueOptions qo;
     qo.queue_num = config_.director.queue;
@@ -90,7 +103,7 @@ void RealServer::setup() {
     spec.queue_first = qo.queue_num;
     spec.queue_count = 1;
     spec.notrack = false;  // conntrack sees the inner packet, as with a kernel tunnel
-    for (const auto& a : tunnel_addrs_)
+    for (const auto& [a, why] : decap.vsd)
       spec.matches.push_back({nfq::DivertMatch::Side::destination, a,
                               static_cast<std::uint8_t>(a.is_v4() ? IPPROTO_IPIP : IPPROTO_IPV6), 0,
                               "vsd TUN decapsulation for real server " + a.to_string()});
@@ -100,10 +113,10 @@ void RealServer::setup() {
     table_watch_->watch({{NFPROTO_IPV4, table_}, {NFPROTO_IPV6, table_}},
                         [spec, form] { nfq::install(spec, form); });
     save_node_state();
-    for (const auto& a : tunnel_addrs_)
-      spdlog::info("TUN: IP-in-IP to {} decapsulated by vsd (NFQUEUE {}, {} form; no ipip module "
-                   "needed); see `nft list table {} {}`",
-                   a.to_string(), qo.queue_num, nfq::to_string(form), a.is_v4() ? "ip" : "ip6", table_);
+    for (const auto& [a, why] : decap.vsd)
+      spdlog::info("TUN: IP-in-IP to {} decapsulated by vsd (NFQUEUE {}, {} form), not by the kernel: "
+                   "{}; see `nft list table {} {}`",
+                   a.to_string(), qo.queue_num, nfq::to_string(form), why, a.is_v4() ? "ip" : "ip6", table_);
     arm_queue();
   }
 }
@@ -162,6 +175,12 @@ void RealServer::teardown() {
   if (decap_table_) {
     remove_tables_logged(table_);
     decap_table_ = false;
+  }
+  if (decap_devices_) {
+    if (std::size_t n = decap_devices_->remove_all())
+      spdlog::info("TUN: {} decapsulation device(s) deleted", n);
+    decap_devices_.reset();
+    kernel_decap_.clear();
   }
   queue_fd_.reset();
   queue_.reset();
@@ -230,7 +249,8 @@ int RealServer::run() {
   watchdog_ = std::make_unique<Watchdog>(io_, sd::watchdog_interval(), nullptr, nullptr);
   watchdog_->start();
   sd::ready("real server: " + std::to_string(vips_.size()) + " VIP(s) on lo" +
-            (arp_table_ ? ", hidden from ARP" : "") + (decap_ ? ", TUN decapsulated by vsd" : ""));
+            (arp_table_ ? ", hidden from ARP" : "") + (kernel_decap_.empty() ? "" : ", TUN decapsulated by the kernel") +
+            (decap_ ? ", TUN decapsulated by vsd" : ""));
   spdlog::info("ready");
   io_.run();
   sd::stopping("stopping: removing the VIPs from lo and the nft tables, putting sysctls back");

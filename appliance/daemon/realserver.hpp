@@ -5,9 +5,11 @@
 //    accepts packets addressed to it;
 //  - the VIPs are hidden from ARP (arp_ignore / arp_announce and the nft
 //    arp table vsd_rs), so only the director answers for them;
-//  - VS-TUN: IP-in-IP to this node's real-server addresses is queued (nft
-//    tables ip/ip6 vsd_rs) and decapsulated in userspace (Decapsulator):
-//    no ipip / ip6_tunnel module needed;
+//  - VS-TUN: IP-in-IP to this node's real-server addresses is decapsulated
+//    by the kernel, through one receive-only ipip / ip6tnl device per
+//    address (decap_devices.hpp), where the kernel makes them; elsewhere it
+//    is queued (nft tables ip/ip6 vsd_rs) and decapsulated in userspace
+//    (Decapsulator), which needs no ipip / ip6_tunnel module;
 //  - the node sysctls it needs, each logged.
 // On SIGINT/SIGTERM everything is undone in reverse order: tables removed,
 // addresses it added deleted, every sysctl put back.
@@ -20,6 +22,7 @@
 #include "appliance/asio.hpp"
 #include "appliance/config/config.hpp"
 #include "appliance/core/decapsulator.hpp"
+#include "appliance/daemon/decap_devices.hpp"
 #include "appliance/daemon/node_plan.hpp"
 #include "appliance/daemon/instance_lock.hpp"
 #include "appliance/daemon/node_state.hpp"
@@ -61,6 +64,8 @@ class RealServer {
   std::unique_ptr<nfq::QueueSocket> queue_;
   std::unique_ptr<boost::asio::posix::stream_descriptor> queue_fd_;
   std::unique_ptr<Decapsulator> decap_;
+  std::unique_ptr<DecapDevices> decap_devices_;  // the kernel's decapsulation
+  std::vector<IpAddress> kernel_decap_;          // tunnel addresses the kernel decapsulates
   bool refusal_logged_ = false;
   std::string refusal_summary() const;
   // Puts arp/ip/ip6 vsd_rs back after a flush (table_watch.hpp); systemd's

@@ -3,7 +3,9 @@
 # third subnet behind the router; the router routes the VIPs to the
 # director, which forwards IP-in-IP (IPv4) / IPv6-in-IPv6 to the real
 # servers, whose vsd (--role realserver on rs1, --role auto on rs2)
-# decapsulates in userspace. Every node runs vsd from the same config file.
+# decapsulates: in userspace on this host (no ipip), by the kernel's
+# devices where it has ipip (the VM lab). Every node runs vsd from the
+# same config file.
 #  - HTTP through the VIP, IPv4 and IPv6: rr over both real servers;
 #  - UDP through the VIP is answered by a real server, from the VIP;
 #  - the replies bypass the director: its ingress counter of TCP/UDP packets
@@ -19,7 +21,7 @@
 #    solicitation for a VIP gets no answer (the VIPs on the real servers'
 #    lo stay hidden; the router reaches them through the director);
 #  - SIGTERM to a real server's vsd takes the VIPs off lo, removes its
-#    vsd_rs tables and restores arp_ignore / arp_announce.
+#    vsd_rs tables and vsdt devices, and restores arp_ignore / arp_announce.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 : "${TOPO_PREFIX:=vsdtun$$}"
@@ -72,11 +74,9 @@ start_vsd_on rs1 realserver "$cfg"
 start_vsd_on rs2 auto "$cfg"
 for i in 1 2; do
   rs_vips_on_lo "$i"
-  tables=$(in_rs "$i" nft list tables)
-  grep -q '^table ip vsd_rs$' <<<"$tables" || fail "rs$i: no nft table ip vsd_rs while vsd runs: $tables"
-  grep -q '^table ip6 vsd_rs$' <<<"$tables" || fail "rs$i: no nft table ip6 vsd_rs while vsd runs: $tables"
+  rs_decap_check "$i"
+  echo "ok: rs$i holds the VIPs on lo; IP-in-IP decapsulated by $RS_DECAP_WAY"
 done
-echo "ok: both real servers hold the VIPs on lo and nft tables ip/ip6 vsd_rs"
 start_vsd_on dir director "$cfg"
 # One line says how TUN packets leave the director: through the kernel's
 # ipip / ip6tnl devices where it makes them (Debian's kernel: the VM lab),

@@ -471,9 +471,39 @@ rs_vsd_stop_clean() {
   if grep -q -e " $LB_VIP4/" -e " $LB_VIP6/" <<<"$lo"; then fail "rs$i: a VIP is still on lo after SIGTERM: $lo"; fi
   echo "ok: rs$i: the VIPs left lo"
   assert_eq "" "$(in_rs "$i" nft list tables | grep -w vsd_rs || true)" "rs$i: nft tables vsd_rs after SIGTERM"
+  assert_eq "" "$(in_rs "$i" ip -o link show | awk -F': ' '$2 ~ /^vsdt/' || true)" "rs$i: vsdt decapsulation devices after SIGTERM"
   [ "$(rs_arp_sysctls "$i")" = "$before" ] ||
     fail "rs$i: arp_ignore/arp_announce not restored: before: $before after: $(rs_arp_sysctls "$i")"
   echo "ok: rs$i: arp_ignore/arp_announce restored ($(grep -c . <<<"$before") sysctls)"
+}
+
+# rs_decap_check N: real server N's vsd (TUN) decapsulates both families
+# the way it logged: "by the kernel" (a kernel with ipip / ip6_tunnel, the
+# VM lab) through vsdt ipip / ip6tnl devices and no queue tables; "by vsd"
+# (this host's 6.18 has neither module) through nft tables ip/ip6 vsd_rs.
+# RS_DECAP_WAY gets the way (kernel|vsd), RS_DECAP_DEVS the devices.
+rs_decap_check() {
+  local i=$1 log="$TOPO_DIR/vsd-rs$1.log" tables kernel vsd
+  tables=$(in_rs "$i" nft list tables)
+  kernel=$(grep -c " TUN: IP-in-IP to .* decapsulated by the kernel" "$log" || true)
+  vsd=$(grep -c " TUN: IP-in-IP to .* decapsulated by vsd" "$log" || true)
+  RS_DECAP_DEVS=$(in_rs "$i" ip -o link show | awk -F': ' '$2 ~ /^vsdt/ { sub(/@.*/, "", $2); print $2 }')
+  if [ "$kernel" = 2 ] && [ "$vsd" = 0 ]; then
+    assert_eq 2 "$(grep -c . <<<"$RS_DECAP_DEVS")" "rs$i: vsdt decapsulation devices (one ipip, one ip6tnl)"
+    in_rs "$i" ip -d link show type ipip | grep -q ": vsdt" || fail "rs$i: no vsdt ipip device"
+    in_rs "$i" ip -d link show type ip6tnl | grep -q ": vsdt" || fail "rs$i: no vsdt ip6tnl device"
+    if grep -q -e '^table ip vsd_rs$' -e '^table ip6 vsd_rs$' <<<"$tables"; then
+      fail "rs$i: the kernel decapsulates, yet vsd queues IP-in-IP (nft tables ip/ip6 vsd_rs): $tables"
+    fi
+    RS_DECAP_WAY=kernel
+  elif [ "$vsd" = 2 ] && [ "$kernel" = 0 ]; then
+    grep -q '^table ip vsd_rs$' <<<"$tables" || fail "rs$i: no nft table ip vsd_rs while vsd decapsulates: $tables"
+    grep -q '^table ip6 vsd_rs$' <<<"$tables" || fail "rs$i: no nft table ip6 vsd_rs while vsd decapsulates: $tables"
+    assert_eq "" "$RS_DECAP_DEVS" "rs$i: vsdt devices while vsd decapsulates"
+    RS_DECAP_WAY=vsd
+  else
+    fail "rs$i: its vsd logged $kernel kernel and $vsd vsd decapsulation lines (expected 2 of one kind): $(grep ' TUN: ' "$log")"
+  fi
 }
 
 # rs_vips_on_lo N: both VIPs are on real server N's lo (while its vsd runs).

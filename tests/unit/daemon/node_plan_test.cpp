@@ -388,6 +388,11 @@ TEST(NodePlanSysctls, TunRealServerLoosensStrictReversePathFiltering) {
   EXPECT_EQ(dump(plan_sysctls(cluster(kTun), Role::realserver, n.facts())), "");
   n.sysctls = arp_hidden({{"net.ipv4.conf.all.rp_filter", "0"}, {"net.ipv4.conf.eth0.rp_filter", "0"}});
   EXPECT_EQ(dump(plan_sysctls(cluster(kTun), Role::realserver, n.facts())), "");
+  // default strict: the kernel's decapsulation device, made later, takes it.
+  n.sysctls = arp_hidden({{"net.ipv4.conf.all.rp_filter", "0"},
+                          {"net.ipv4.conf.eth0.rp_filter", "0"},
+                          {"net.ipv4.conf.default.rp_filter", "1"}});
+  EXPECT_EQ(dump(plan_sysctls(cluster(kTun), Role::realserver, n.facts())), loosen_from_0);
 }
 
 // --- check_cluster: director ---------------------------------------------------

@@ -2,6 +2,7 @@
 // manager's create / reuse / change / delete decisions against a fake
 // kernel, and the start line. No root.
 #include "appliance/daemon/tunnel_devices.hpp"
+#include "daemon/fake_tunnel_kernel.hpp"
 
 #include <gtest/gtest.h>
 #include <net/if.h>
@@ -18,69 +19,6 @@ Config parse(const std::string& text) {
   EXPECT_TRUE(r.config) << (r.errors.empty() ? "" : r.errors[0].to_string());
   return r.config.value_or(Config{});
 }
-
-// The kernel's links, and every call made, in order.
-class FakeKernel : public TunnelKernel {
- public:
-  std::vector<rtnl::LinkInfo> links;
-  std::vector<std::string> calls;
-  std::string fail_create;  // a device name whose create fails
-  bool fail_list = false;
-  int next_index = 100;
-
-  bool list(std::vector<rtnl::LinkInfo>* out, std::string* error) override {
-    calls.push_back("list");
-    if (fail_list) {
-      *error = "netlink says no";
-      return false;
-    }
-    *out = links;
-    return true;
-  }
-  bool create(const rtnl::TunnelParams& p, int* ifindex, std::string* error) override {
-    calls.push_back("create " + p.name);
-    if (p.name == fail_create) {
-      *error = "creating ipip device " + p.name + " failed: Operation not supported";
-      return false;
-    }
-    rtnl::LinkInfo l;
-    l.ifindex = *ifindex = next_index++;
-    l.ifname = p.name;
-    l.kind = rtnl::to_string(p.kind);
-    l.tunnel_local = p.local;
-    l.tunnel_remote = p.remote;
-    l.flags = IFF_UP;
-    links.push_back(l);
-    return true;
-  }
-  bool change(int ifindex, const rtnl::TunnelParams& p, std::string*) override {
-    calls.push_back("change " + p.name);
-    for (auto& l : links)
-      if (l.ifindex == ifindex) {
-        l.tunnel_local = p.local;
-        l.tunnel_remote = p.remote;
-        l.flags |= IFF_UP;
-      }
-    return true;
-  }
-  bool up(int ifindex, const rtnl::TunnelParams& p, std::string*) override {
-    calls.push_back("up " + p.name);
-    for (auto& l : links)
-      if (l.ifindex == ifindex) l.flags |= IFF_UP;
-    return true;
-  }
-  bool remove(int ifindex, const std::string& name, std::string*) override {
-    calls.push_back("remove " + name);
-    links.erase(std::remove_if(links.begin(), links.end(), [&](const rtnl::LinkInfo& l) { return l.ifindex == ifindex; }),
-                links.end());
-    return true;
-  }
-  const rtnl::LinkInfo* find(const std::string& name) const {
-    for (const auto& l : links)
-      if (l.ifname == name) return &l;
-    return nullptr;
-  }
-};
 
 struct Harness {
   FakeKernel* kernel = nullptr;

@@ -3,9 +3,13 @@
 # tests/vm/lab.sh: Debian's kernel has ipip and ip6_tunnel; not in ctest).
 # tun_test.sh's topology: client -- router -- director, the real servers
 # behind the router.
-#  - the real servers are classic LVS-TUN ones, set up by hand: the
-#    kernel's fallback devices tunl0 / ip6tnl0 decapsulate, the VIPs are on
-#    lo, ARP hidden; no vsd runs on them;
+#  - rs1 is a classic LVS-TUN real server, set up by hand: the kernel's
+#    fallback devices tunl0 / ip6tnl0 decapsulate, the VIPs are on lo, ARP
+#    hidden; no vsd runs on it;
+#  - rs2 runs vsd's real-server role from the same cluster file: it logs
+#    that the kernel decapsulates both families, through its own vsdt ipip
+#    and ip6tnl devices (no queue table, no packet through vsd), which
+#    receive the traffic; SIGTERM removes them with the VIPs;
 #  - the director is vsd with the fast path on: it logs the native queue
 #    form and "TUN: kernel ipip/ip6tnl tunnels (4 devices)", and made one
 #    ipip device per IPv4 real server and one ip6tnl per IPv6 one;
@@ -14,7 +18,7 @@
 #  - a 20 MiB upload through the VIP arrives intact while the kernel queues
 #    fewer than 100 packets to vsd; vsd encapsulated no packet itself (its
 #    counter `tunneled` stays 0), the tunnel devices sent them, the real
-#    servers' tunl0 / ip6tnl0 received them;
+#    servers' tunnel devices received them;
 #  - SIGTERM removes the tunnel devices with the tables;
 #  - the same traffic with fast_path = false: vsd encapsulates every packet
 #    (tunneled > 0), and the kernel real servers decapsulate them alike.
@@ -40,8 +44,8 @@ topo_tun_up 2
 _topo_make_content  # big.bin (20 MiB) and its sha256
 V4=$LB_VIP4 V6=$LB_VIP6
 
-# The classic LVS-TUN real server, by hand (what the seed's rc.lvs did).
-for i in 1 2; do
+# rs1: the classic LVS-TUN real server, by hand (what the seed's rc.lvs did).
+for i in 1; do
   in_rs "$i" ip link show tunl0 >/dev/null || fail "rs$i: no tunl0 (ipip fallback device) in its namespace"
   in_rs "$i" ip link set tunl0 up
   in_rs "$i" ip link set ip6tnl0 up
@@ -50,7 +54,7 @@ for i in 1 2; do
   in_rs "$i" sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2 \
     net.ipv4.conf.tunl0.rp_filter=0 net.ipv4.conf.all.rp_filter=0
 done
-echo "ok: rs1 and rs2: tunl0 and ip6tnl0 up, the VIPs on lo, arp_ignore=1 arp_announce=2"
+echo "ok: rs1: tunl0 and ip6tnl0 up, the VIPs on lo, arp_ignore=1 arp_announce=2"
 # The upload's sink on rs1: hashes what it receives (both families).
 printf '#!/bin/sh\nsha256sum | cut -d" " -f1 >%s\n' "$TOPO_DIR/upload.sha" >"$TOPO_DIR/sink.sh"
 chmod +x "$TOPO_DIR/sink.sh"
@@ -91,6 +95,14 @@ traffic() {  # HTTP (rr) and UDP through both VIPs
 
 # ------------------------------------------------ fast path: kernel tunnels
 write_config true
+# rs2: vsd's real-server role, from the same file.
+rs2_before=$(rs_arp_sysctls 2)
+start_vsd_on rs2 realserver "$TOPO_DIR/vsd.toml"
+grep " TUN: " "$TOPO_DIR/vsd-rs2.log" | sed 's/^.* info: /NOTE: rs2: /'
+rs_vips_on_lo 2
+rs_decap_check 2
+assert_eq kernel "$RS_DECAP_WAY" "rs2: who decapsulates IP-in-IP (vsd's real-server role on Debian's kernel)"
+rs2_devs=$RS_DECAP_DEVS
 check=$(in_director "$VSD_BIN" --check -c "$TOPO_DIR/vsd.toml") || fail "vsd --check: $check"
 grep "TUN" <<<"$check" | sed 's/^/NOTE: vsd --check: /' || true
 director_vip_counters
@@ -128,11 +140,15 @@ for d in $devs; do
   [ "$tx" -gt 0 ] || fail "the director's tunnel device $d sent no packet"
   echo "ok: the director's $d sent $tx packets"
 done
-for i in 1 2; do
-  a=$(rx "$i" tunl0) b=$(rx "$i" ip6tnl0)
-  [ "$a" -gt 0 ] && [ "$b" -gt 0 ] || fail "rs$i: tunl0 received $a, ip6tnl0 $b packets"
-  echo "ok: rs$i: the kernel decapsulated $a IPv4-in-IPv4 (tunl0) and $b IPv6-in-IPv6 (ip6tnl0) packets"
+a=$(rx 1 tunl0) b=$(rx 1 ip6tnl0)
+[ "$a" -gt 0 ] && [ "$b" -gt 0 ] || fail "rs1: tunl0 received $a, ip6tnl0 $b packets"
+echo "ok: rs1: the kernel decapsulated $a IPv4-in-IPv4 (tunl0) and $b IPv6-in-IPv6 (ip6tnl0) packets"
+for d in $rs2_devs; do
+  a=$(rx 2 "$d")
+  [ "$a" -gt 0 ] || fail "rs2: vsd's decapsulation device $d received no packet"
+  echo "ok: rs2: the kernel decapsulated $a packets on vsd's $d"
 done
+assert_eq 0 "$(in_rs 2 awk '{ n += $8 } END { print n + 0 }' /proc/net/netfilter/nfnetlink_queue 2>/dev/null || echo 0)" "packets rs2 queued to userspace"
 assert_eq 0 "$(vip_counter from_vip4)" "TCP/UDP packets from $V4 arriving at the director"
 assert_eq 0 "$(vip_counter from_vip6)" "TCP/UDP packets from $V6 arriving at the director"
 stop_vsd_on dir
@@ -149,4 +165,5 @@ n=$(vsd_counter tunneled)
 [ "$n" -gt 0 ] || fail "vsd counted no packet sent IP-in-IP with the fast path off (tunneled = $n)"
 echo "ok: fast path off: vsd encapsulated $n packets, the kernel real servers took them"
 stop_vsd_on dir
+rs_vsd_stop_clean 2 "$rs2_before"
 echo "PASS: tun_kernel_test"
