@@ -86,6 +86,19 @@ ForwardMethod sorry_forward(const ServiceConfig& s) {
   return s.sorry_server_forward.value_or(s.forward.value_or(ForwardMethod::nat));
 }
 
+std::vector<RealServerConfig> node_reals(const ServiceConfig& s) {
+  std::vector<RealServerConfig> out = s.reals;
+  if (s.sorry_server) {
+    RealServerConfig sorry;
+    sorry.address = *s.sorry_server;
+    sorry.forward = sorry_forward(s);
+    auto at = s.locations.find("sorry_server");
+    sorry.where = at != s.locations.end() ? at->second : s.where;
+    out.push_back(std::move(sorry));
+  }
+  return out;
+}
+
 ConfigResult load_config_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {

@@ -77,8 +77,7 @@ struct ServiceConfig {
   // The forwarding method of its real servers that name none, and of the
   // sorry server (keepalived's lvs_method on virtual_server); unset = NAT.
   std::optional<ForwardMethod> forward;
-  // keepalived's sorry_server_lvs_method; unset = `forward`. vsd forwards
-  // the sorry server by NAT only (validate() says why).
+  // keepalived's sorry_server_lvs_method; unset = `forward`.
   std::optional<ForwardMethod> sorry_server_forward;
   // keepalived's ha_suspend: the checks of its real servers pause while
   // this node does not hold the service's VIP.
@@ -272,5 +271,11 @@ std::vector<health::CheckOverrides> check_tables_of(const ServiceConfig& s);
 std::vector<health::CheckConfig> service_checks(const ServiceConfig& s);
 // How the sorry server is forwarded: sorry_server_forward, else forward, else NAT.
 ForwardMethod sorry_forward(const ServiceConfig& s);
+// The service's real servers and, last, its sorry server as one (weight 1,
+// sorry_forward, its place the sorry_server key's): what a node must be
+// ready for — the director's routes, MACs and tunnels, a real server's
+// VIP on lo — since the sorry server serves by that method whenever no
+// real server is healthy (HealthPolicy::effective).
+std::vector<RealServerConfig> node_reals(const ServiceConfig& s);
 
 }  // namespace vsd

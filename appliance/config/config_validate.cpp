@@ -156,20 +156,16 @@ void check_service_family(KeyChecker& c, const ServiceConfig& s, std::optional<b
     c.report(at, "persistence_netmask",
              "service.persistence_netmask must be a prefix length from 1 to " + std::to_string(max) + ", got " +
                  std::to_string(s.persistence_netmask));
-  // The sorry server's method. The data path could forward it by DR/TUN,
-  // but the node side does not know it as a real server: the director
-  // would not resolve its MAC or route, nor would the sorry server's own
-  // vsd put the VIP on its lo; keepalived users get NAT (its default
-  // without lvs_method) and an error rather than a sorry server that
-  // silently drops.
-  if (s.sorry_server && sorry_forward(s) != ForwardMethod::nat) {
+  // A DR/TUN sorry server, as a DR/TUN real server, gets the client's
+  // packet with its ports untouched.
+  if (s.sorry_server && sorry_forward(s) != ForwardMethod::nat && !s.is_fwmark() && s.sorry_server->port != 0 &&
+      s.sorry_server->port != s.address.port) {
     const bool own = s.sorry_server_forward.has_value();
-    c.report(at, own ? "sorry_server_forward" : "forward",
-             std::string("sorry_server ") + s.sorry_server->to_string() + " would be forwarded by " +
-                 (sorry_forward(s) == ForwardMethod::dr ? "DR" : "TUN") +
-                 (own ? "" : " (the service's forward, which the sorry server takes)") +
-                 "; vsd forwards a sorry server by NAT only: set sorry_server_forward = \"nat\" and let it "
-                 "answer on its own address (its replies must pass the director)");
+    c.report(at, "sorry_server",
+             "sorry_server " + s.sorry_server->to_string() + " is forwarded with forward = \"" +
+                 to_string(sorry_forward(s)) + "\"" + (own ? " (its sorry_server_forward)" : " (the service's forward)") +
+                 ", which does not rewrite ports: give it the service's port " + std::to_string(s.address.port) +
+                 " (or none) and let it listen there, or set sorry_server_forward = \"nat\"");
   }
   if (!s.sorry_server && s.sorry_server_forward)
     c.report(at, "sorry_server_forward", "service.sorry_server_forward needs a sorry_server");
@@ -203,7 +199,7 @@ void check_service_unique(KeyChecker& c, const Sources& src, const std::vector<S
 
 void check_tunnel_source(KeyChecker& c, const ServiceConfig& s) {
   if (!s.tunnel_source) return;
-  for (const auto& r : s.reals)
+  for (const auto& r : node_reals(s))
     if (r.forward == ForwardMethod::tun && r.address.addr.is_v4() != s.tunnel_source->is_v4())
       c.report(place_of(s), "tunnel_source",
                "service.tunnel_source " + s.tunnel_source->to_string() + " is not of the family of TUN real server " +
@@ -232,7 +228,7 @@ void check_synproxy(KeyChecker& c, const Config& config, const ServiceConfig& s)
              "service.synproxy needs [director] fast_path = true: after the proxy's handshake the kernel "
              "must carry the flow (conntrack shifts every packet's sequence numbers by the cookie), "
              "which only the fast path's NAT does; the userspace path keeps flows out of conntrack");
-  for (const auto& r : s.reals)
+  for (const auto& r : node_reals(s))
     if (r.forward != ForwardMethod::nat) {
       c.report(at, "synproxy",
                "service.synproxy works with NAT real servers only, and " +

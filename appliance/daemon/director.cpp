@@ -35,7 +35,7 @@ std::size_t count_reals(const Config& c) {
 
 bool has_direct_forwarding(const Config& c) {
   for (const auto& s : c.services)
-    for (const auto& r : s.reals)
+    for (const auto& r : node_reals(s))  // a DR/TUN sorry server too
       if (r.forward != ForwardMethod::nat) return true;
   return false;
 }

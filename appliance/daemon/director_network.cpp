@@ -34,7 +34,7 @@ bool Director::refresh_egress() {
   bool missing = false;     // some DR/TUN real server has no MAC / outer source now
   std::set<IpAddress> done;
   for (const auto& s : config_.services)
-    for (const auto& r : s.reals) {
+    for (const auto& r : node_reals(s)) {  // a DR/TUN sorry server too
       if (r.forward == ForwardMethod::nat || !done.insert(r.address.addr).second) continue;
       const IpAddress& rip = r.address.addr;
       std::string err;

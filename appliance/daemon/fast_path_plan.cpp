@@ -23,8 +23,8 @@ namespace {
 
 nfq::Path path_by_methods(const ServiceConfig& s) {
   if (s.ops) return nfq::Path::userspace;  // every datagram scheduled on its own
-  bool nat = s.sorry_server.has_value(), direct = false;  // the sorry server is NAT
-  for (const auto& r : s.reals) (r.forward == ForwardMethod::nat ? nat : direct) = true;
+  bool nat = false, direct = false;
+  for (const auto& r : node_reals(s)) (r.forward == ForwardMethod::nat ? nat : direct) = true;
   if (nat && direct) return nfq::Path::userspace;
   return direct ? nfq::Path::direct_kernel : nfq::Path::nat_kernel;
 }
@@ -36,12 +36,9 @@ std::set<RealKey> nat_replies(const ServiceConfig& s) {
   std::set<RealKey> out;
   std::vector<std::uint8_t> protos{static_cast<std::uint8_t>(s.protocol)};
   if (s.is_fwmark()) protos = {6, 17};
-  for (const auto& r : s.reals)
+  for (const auto& r : node_reals(s))
     if (r.forward == ForwardMethod::nat)
       for (auto p : protos) out.emplace(p, r.address.addr, r.address.port ? r.address.port : s.address.port);
-  if (s.sorry_server)
-    for (auto p : protos)
-      out.emplace(p, s.sorry_server->addr, s.sorry_server->port ? s.sorry_server->port : s.address.port);
   return out;
 }
 
@@ -100,7 +97,7 @@ FastPathPlan plan_fast_path(const Config& config, const DecisionNumbers& numbers
       if (!n) continue;  // out of numbers: this one goes through vsd
       const std::uint32_t mark = plan.marks.decision_mark(*n);
       const bool sorry = i >= s.reals.size();
-      const ForwardMethod fwd = sorry ? ForwardMethod::nat : s.reals[i].forward;
+      const ForwardMethod fwd = sorry ? sorry_forward(s) : s.reals[i].forward;
       if (fwd == ForwardMethod::nat) {
         // Port 0 (port-0 and fwmark services): the packet keeps its port.
         if (nat_marks.insert(mark).second) spec.nat.push_back({mark, real});

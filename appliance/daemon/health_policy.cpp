@@ -121,10 +121,7 @@ Config HealthPolicy::effective(const Config& config, std::uint64_t now_ms) const
       bool healthy = std::any_of(s.reals.begin(), s.reals.end(),
                                  [](const RealServerConfig& r) { return r.weight > 0; });
       if (!healthy) {
-        RealServerConfig sorry;  // NAT: validate() refuses any other method
-        sorry.address = *s.sorry_server;
-        sorry.forward = sorry_forward(s);
-        s.reals.push_back(sorry);
+        s.reals.push_back(node_reals(s).back());  // the sorry server, by its method
       }
     }
   }

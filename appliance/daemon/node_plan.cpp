@@ -75,7 +75,7 @@ RouteFact route_to(const NodeFacts& f, const IpAddress& a) { return f.route ? f.
 // A real server of the file whose address this node holds.
 struct RealHere {
   const ServiceConfig* service;
-  const RealServerConfig* real;
+  RealServerConfig real;  // a copy: the sorry server is made up (node_reals)
   const NodeAddress* at;
 };
 
@@ -84,9 +84,9 @@ struct RealHere {
 std::vector<RealHere> reals_here(const Config& c, const NodeFacts& f) {
   std::vector<RealHere> out;
   for (const auto& s : c.services)
-    for (const auto& r : s.reals) {
+    for (const auto& r : node_reals(s)) {  // a DR/TUN sorry server hides the VIP too
       if (is_loopback(r.address.addr) || is_vip(c, r.address.addr)) continue;
-      if (const NodeAddress* at = held(f, r.address.addr)) out.push_back({&s, &r, at});
+      if (const NodeAddress* at = held(f, r.address.addr)) out.push_back({&s, r, at});
     }
   return out;
 }
@@ -104,8 +104,8 @@ std::string describe(const std::vector<RealHere>& here) {
     if (std::find(seen.begin(), seen.end(), h.at->addr) != seen.end()) continue;
     seen.push_back(h.at->addr);
     parts.push_back(h.at->addr.to_string() + " (" + h.at->ifname + ") is real server " +
-                    real_label(*h.service, *h.real) + " of " + service_label(*h.service) + " at " +
-                    line_of(h.real->where));
+                    real_label(*h.service, h.real) + " of " + service_label(*h.service) + " at " +
+                    line_of(h.real.where));
   }
   return join(parts);
 }
@@ -173,7 +173,7 @@ RoleDecision decide_role(const Config& c, const NodeFacts& f, std::optional<Role
 std::vector<IpAddress> realserver_vips(const Config& c, const NodeFacts& f) {
   std::vector<IpAddress> out;
   for (const auto& h : reals_here(c, f)) {
-    if (!hides_vip(h.real->forward)) continue;  // NAT real servers never see the VIP
+    if (!hides_vip(h.real.forward)) continue;  // NAT real servers never see the VIP
     for (const auto& v : service_vips(*h.service))
       if (std::find(out.begin(), out.end(), v) == out.end()) out.push_back(v);
   }
@@ -183,7 +183,7 @@ std::vector<IpAddress> realserver_vips(const Config& c, const NodeFacts& f) {
 std::vector<IpAddress> realserver_tunnel_addresses(const Config& c, const NodeFacts& f) {
   std::vector<IpAddress> out;
   for (const auto& h : reals_here(c, f))
-    if (h.real->forward == ForwardMethod::tun &&
+    if (h.real.forward == ForwardMethod::tun &&
         std::find(out.begin(), out.end(), h.at->addr) == out.end())
       out.push_back(h.at->addr);
   return out;
@@ -253,10 +253,7 @@ void plan_director(const Config& c, const NodeFacts& f, Plan& plan) {
   bool v4_nat = false, v6_nat = false;
   std::vector<std::string> redirect_ifs;  // interfaces toward IPv4 DR/TUN real servers
   for (const auto& s : c.services) {
-    // The sorry server is a NAT real server whenever it serves, also
-    // beside a DR/TUN pool.
-    if (s.sorry_server) (s.sorry_server->addr.is_v4() ? v4_nat : v6_nat) = true;
-    for (const auto& r : s.reals) {
+    for (const auto& r : node_reals(s)) {  // the sorry server, by its method, too
       if (r.forward == ForwardMethod::nat) {
         (r.address.addr.is_v4() ? v4_nat : v6_nat) = true;
         continue;
@@ -309,11 +306,11 @@ void plan_realserver(const Config& c, const NodeFacts& f, Plan& plan) {
 
   bool v4_vip = false, v4_tun = false;
   for (const auto& h : reals_here(c, f)) {
-    if (!hides_vip(h.real->forward)) continue;
+    if (!hides_vip(h.real.forward)) continue;
     for (const auto& v : service_vips(*h.service)) {
       if (!v.is_v4()) continue;  // IPv6: no ARP, no rp_filter
       v4_vip = true;
-      if (h.real->forward == ForwardMethod::tun) v4_tun = true;
+      if (h.real.forward == ForwardMethod::tun) v4_tun = true;
     }
   }
   if (v4_vip) {
@@ -379,7 +376,7 @@ void check_director(const Config& c, const NodeFacts& f, std::vector<Finding>& o
                            "reach the director; add it: ip addr add " + vip.to_string() +
                            (vip.is_v4() ? "/32" : "/128") + " dev " + dev});
       }
-    for (const auto& r : s.reals) {
+    for (const auto& r : node_reals(s)) {
       const std::string who = "real server " + real_label(s, r) + " (" + forward_text(r.forward) +
                               ") of service " + service_label(s);
       RouteFact rt = route_to(f, r.address.addr);
@@ -412,13 +409,13 @@ void check_director(const Config& c, const NodeFacts& f, std::vector<Finding>& o
 void check_realserver(const Config& c, const NodeFacts& f, std::vector<Finding>& out) {
   for (const auto& h : reals_here(c, f)) {
     const ServiceConfig& s = *h.service;
-    const std::string who = "this node is real server " + real_label(s, *h.real) + " (" +
-                            forward_text(h.real->forward) + ") of service " + service_label(s);
+    const std::string who = "this node is real server " + real_label(s, h.real) + " (" +
+                            forward_text(h.real.forward) + ") of service " + service_label(s);
     for (const auto& vip : service_vips(s)) {
       const std::string v = "VIP " + vip.to_string();
-      if (hides_vip(h.real->forward)) {
+      if (hides_vip(h.real.forward)) {
         if (const NodeAddress* a = held_off_lo(f, vip))
-          out.push_back({Finding::error, h.real->where,
+          out.push_back({Finding::error, h.real.where,
                          who + ", and it holds " + v + " on " + a->ifname +
                              ": it would answer ARP (IPv6: neighbour solicitation) for it in "
                              "the director's place; remove it from " + a->ifname +
@@ -430,17 +427,17 @@ void check_realserver(const Config& c, const NodeFacts& f, std::vector<Finding>&
       // this node knows of the way toward it.
       RouteFact rt = route_to(f, vip);
       if (!rt.found)
-        out.push_back({Finding::warning, h.real->where,
+        out.push_back({Finding::warning, h.real.where,
                        who + ", and it has no route to " + v +
                            ": replies of NAT must go back through the director; set the default "
                            "route via the director"});
       else if (rt.local)
-        out.push_back({Finding::warning, h.real->where,
+        out.push_back({Finding::warning, h.real.where,
                        who + ", and " + v + " is an address of this node: a NAT real server "
                        "gets the packets at its own address and must not hold the VIP (off lo "
                        "it answers ARP for it in the director's place); remove it"});
       else if (!rt.via_gateway())
-        out.push_back({Finding::warning, h.real->where,
+        out.push_back({Finding::warning, h.real.where,
                        who + ", and " + v + " is on its directly connected subnet" +
                            (rt.ifname.empty() ? "" : " (" + rt.ifname + ")") +
                            ": replies of NAT must go back through the director, but those to "

@@ -49,7 +49,7 @@ TunnelWants wanted_tunnels(const Config& config, const FastPathPlan& plan,
   for (const auto& s : config.services) {
     if (plan.path(s) != nfq::Path::direct_kernel) continue;
     const bool inner_v6 = service_is_v6(s);
-    for (const auto& r : s.reals) {
+    for (const auto& r : node_reals(s)) {  // a TUN sorry server too
       if (r.forward != ForwardMethod::tun) continue;
       const IpAddress& rip = r.address.addr;
       const rtnl::TunnelKind kind = rtnl::tunnel_kind_for(rip);

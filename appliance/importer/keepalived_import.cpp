@@ -811,23 +811,17 @@ class KeepalivedImporter {
     }
     if (v.forward) t.forward = *v.forward;
     if (v.sorry_at) {
+      // keepalived's default is the virtual server's lvs_method, as vsd's.
       const ForwardMethod f = v.sorry_forward.value_or(v.forward.value_or(ForwardMethod::nat));
-      if (f != ForwardMethod::nat) {
-        refuse(*v.sorry_at, std::string("sorry_server forwarded by ") + (f == ForwardMethod::dr ? "DR" : "TUN") +
-                                (v.sorry_forward ? " (sorry_server_lvs_method)"
-                                                 : " (keepalived uses the virtual server's lvs_method)") +
-                                " has no vsd equivalent: vsd forwards a sorry server by NAT only; not imported "
-                                "(give it sorry_server_lvs_method NAT if it answers on its own address)");
-        t.sorry_server.reset();
-      } else if (t.forward && *t.forward != ForwardMethod::nat) {
-        t.sorry_server_forward = ForwardMethod::nat;  // the service's DR/TUN is not the sorry server's
-      } else if (t.quorum > 1 || t.hysteresis > 0) {
+      if (f != v.forward.value_or(ForwardMethod::nat)) t.sorry_server_forward = f;
+      if (t.quorum > 1 || t.hysteresis > 0) {
         refuse(*v.sorry_at, "sorry_server with quorum " + std::to_string(t.quorum) + " / hysteresis " +
                                 std::to_string(t.hysteresis) +
                                 " has no vsd equivalent: keepalived swaps every real server for the sorry server "
                                 "when quorum is lost; vsd's sorry server serves only while no real server is "
                                 "healthy; not imported");
         t.sorry_server.reset();
+        t.sorry_server_forward.reset();
       }
     }
   }
@@ -876,6 +870,15 @@ class KeepalivedImporter {
         note(at, "port 0 without persistence_timeout: keepalived makes it persistent (360 s), and so does the "
                  "import");
       }
+    }
+    // A DR/TUN sorry server keeps the client's port: IPVS gives it the
+    // service's whatever keepalived names, and so does the import.
+    if (s.sorry_server && sorry_forward(s) != ForwardMethod::nat && !s.is_fwmark() && s.sorry_server->port != 0 &&
+        s.sorry_server->port != s.address.port) {
+      note(*v.sorry_at, "sorry_server " + s.sorry_server->to_string() + " is forwarded by " +
+                            (sorry_forward(s) == ForwardMethod::dr ? "DR" : "TUN") + ", which keeps the port " +
+                            std::to_string(s.address.port) + ": imported without its port");
+      s.sorry_server->port = 0;
     }
     if (s.ops && s.persistent) {
       refuse(at, "ops with persistence: IPVS refuses the combination; ops is not imported");

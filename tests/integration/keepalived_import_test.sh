@@ -12,25 +12,21 @@
 #      new connections;
 #  (c) with both down, the sorry server answers;
 #  (d) both back: the pool serves again and the sorry server takes nothing.
-# The sorry server is NAT (sorry_server_lvs_method NAT) behind the director
-# on its own subnet: vsd forwards a sorry server by NAT only (it answers on
-# its own address, so its replies must come back through the director).
+# The sorry server takes the virtual server's DR, as in keepalived (no
+# sorry_server_lvs_method): it sits on the real servers' segment and runs
+# vsd's real-server role from the same file, which puts the VIP on its lo
+# and hides it from ARP; the director resolves its MAC from the start.
+# (health_test covers a NAT sorry server.)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 : "${TOPO_PREFIX:=vsdka$$}"
 source "$here/lib/topology.sh"
 trap topo_down EXIT
 
-topo_dr_up 2
+topo_dr_up 3
 V4=$LB_VIP4
 PORT=8080
-
-# The sorry server: its own namespace on 203.0.113.0/24 behind the director.
-_topo_ns_new sorry
-_topo_link sorry dir sr0
-in_director ip addr add 203.0.113.1/24 dev sr0
-in_ns sorry ip addr add 203.0.113.99/24 dev eth0
-in_ns sorry ip route add default via 203.0.113.1
+SORRY=$(lb_rs_ip4 3)  # rs3: the sorry server, on the DR segment
 
 # A name-based HTTP server: "NAME" for Host www.example.com unless
 # $TOPO_DIR/NAME.off exists, 404 for anything else; the sorry server answers
@@ -59,9 +55,9 @@ for i in 1 2; do
   in_rs "$i" python3 "$TOPO_DIR/vhost.py" "rs$i" "$PORT" "$TOPO_DIR/rs$i.off" &
   echo $! >>"$TOPO_DIR/pids"
 done
-in_ns sorry python3 "$TOPO_DIR/vhost.py" sorry "$PORT" /nonexistent &
+in_rs 3 python3 "$TOPO_DIR/vhost.py" sorry "$PORT" /nonexistent &
 echo $! >>"$TOPO_DIR/pids"
-for node in rs1 rs2 sorry; do
+for node in rs1 rs2 rs3; do
   for _ in $(seq 1 50); do
     [ "$(in_ns "$node" ss -Hltn "sport = :$PORT" | wc -l)" -ge 1 ] && break
     sleep 0.1
@@ -82,8 +78,7 @@ virtual_server $V4 $PORT {
     lb_algo rr
     lvs_method DR
     protocol TCP
-    sorry_server 203.0.113.99 $PORT
-    sorry_server_lvs_method NAT
+    sorry_server $SORRY $PORT
     real_server $(lb_rs_ip4 1) $PORT {
         weight 1
         HTTP_GET {
@@ -118,7 +113,8 @@ cfg="$TOPO_DIR/vsd.toml"
 "$VSD_BIN" import keepalived "$TOPO_DIR/keepalived.conf" >"$cfg" 2>"$TOPO_DIR/import.err" ||
   fail "vsd import keepalived refused something: $(cat "$TOPO_DIR/import.err")"
 echo "ok: imported without refusals"
-for want in 'forward = "dr"' 'sorry_server_forward = "nat"' 'virtualhost = "www.example.com"' 'retry = 1' \
+grep -q "sorry_server_forward" "$cfg" && fail "the sorry server got a method of its own: $(cat "$cfg")"
+for want in 'forward = "dr"' "sorry_server = \"$SORRY:$PORT\"" 'virtualhost = "www.example.com"' 'retry = 1' \
             'delay_before_retry = 1' 'fall = 1' 'rise = 1' 'interval = 1'; do
   grep -qF "$want" "$cfg" || fail "the imported file has no '$want': $(cat "$cfg")"
 done
@@ -131,7 +127,13 @@ echo "ok: vsd --check accepts the imported file"
 
 start_vsd_on rs1 realserver "$cfg"
 start_vsd_on rs2 realserver "$cfg"
+start_vsd_on rs3 auto "$cfg"  # only the sorry server: still a DR real server
+grep -q "realserver: .*$SORRY" "$TOPO_DIR/vsd-rs3.log" || fail "rs3's vsd did not take the real-server role: $(head -3 "$TOPO_DIR/vsd-rs3.log")"
+in_rs 3 ip -o addr show dev lo | grep -q " $V4/32" || fail "the sorry server's vsd did not put $V4 on lo"
+echo "ok: the sorry server's vsd (--role auto) is a DR real server: $V4 on its lo"
 start_vsd_on dir director "$cfg"
+wait_log "$VSD_LOG" "DR real server $SORRY at " 15 || fail "the director did not resolve the sorry server's MAC: $(grep -i "$SORRY" "$VSD_LOG")"
+echo "ok: the director knows the DR sorry server: $(grep -o "DR real server $SORRY at [^ ]*" "$VSD_LOG" | head -1)"
 
 # get [COUNT]: COUNT new connections through the VIP with the site's Host;
 # prints the answers' counts, e.g. "rs1=3 rs2=3".
@@ -190,14 +192,14 @@ assert_eq "rs2=4" "$(get 4)" "(b) new connections go to rs2 alone"
 # (c) Both down: the sorry server answers.
 touch "$TOPO_DIR/rs2.off"
 wait_health "$(lb_rs_ip4 2)" down 8
-wait_log "$VSD_LOG" "sorry server 203.0.113.99:$PORT takes new connections" 3 || fail "the sorry server was not switched in"
-assert_eq "sorry=3" "$(get 3)" "(c) with every real server down, the sorry server answers"
+wait_log "$VSD_LOG" "sorry server $SORRY:$PORT takes new connections" 3 || fail "the sorry server was not switched in"
+assert_eq "sorry=3" "$(get 3)" "(c) with every real server down, the sorry server answers (DR)"
 
 # (d) Back: one passing check each (rise 1).
 rm -f "$TOPO_DIR/rs1.off" "$TOPO_DIR/rs2.off"
 wait_health "$(lb_rs_ip4 1)" up 8
 wait_health "$(lb_rs_ip4 2)" up 8
-wait_log "$VSD_LOG" "sorry server 203.0.113.99:$PORT takes no new connections" 3 || fail "the sorry server stayed in"
+wait_log "$VSD_LOG" "sorry server $SORRY:$PORT takes no new connections" 3 || fail "the sorry server stayed in"
 r=$(get 4)
 case "$r" in
   "rs1=2 rs2=2") echo "ok: (d) the pool serves again: $r" ;;
@@ -207,4 +209,5 @@ esac
 stop_vsd_on dir
 stop_vsd_on rs1
 stop_vsd_on rs2
+stop_vsd_on rs3
 echo "PASS: keepalived_import_test"

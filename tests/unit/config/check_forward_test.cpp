@@ -56,21 +56,36 @@ address = "198.51.100.21:8080"
   EXPECT_NE(e[0].find("t.toml:6:11: real server 198.51.100.21:8080 uses forward = \"dr\""), std::string::npos) << e[0];
 }
 
-TEST(ServiceForward, TheSorryServerIsNatOnly) {
+TEST(ServiceForward, TheSorryServerTakesTheServicesMethodAndKeepsItsPort) {
+  // keepalived's default: the sorry server takes the virtual server's
+  // lvs_method. DR/TUN do not rewrite ports.
   auto e = errors(R"(
 [[service]]
 address = "198.51.100.100:80"
 forward = "dr"
-sorry_server = "203.0.113.99:8080"
+sorry_server = "198.51.100.99:8080"
 [[service.real]]
 address = "198.51.100.21"
 )");
   ASSERT_EQ(e.size(), 1u);
-  EXPECT_EQ(e[0], "t.toml:4:11: sorry_server 203.0.113.99:8080 would be forwarded by DR (the service's forward, "
-                  "which the sorry server takes); vsd forwards a sorry server by NAT only: set "
-                  "sorry_server_forward = \"nat\" and let it answer on its own address (its replies must pass the "
-                  "director)");
+  EXPECT_EQ(e[0], "t.toml:5:16: sorry_server 198.51.100.99:8080 is forwarded with forward = \"dr\" (the service's "
+                  "forward), which does not rewrite ports: give it the service's port 80 (or none) and let it "
+                  "listen there, or set sorry_server_forward = \"nat\"");
   Config c = parse_ok(R"(
+[[service]]
+address = "198.51.100.100:80"
+forward = "dr"
+sorry_server = "198.51.100.99"
+[[service.real]]
+address = "198.51.100.21"
+)");
+  EXPECT_EQ(sorry_forward(c.services[0]), ForwardMethod::dr);
+  auto reals = node_reals(c.services[0]);
+  ASSERT_EQ(reals.size(), 2u);
+  EXPECT_EQ(reals[1].address.to_string(), "198.51.100.99:0");
+  EXPECT_EQ(reals[1].forward, ForwardMethod::dr);
+  EXPECT_EQ(reals[1].where.line, 5) << "the sorry_server key's line";
+  c = parse_ok(R"(
 [[service]]
 address = "198.51.100.100:80"
 forward = "dr"
@@ -80,9 +95,13 @@ sorry_server_forward = "nat"
 address = "198.51.100.21"
 )");
   EXPECT_EQ(sorry_forward(c.services[0]), ForwardMethod::nat);
-  e = errors("[[service]]\naddress = \"192.0.2.1:80\"\nsorry_server = \"203.0.113.9\"\nsorry_server_forward = \"tun\"\n");
+  EXPECT_EQ(node_reals(c.services[0]).back().forward, ForwardMethod::nat);
+  e = errors("[[service]]\naddress = \"192.0.2.1:80\"\nsorry_server = \"203.0.113.9:81\"\nsorry_server_forward = \"tun\"\n");
   ASSERT_EQ(e.size(), 1u);
-  EXPECT_NE(e[0].find("t.toml:4:24: sorry_server 203.0.113.9:0 would be forwarded by TUN;"), std::string::npos) << e[0];
+  EXPECT_NE(e[0].find("t.toml:3:16: sorry_server 203.0.113.9:81 is forwarded with forward = \"tun\" (its "
+                      "sorry_server_forward)"),
+            std::string::npos)
+      << e[0];
   e = errors("[[service]]\naddress = \"192.0.2.1:80\"\nsorry_server_forward = \"nat\"\n");
   ASSERT_EQ(e.size(), 1u);
   EXPECT_EQ(e[0], "t.toml:3:24: service.sorry_server_forward needs a sorry_server");

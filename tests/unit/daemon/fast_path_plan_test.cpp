@@ -255,3 +255,45 @@ forward = "tun"
 
 }  // namespace
 }  // namespace vsd
+
+namespace vsd {
+namespace {
+
+// A DR sorry server (keepalived's default under lvs_method DR) keeps a DR
+// service on the flow table, with its own kernel mark by its device; a NAT
+// one beside DR real servers mixes the methods (through vsd).
+TEST(FastPathPlan, ADrSorryServerIsOneMoreDrDestination) {
+  Config c = parse(R"(
+[[service]]
+address = "198.51.100.100:80"
+forward = "dr"
+sorry_server = "198.51.100.99"
+[[service.real]]
+address = "198.51.100.21"
+[[service]]
+address = "198.51.100.101:80"
+forward = "dr"
+sorry_server = "203.0.113.99:8000"
+sorry_server_forward = "nat"
+[[service.real]]
+address = "198.51.100.21"
+)");
+  DecisionNumbers n(8191);
+  ASSERT_TRUE(n.assign(c));
+  NodeOffers node;
+  node.dr_devices[*IpAddress::parse("198.51.100.21")] = "eth0";
+  node.dr_devices[*IpAddress::parse("198.51.100.99")] = "eth1";
+  FastPathPlan plan = plan_fast_path(c, n, node);
+  EXPECT_EQ(plan.path(c.services[0]), nfq::Path::direct_kernel);
+  EXPECT_EQ(plan.path(c.services[1]), nfq::Path::userspace) << "DR real servers with a NAT sorry server";
+  ASSERT_EQ(plan.kernel.count("TCP 198.51.100.100:80 -> 198.51.100.99:80"), 1u);
+  const std::uint32_t sorry = plan.kernel.at("TCP 198.51.100.100:80 -> 198.51.100.99:80");
+  bool found = false;
+  for (const auto& d : plan.spec.direct)
+    if (d.mark == sorry) found = d.device == "eth1" && d.rip.to_string() == "198.51.100.99";
+  EXPECT_TRUE(found) << "the sorry server leaves by its own device";
+  EXPECT_TRUE(plan.spec.nat.empty());
+}
+
+}  // namespace
+}  // namespace vsd

@@ -237,6 +237,35 @@ TEST(NodePlanRealServer, DecapOnlyForTun) {
   EXPECT_FALSE(realserver_needs_decap(cluster(kMixed), nat.facts()));
 }
 
+TEST(NodePlanRealServer, ADrOrTunSorryServerIsARealServerOfItsService) {
+  const char* kSorry = R"(
+[[service]]
+address = "192.0.2.10:80"
+forward = "dr"
+sorry_server = "198.51.100.99"
+[[service.real]]
+address = "198.51.100.11"
+[[service]]
+address = "192.0.2.11:80"
+forward = "tun"
+sorry_server = "203.0.113.99"
+[[service.real]]
+address = "198.51.100.11"
+)";
+  FakeNode dr{{loopback(), addr("eth0", "198.51.100.99", 24)}};
+  auto d = decide_role(cluster(kSorry), dr.facts(), std::nullopt);
+  EXPECT_TRUE(d.ok);
+  EXPECT_EQ(d.role, Role::realserver);
+  EXPECT_EQ(d.reason,
+            "realserver: 198.51.100.99 (eth0) is real server 198.51.100.99:80 of TCP 192.0.2.10:80 at "
+            "cluster.toml:5");
+  EXPECT_EQ(realserver_vips(cluster(kSorry), dr.facts()), std::vector<IpAddress>{ip("192.0.2.10")});
+  EXPECT_FALSE(realserver_needs_decap(cluster(kSorry), dr.facts()));
+  FakeNode tun{{loopback(), addr("eth0", "203.0.113.99", 24)}};
+  EXPECT_EQ(realserver_vips(cluster(kSorry), tun.facts()), std::vector<IpAddress>{ip("192.0.2.11")});
+  EXPECT_EQ(realserver_tunnel_addresses(cluster(kSorry), tun.facts()), std::vector<IpAddress>{ip("203.0.113.99")});
+}
+
 // --- sysctls -------------------------------------------------------------------
 
 TEST(NodePlanSysctls, DirectorForwardsForNatOnlyWhatIsNotSetYet) {
