@@ -273,8 +273,9 @@ int Director::run() {
     if (!config_.metrics.listen.empty()) {
       metrics_ = std::make_unique<MetricsServer>(io_, config_.metrics.listen,
                                                  [this] {
-                                                   return render_metrics(
-                                                       status(), {read_process_stats(), reload_status_});
+                                                   const control::Status st = status();
+                                                   return render_metrics(st, {read_process_stats(), reload_status_,
+                                                                              ipvs_totals_.update(st)});
                                                  });
       spdlog::info("metrics on http://{}/metrics", config_.metrics.listen);
     }
@@ -389,6 +390,7 @@ bool Director::apply_config(Config next, const std::string& why, std::string* er
     spdlog::info("{}: log level {}", why, next.log.level);
   }
   for (const auto& line : describe_changes(config_, next)) spdlog::info("{}: {}", why, line);
+  if (metrics_) ipvs_totals_.update(status());  // what a service removed now counted stays in the totals
   Config before = std::move(config_);
   config_ = std::move(next);
   replan();
@@ -528,6 +530,12 @@ control::Outcome Director::zero(const std::optional<IpvsadmService>& key) {
     if (match) targets.push_back(&s);
   }
   if (key && targets.empty()) return control::Outcome::refused("No such service");
+  if (metrics_) {
+    if (key)
+      ipvs_totals_.update(status());  // the service's counts so far stay in the totals
+    else
+      ipvs_totals_.zero_all();  // as IPVS's ip_vs_zero_all
+  }
   // The data path is the counters' only writer: zero them with the engine
   // to ourselves.
   auto work = [&] {

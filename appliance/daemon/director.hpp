@@ -26,6 +26,7 @@
 #include "appliance/daemon/ha_sync.hpp"
 #include "appliance/daemon/health_policy.hpp"
 #include "appliance/daemon/instance_lock.hpp"
+#include "appliance/daemon/ipvs_totals.hpp"
 #include "appliance/daemon/kernel_flows.hpp"
 #include "appliance/daemon/metrics.hpp"
 #include "appliance/daemon/table_watch.hpp"
@@ -163,6 +164,7 @@ class Director : public control::Handler {
   std::unique_ptr<ControlServer> control_;
   std::unique_ptr<MetricsServer> metrics_;
   ReloadStatus reload_status_;
+  IpvsTotals ipvs_totals_;  // node_ipvs_*_total: never back, as /proc/net/ip_vs_stats
   std::unique_ptr<TableWatch> table_watch_;
   std::unique_ptr<Watchdog> watchdog_;  // reads data_plane_: reset before it
 };

@@ -258,7 +258,7 @@ std::string render_metrics(const control::Status& status, const MetricsExtras& e
   if (extras.reload) reload_metrics(e, *extras.reload);
   queue_metrics(e, status);
   service_metrics(e, status);
-  ipvs_metrics(e, status);
+  ipvs_metrics(e, status, extras.ipvs_totals);
   if (extras.process) process_metrics(e, *extras.process);
   return e.str();
 }

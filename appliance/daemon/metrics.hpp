@@ -26,6 +26,8 @@ struct ReloadStatus {
 struct MetricsExtras {
   std::optional<ProcessStats> process;
   std::optional<ReloadStatus> reload;
+  // node_ipvs_*_total (IpvsTotals); unset: the services' sums.
+  std::optional<control::Traffic> ipvs_totals;
 };
 
 // Every family with a sample; a family without (no queues, no health

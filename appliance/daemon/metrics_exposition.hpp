@@ -53,7 +53,8 @@ MetricLabels ipvs_service_labels(const control::ServiceStatus& s);  // proto, lo
 MetricLabels ipvs_real_labels(const control::ServiceStatus& s, const control::RealStatus& r);
 
 // node_ipvs_* (node_exporter's names, help texts and label order).
-void ipvs_metrics(Exposition& e, const control::Status& status);
+// `totals`: node_ipvs_*_total (IpvsTotals); unset: the services' sums.
+void ipvs_metrics(Exposition& e, const control::Status& status, const std::optional<control::Traffic>& totals);
 // process_* (client_golang's names) and vsd_config_last_reload_*.
 void process_metrics(Exposition& e, const ProcessStats& p);
 void reload_metrics(Exposition& e, const ReloadStatus& r);

@@ -42,7 +42,7 @@ MetricLabels ipvs_real_labels(const control::ServiceStatus& s, const control::Re
   return l;
 }
 
-void ipvs_metrics(Exposition& e, const control::Status& status) {
+void ipvs_metrics(Exposition& e, const control::Status& status, const std::optional<control::Traffic>& totals) {
   e.family("node_ipvs_connections_total", "counter", "The total number of connections made.");
   e.family("node_ipvs_incoming_packets_total", "counter", "The total number of incoming packets.");
   e.family("node_ipvs_outgoing_packets_total", "counter", "The total number of outgoing packets.");
@@ -55,10 +55,14 @@ void ipvs_metrics(Exposition& e, const control::Status& status) {
   e.family("node_ipvs_backend_weight", "gauge", "The current backend weight by local and remote address.");
 
   // /proc/net/ip_vs_stats: IPVS counts every packet and connection in its
-  // service and in the totals, so the totals are the services' sums.
+  // service and in the totals, so the totals are the services' sums plus
+  // what removed services counted (IpvsTotals, from the director).
   control::Traffic total;
-  for (const auto& s : status.services)
-    for (const auto& f : control::kTrafficFields) total.*f.value += s.stats.*f.value;
+  if (totals)
+    total = *totals;
+  else
+    for (const auto& s : status.services)
+      for (const auto& f : control::kTrafficFields) total.*f.value += s.stats.*f.value;
   e.sample("node_ipvs_connections_total", {}, total.conns);
   e.sample("node_ipvs_incoming_packets_total", {}, total.inpkts);
   e.sample("node_ipvs_outgoing_packets_total", {}, total.outpkts);
