@@ -34,7 +34,9 @@ start_vsd "$cfg"
 get() { in_client curl -s --max-time 3 "$1" || echo fail; }
 
 want=$(cat "$TOPO_DIR/big.sha256")
-in_client curl -s --max-time 60 --limit-rate 3M -o "$TOPO_DIR/dl.bin" http://192.0.2.10/big.bin &
+# 3 MB/s: ~7 s for the 20 MiB, longer than the changes below take; slower
+# where the waits are scaled (TOPO_WS: a slow machine, the VM lab's TCG).
+in_client curl -s --max-time $((60 * TOPO_WS)) --limit-rate $((3000 / TOPO_WS))K -o "$TOPO_DIR/dl.bin" http://192.0.2.10/big.bin &
 dl=$!
 sleep 0.5
 
