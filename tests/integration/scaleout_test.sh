@@ -5,7 +5,9 @@
 # traffic; 30 downloads survive a director's hard failure (the flows ECMP
 # moves find the same real server on the others); the router withdraws the
 # dead director within the hold time; a stopped vsd and a killed vsd (bird
-# still running) withdraw their director's route.
+# still running) withdraw their director's route. The same for an IPv6 VIP
+# over IPv6 BGP sessions: three ECMP paths, every director carrying
+# requests, and each director's route withdrawn with its IPv4 one.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 TOPO_PREFIX=vsdso$$
@@ -30,6 +32,24 @@ for n in 1 2 3; do
   c=$(so_conns "$n")
   [ "$c" -gt 0 ] || fail "director d$n scheduled no connection: ECMP sent it nothing"
   echo "ok: director d$n scheduled $c of the 60 connections"
+done
+
+# IPv6: the VIP over the IPv6 sessions, and the same spread.
+t=$(so_wait_paths 3 20 "$SO_VIP6")
+[ "$t" != never ] || fail "the router has $(so_paths "$SO_VIP6") paths to $SO_VIP6, not 3: $(in_ns router ip -6 route show "$SO_VIP6/128")"
+echo "ok: the router has 3 ECMP paths to $SO_VIP6 over the IPv6 sessions:"
+in_ns router ip -6 route show "$SO_VIP6/128" | sed 's/^/    /'
+declare -A before6=()
+for n in 1 2 3; do before6[$n]=$(so_conns "$n"); done
+ok=0
+for i in $(seq 1 60); do
+  case "$(in_client curl -s --max-time 2 "http://[$SO_VIP6]:8000/")" in rs1 | rs2) ok=$((ok + 1)) ;; esac
+done
+assert_eq 60 "$ok" "IPv6 requests answered through the three directors"
+for n in 1 2 3; do
+  c=$(( $(so_conns "$n") - before6[$n] ))
+  [ "$c" -gt 0 ] || fail "director d$n scheduled no IPv6 connection: ECMP sent it nothing"
+  echo "ok: director d$n scheduled $c of the 60 IPv6 connections"
 done
 
 # Quorum: with no real server of weight left on d3 (keepalived's quorum 1
@@ -64,6 +84,9 @@ so_kill 2
 t=$(so_wait_paths 2 10)
 [ "$t" != never ] || fail "the router still has $(so_paths) paths 10 s after d2 died"
 echo "ok: the router withdrew d2's route ${t} s after it died (BGP hold time 3 s)"
+t=$(so_wait_paths 2 10 "$SO_VIP6")
+[ "$t" != never ] || fail "the router still has $(so_paths "$SO_VIP6") paths to $SO_VIP6 10 s after d2 died"
+echo "ok: ... and its IPv6 route"
 awk -v t="$t" 'BEGIN { exit !(t <= 4.0) }' || fail "the withdrawal took ${t} s, beyond the 3 s hold time"
 for i in $(seq 1 30); do
   wait "$(cat "$TOPO_DIR/dl$i.pid")" || fail "download $i broke (curl exit $?)"
@@ -85,3 +108,6 @@ kill -9 "${VSD_NODE_PID[d3]}"
 t=$(so_wait_paths 0 10)
 [ "$t" != never ] || fail "d3's route stayed after its vsd was killed: $(in_ns router ip route show "$SO_VIP")"
 echo "ok: vsd killed on d3 (bird running): the router withdrew d3's route in ${t} s"
+t=$(so_wait_paths 0 10 "$SO_VIP6")
+[ "$t" != never ] || fail "IPv6 routes stayed after d1's vsd stopped and d3's was killed: $(in_ns router ip -6 route show "$SO_VIP6/128")"
+echo "ok: ... and the IPv6 routes of both"
