@@ -46,13 +46,15 @@ struct Reader {
 
 }  // namespace
 
-std::size_t encode_sync(std::span<std::uint8_t> out, std::uint8_t sync_id, std::span<const SyncEntry> entries) {
+std::size_t encode_sync(std::span<std::uint8_t> out, std::uint8_t sync_id, std::span<const SyncEntry> entries,
+                        std::uint64_t decisions) {
   Writer w{out.data()};
   for (std::uint8_t m : kMagic) w.u8(m);
   w.u8(kVersion);
   w.u8(sync_id);
   w.u16(static_cast<std::uint16_t>(entries.size()));
-  for (int i = 0; i < 8; ++i) w.u8(0);
+  w.u32(static_cast<std::uint32_t>(decisions >> 32));
+  w.u32(static_cast<std::uint32_t>(decisions));
   for (const auto& e : entries) {
     w.u8(e.proto);
     w.u32(e.fwmark);
@@ -87,6 +89,8 @@ SyncDecode decode_sync(std::span<const std::uint8_t> d) {
   }
   r.sync_id = h.u8();
   const std::size_t count = h.u16();
+  r.decisions = static_cast<std::uint64_t>(h.u32()) << 32;
+  r.decisions |= h.u32();
   if (d.size() != kSyncHeaderSize + count * kSyncEntrySize) {
     r.error = "says " + std::to_string(count) + " entries but holds " + std::to_string(d.size()) + " bytes";
     return r;

@@ -8,8 +8,12 @@
 // (fuzzed) and says what is wrong with them.
 //
 // A datagram: header (16 bytes: "VSDS", version 1, sync id, entry count,
-// 8 reserved zero bytes), then `count` entries of kSyncEntrySize bytes,
-// every integer in network order, addresses as 16 bytes (IPv4 mapped).
+// the sender's decision fingerprint in 8 bytes: 0 = none), then `count`
+// entries of kSyncEntrySize bytes, every integer in network order,
+// addresses as 16 bytes (IPv4 mapped). The fingerprint
+// (DecisionNumbers::fingerprint) lets the backup see that both directors
+// number their (service, real server) pairs alike: NAT flows travel in
+// conntrack marks holding those numbers.
 #pragma once
 
 #include <cstddef>
@@ -43,12 +47,14 @@ inline constexpr std::size_t kSyncMaxEntries = (1500 - 48 - kSyncHeaderSize) / k
 
 // Writes header and entries into `out` (at least kSyncHeaderSize +
 // entries.size() * kSyncEntrySize bytes); returns the size written.
-std::size_t encode_sync(std::span<std::uint8_t> out, std::uint8_t sync_id, std::span<const SyncEntry> entries);
+std::size_t encode_sync(std::span<std::uint8_t> out, std::uint8_t sync_id, std::span<const SyncEntry> entries,
+                        std::uint64_t decisions = 0);
 
 struct SyncDecode {
   bool ok = false;
   std::string error;  // what is wrong, when !ok
   std::uint8_t sync_id = 0;
+  std::uint64_t decisions = 0;  // the sender's decision fingerprint; 0: none given
   std::vector<SyncEntry> entries;
 };
 SyncDecode decode_sync(std::span<const std::uint8_t> datagram);

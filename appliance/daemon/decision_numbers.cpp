@@ -25,6 +25,23 @@ std::vector<Endpoint> decision_reals(const ServiceConfig& s) {
   return out;
 }
 
+std::uint64_t DecisionNumbers::fingerprint(const Config& config) const {
+  std::uint64_t h = 14695981039346656037ULL;
+  auto mix = [&h](const std::string& s) {
+    for (unsigned char c : s) {
+      h ^= c;
+      h *= 1099511628211ULL;
+    }
+  };
+  for (const auto& s : config.services)
+    for (const auto& real : decision_reals(s)) {
+      const std::string key = decision_key(s, real);
+      auto n = number(key);
+      mix(key + "=" + (n ? std::to_string(*n) : "-") + "\n");
+    }
+  return h ? h : 1;
+}
+
 bool DecisionNumbers::assign(const Config& config, std::size_t* missing) {
   std::set<std::uint32_t> used;
   for (const auto& [key, n] : numbers_) used.insert(n);

@@ -33,6 +33,11 @@ class DecisionNumbers {
   bool assign(const Config& config, std::size_t* missing = nullptr);
   std::optional<std::uint32_t> number(const std::string& key) const;
   std::uint32_t capacity() const { return capacity_; }
+  // A digest (FNV-1a, 64 bits) of the numbers of `config`'s pairs, in the
+  // configuration's order: two directors with equal fingerprints carry a
+  // NAT flow's conntrack mark to the same real server. Never 0 (the sync
+  // datagram's "none").
+  std::uint64_t fingerprint(const Config& config) const;
 
   // One "NUMBER KEY" line per pair, as written to the state file.
   std::string to_text() const;

@@ -27,9 +27,10 @@ boost::asio::ip::address asio_address(const IpAddress& a) {
 }  // namespace
 
 HaSync::HaSync(boost::asio::io_context& io, EngineAccess with_engine, const IpAddress& self,
-               const IpAddress& peer, std::uint16_t port, std::uint8_t sync_id)
+               const IpAddress& peer, std::uint16_t port, std::uint8_t sync_id, Fingerprint fingerprint)
     : io_(io),
       with_engine_(std::move(with_engine)),
+      fingerprint_(std::move(fingerprint)),
       peer_addr_(peer),
       peer_(asio_address(peer), port),
       sync_id_(sync_id),
@@ -71,6 +72,7 @@ void HaSync::stop_master() {
 
 void HaSync::start_backup() {
   backup_ = true;
+  if (fingerprint_) decisions_ = fingerprint_();
   send({});  // hello: the master sends its whole table
 }
 
@@ -91,6 +93,7 @@ void HaSync::arm_tick() {
 }
 
 void HaSync::tick() {
+  if (fingerprint_) decisions_ = fingerprint_();
   // What changed, then a slice of the whole table: one engine lock each.
   std::size_t n = 0;
   with_engine_([&](Engine& e) { n = e.take_sync(outbox_); });
@@ -116,7 +119,7 @@ void HaSync::tick() {
 }
 
 void HaSync::send(std::span<const SyncEntry> entries) {
-  const std::size_t len = encode_sync(tx_, sync_id_, entries);
+  const std::size_t len = encode_sync(tx_, sync_id_, entries, decisions_);
   boost::system::error_code ec;
   socket_.send_to(boost::asio::buffer(tx_.data(), len), peer_, 0, ec);
   if (ec) {
@@ -128,6 +131,28 @@ void HaSync::send(std::span<const SyncEntry> entries) {
   }
   ++stats_.sent_datagrams;
   stats_.sent_entries += entries.size();
+}
+
+void HaSync::check_fingerprint(std::uint64_t theirs) {
+  if (!theirs || !fingerprint_) return;
+  const std::uint64_t ours = fingerprint_();
+  if (theirs == ours) {
+    if (mismatch_)
+      spdlog::info("HA sync: the peer {} now numbers its (service, real server) pairs as this director does",
+                   peer_addr_.to_string());
+    mismatch_ = 0;
+    return;
+  }
+  ++stats_.decision_mismatches;
+  if (theirs == mismatch_) return;
+  mismatch_ = theirs;
+  spdlog::error("HA sync: the peer {} numbers its (service, real server) pairs differently (decision "
+                "fingerprint {:016x}, here {:016x}): NAT flows carry those numbers in their conntrack "
+                "marks, so a takeover would send them to other real servers. Give both directors the "
+                "same configuration and reload both; changes made with vsadm on one director alone, "
+                "or a pair that was edited apart, cause this (restarting both with the same file and "
+                "no state file beside the control socket, e.g. /run/vsd/vsd.decisions, renumbers them alike)",
+                peer_addr_.to_string(), theirs, ours);
 }
 
 void HaSync::arm_receive() {
@@ -152,6 +177,7 @@ void HaSync::on_datagram(std::size_t n) {
     return;
   }
   ++stats_.received_datagrams;
+  check_fingerprint(d.decisions);
   if (d.entries.empty()) {  // a backup's hello
     if (master_) {
       ++stats_.full_copies;

@@ -11,6 +11,9 @@
 //  - backup: datagrams from the peer's address and port, of this pair's
 //    sync id, are entered in the engine; anything else is counted and
 //    dropped.
+// Every datagram carries the sender's decision fingerprint
+// (DecisionNumbers::fingerprint); a receiver whose own differs logs an
+// error once: the pair's NAT flows would change real servers on takeover.
 // Runs on the control thread; reaches the engine through `with_engine`.
 #pragma once
 
@@ -30,15 +33,18 @@ struct HaSyncStats {
   std::uint64_t received_entries = 0, received_datagrams = 0, refused_entries = 0;
   std::uint64_t foreign_datagrams = 0;  // not from the peer, another sync id, or not one
   std::uint64_t full_copies = 0;        // backups' hellos answered
+  std::uint64_t decision_mismatches = 0;  // datagrams whose decision fingerprint is not ours
 };
 
 class HaSync {
  public:
   using EngineAccess = std::function<void(const std::function<void(Engine&)>&)>;
+  // This director's decision fingerprint now (0: none).
+  using Fingerprint = std::function<std::uint64_t()>;
 
   // Binds self:port now; throws std::system_error naming the address.
   HaSync(boost::asio::io_context& io, EngineAccess with_engine, const IpAddress& self,
-         const IpAddress& peer, std::uint16_t port, std::uint8_t sync_id);
+         const IpAddress& peer, std::uint16_t port, std::uint8_t sync_id, Fingerprint fingerprint = nullptr);
   ~HaSync();
 
   void start_master();
@@ -57,9 +63,13 @@ class HaSync {
   void arm_receive();
   void on_datagram(std::size_t n);
   void send(std::span<const SyncEntry> entries);
+  void check_fingerprint(std::uint64_t theirs);
 
   boost::asio::io_context& io_;
   EngineAccess with_engine_;
+  Fingerprint fingerprint_;
+  std::uint64_t decisions_ = 0;  // ours, as sent (refreshed every tick and hello)
+  std::uint64_t mismatch_ = 0;   // the peer's fingerprint last logged as differing; 0: they agree
   IpAddress peer_addr_;
   boost::asio::ip::udp::endpoint peer_;
   std::uint8_t sync_id_;

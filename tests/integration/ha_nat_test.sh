@@ -29,3 +29,10 @@ ha_wait_roles 2 1
 echo "ok: d1 is back as backup"
 fail_back() { ha_wait_roles 1 2 30; }
 ha_switch fail_back 2 1 "failback to d1"
+# Same file on both: the decision fingerprints in the sync datagrams agree.
+for n in 1 2; do
+  if grep -q "numbers its (service, real server) pairs differently" "$TOPO_DIR/vsd-d$n.log"; then
+    fail "d$n logged differing decision numbers with the same configuration: $(grep 'pairs differently' "$TOPO_DIR/vsd-d$n.log" | head -1)"
+  fi
+done
+echo "ok: both directors number their (service, real server) pairs alike (no fingerprint mismatch logged)"

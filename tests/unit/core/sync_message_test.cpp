@@ -45,6 +45,13 @@ TEST(SyncMessage, RoundTrip) {
   EXPECT_EQ(out.sync_id, 7);
   EXPECT_EQ(out.entries, in);
   EXPECT_TRUE(out.entries[0].caddr.is_v4());
+  EXPECT_EQ(out.decisions, 0u) << "none given";
+  const std::size_t hello = encode_sync(buf, 7, {}, 0x0123456789abcdefULL);
+  EXPECT_EQ(hello, kSyncHeaderSize);
+  auto h = decode_sync({buf.data(), hello});
+  ASSERT_TRUE(h.ok) << h.error;
+  EXPECT_EQ(h.decisions, 0x0123456789abcdefULL);
+  EXPECT_TRUE(h.entries.empty());
 }
 
 TEST(SyncMessage, AFullDatagramFitsOneFrame) {

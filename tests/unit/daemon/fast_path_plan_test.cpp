@@ -76,6 +76,27 @@ TEST(DecisionNumbers, StableAcrossChangesAndRestarts) {
   EXPECT_EQ(again.to_text(), n.to_text());
 }
 
+// A director pair compares fingerprints: same file, same numbers, same
+// fingerprint; a real server added by vsadm on one side alone differs.
+TEST(DecisionNumbers, TheFingerprintTellsWhetherTwoDirectorsAgree) {
+  Config c = parse(kMixed);
+  DecisionNumbers a(100), b(100);
+  ASSERT_TRUE(a.assign(c));
+  ASSERT_TRUE(b.assign(c));
+  EXPECT_EQ(a.fingerprint(c), b.fingerprint(c));
+  EXPECT_NE(a.fingerprint(c), 0u);
+  // b had an extra real server once (vsadm -a on it alone, then -d):
+  // its numbers moved on, and so does its fingerprint.
+  DecisionNumbers moved(100);
+  Config d = c;
+  RealServerConfig extra;
+  extra.address = *Endpoint::parse("203.0.113.13:8000");
+  d.services[0].reals.insert(d.services[0].reals.begin(), extra);
+  ASSERT_TRUE(moved.assign(d));
+  ASSERT_TRUE(moved.assign(c));
+  EXPECT_NE(moved.fingerprint(c), a.fingerprint(c));
+}
+
 TEST(DecisionNumbers, RunningOutFreesNumbersOfPairsNoLongerConfigured) {
   Config c = parse(kMixed);
   DecisionNumbers n(9);  // exactly the 9 pairs of kMixed

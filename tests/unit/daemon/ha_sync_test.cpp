@@ -87,6 +87,27 @@ TEST_F(HaSyncTest, OnlyThePeerWithThePairsSyncIdIsHeard) {
   EXPECT_EQ(backup.stats().received_entries, 0u);
 }
 
+// Both directors send their decision fingerprints; a pair that numbers its
+// pairs apart is counted (and logged), one that agrees is not, and the
+// entries are still entered either way (listings and DR flows need them).
+TEST_F(HaSyncTest, DifferentDecisionNumbersAreNoticed) {
+  const IpAddress a = *IpAddress::parse("127.0.0.1"), b = *IpAddress::parse("127.0.0.2");
+  std::uint64_t theirs = 0x1111, ours = 0x2222;
+  HaSync master(io, access(master_engine), a, b, port, 7, [&] { return theirs; });
+  HaSync backup(io, access(backup_engine), b, a, port, 7, [&] { return ours; });
+  syn(40000);
+  master.start_master();
+  backup.start_backup();
+  ASSERT_TRUE(run_until([&] { return backup.stats().decision_mismatches > 0 && backup_engine.connection_count() == 1; }));
+  EXPECT_GT(master.stats().decision_mismatches, 0u) << "the backup's hello carries its fingerprint too";
+  ours = theirs;  // reloaded alike
+  const std::uint64_t seen = backup.stats().decision_mismatches;
+  syn(40001);
+  ASSERT_TRUE(run_until([&] { return backup_engine.connection_count() == 2; }));
+  io.run_for(std::chrono::milliseconds(250));
+  EXPECT_EQ(backup.stats().decision_mismatches, seen) << "agreeing now";
+}
+
 TEST(HaSyncBind, AnAddressNotOnThisNodeIsNamed) {
   boost::asio::io_context io;
   try {
