@@ -20,23 +20,7 @@ rtnl::TunnelSupport both() {
   return s;
 }
 
-struct Harness {
-  FakeKernel* kernel = nullptr;
-  std::vector<std::string> lines;  // "!" prefix: a problem
-  std::unique_ptr<DecapDevices> devices;
-  Harness() {
-    auto k = std::make_unique<FakeKernel>();
-    kernel = k.get();
-    devices = std::make_unique<DecapDevices>(std::move(k), [this](bool problem, const std::string& line) {
-      lines.push_back((problem ? "!" : "") + line);
-    });
-  }
-  std::string log() const {
-    std::string all;
-    for (const auto& l : lines) all += l + "\n";
-    return all;
-  }
-};
+using Harness = KernelHarness<DecapDevices>;
 
 TEST(DecapDevices, OneReceiveOnlyDevicePerTunnelAddress) {
   Harness h;

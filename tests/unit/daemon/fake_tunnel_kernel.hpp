@@ -6,6 +6,7 @@
 #include <net/if.h>
 
 #include <algorithm>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -75,5 +76,26 @@ class FakeKernel : public TunnelKernel {
   }
 };
 
+
+// A manager of tunnel devices (TunnelDevices, DecapDevices) over a
+// FakeKernel, with the lines it logs ("!" prefix: a problem).
+template <class Manager>
+struct KernelHarness {
+  FakeKernel* kernel = nullptr;
+  std::vector<std::string> lines;
+  std::unique_ptr<Manager> devices;
+  KernelHarness() {
+    auto k = std::make_unique<FakeKernel>();
+    kernel = k.get();
+    devices = std::make_unique<Manager>(std::move(k), [this](bool problem, const std::string& line) {
+      lines.push_back((problem ? "!" : "") + line);
+    });
+  }
+  std::string log() const {
+    std::string all;
+    for (const auto& l : lines) all += l + "\n";
+    return all;
+  }
+};
 
 }  // namespace vsd

@@ -20,23 +20,7 @@ Config parse(const std::string& text) {
   return r.config.value_or(Config{});
 }
 
-struct Harness {
-  FakeKernel* kernel = nullptr;
-  std::vector<std::string> lines;  // "!" prefix: a problem
-  std::unique_ptr<TunnelDevices> devices;
-  Harness() {
-    auto k = std::make_unique<FakeKernel>();
-    kernel = k.get();
-    devices = std::make_unique<TunnelDevices>(std::move(k), [this](bool problem, const std::string& line) {
-      lines.push_back((problem ? "!" : "") + line);
-    });
-  }
-  std::string log() const {
-    std::string all;
-    for (const auto& l : lines) all += l + "\n";
-    return all;
-  }
-};
+using Harness = KernelHarness<TunnelDevices>;
 
 rtnl::LinkInfo link(int index, const std::string& name, const char* kind, const char* local,
                     const char* remote, bool up = true) {
