@@ -64,26 +64,18 @@ TOML
 in_director "$VSD_BIN" --check -c "$cfg"
 start_vsd "$cfg"
 
-split() {  # split URL: 30 requests, prints "rs1=N rs2=M fail=K"
-  local url=$1 i out r1=0 r2=0 bad=0
-  for i in $(seq 1 30); do
-    out=$(in_client curl -s --max-time 5 "$url" || true)
-    case "$out" in rs1) r1=$((r1 + 1)) ;; rs2) r2=$((r2 + 1)) ;; *) bad=$((bad + 1)) ;; esac
-  done
-  echo "rs1=$r1 rs2=$r2 fail=$bad"
-}
-assert_eq "rs1=20 rs2=10 fail=0" "$(split http://192.0.2.10/)" "IPv4 HTTP split over 30 requests (wrr 2:1)"
-assert_eq "rs1=20 rs2=10 fail=0" "$(split 'http://[2001:db8::10]/')" "IPv6 HTTP split over 30 requests (wrr 2:1)"
+assert_eq "rs1=20 rs2=10 fail=0" "$(lb_split http://192.0.2.10/ 30)" "IPv4 HTTP split over 30 requests (wrr 2:1)"
+assert_eq "rs1=20 rs2=10 fail=0" "$(lb_split 'http://[2001:db8::10]/' 30)" "IPv6 HTTP split over 30 requests (wrr 2:1)"
 
 want=$(cat "$TOPO_DIR/big.sha256")
-got=$(in_client curl -s --max-time 60 http://192.0.2.10/big.bin | sha256sum | cut -d' ' -f1)
+got=$(in_client curl -s --max-time $((60 * TOPO_WS)) http://192.0.2.10/big.bin | sha256sum | cut -d' ' -f1)
 assert_eq "$want" "$got" "sha256 of 20 MiB over IPv4 through the VIP"
-got=$(in_client curl -s --max-time 60 'http://[2001:db8::10]/big.bin' | sha256sum | cut -d' ' -f1)
+got=$(in_client curl -s --max-time $((60 * TOPO_WS)) 'http://[2001:db8::10]/big.bin' | sha256sum | cut -d' ' -f1)
 assert_eq "$want" "$got" "sha256 of 20 MiB over IPv6 through the VIP"
 
-r=$(echo ping | in_client socat -T 2 - UDP:192.0.2.10:9000 || true)
+r=$(udp_ask ping UDP:192.0.2.10:9000)
 case "$r" in rs1:ping | rs2:ping) echo "ok: UDP reply via IPv4 VIP: $r" ;; *) fail "UDP via 192.0.2.10:9000: expected rsN:ping, got '$r'" ;; esac
-r=$(echo ping6 | in_client socat -T 2 - 'UDP6:[2001:db8::10]:9000' || true)
+r=$(udp_ask ping6 'UDP6:[2001:db8::10]:9000')
 assert_eq "rs1:ping6" "$r" "UDP reply via IPv6 VIP"
 
 # Malformed packets to the VIP are dropped, and vsd keeps serving; in
@@ -97,7 +89,7 @@ if [ "$fast" = false ]; then
   done
   assert_eq "1 1" "$counters" "malformed counters (fragment, truncated_l4)"
 fi
-assert_eq "rs1" "$(in_client curl -s --max-time 5 http://192.0.2.10/)" "HTTP after malformed packets (32nd request: wrr 2:1 gives rs1)"
+assert_eq "rs1" "$(in_client curl -s --max-time $((5 * TOPO_WS)) http://192.0.2.10/)" "HTTP after malformed packets (32nd request: wrr 2:1 gives rs1)"
 
 metrics=$(in_director curl -s --max-time 3 http://127.0.0.1:9473/metrics)
 grep -q '^vsd_real_connections_total{service="TCP 192.0.2.10:80",real="203.0.113.11:8000",forward="nat",[^}]*} 2[0-9]$' <<<"$metrics" ||

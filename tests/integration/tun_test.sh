@@ -93,9 +93,9 @@ fi
 assert_eq "rs1=5 rs2=5 fail=0" "$(lb_split "http://$V4:8000/" 10)" "IPv4 HTTP through the VIP over 10 requests (rr)"
 assert_eq "rs1=5 rs2=5 fail=0" "$(lb_split "http://[$V6]:8000/" 10)" "IPv6 HTTP through the VIP over 10 requests (rr)"
 
-r=$(echo ping | in_client socat -T 2 - "UDP:$V4:9000" || true)
+r=$(udp_ask ping "UDP:$V4:9000")
 case "$r" in rs1:ping | rs2:ping) echo "ok: UDP reply via the IPv4 VIP: $r" ;; *) fail "UDP via $V4:9000: expected rsN:ping, got '$r'" ;; esac
-r=$(echo ping6 | in_client socat -T 2 - "UDP6:[$V6]:9000" || true)
+r=$(udp_ask ping6 "UDP6:[$V6]:9000")
 case "$r" in rs1:ping6 | rs2:ping6) echo "ok: UDP reply via the IPv6 VIP: $r" ;; *) fail "UDP via [$V6]:9000: expected rsN:ping6, got '$r'" ;; esac
 
 # too_big VIP QUOTED_VIP INNER_MTU ICMP_TYPE ICMP_CODE: at INNER_MTU the

@@ -459,6 +459,18 @@ lb_split() {
   echo "rs1=$r1 rs2=$r2 fail=$bad"
 }
 
+# udp_ask MSG SOCAT-ADDRESS: the client sends MSG in one datagram and
+# prints the reply; asked up to 3 times (a datagram may be lost, and its
+# reply wait is bounded: 2 s, scaled by TOPO_WS).
+udp_ask() {
+  local r _
+  for _ in 1 2 3; do
+    r=$(echo "$1" | in_client socat -T $((2 * TOPO_WS)) - "$2" || true)
+    [ -n "$r" ] && break
+  done
+  echo "$r"
+}
+
 # rs_arp_sysctls N: every arp_ignore / arp_announce of real server N, sorted.
 rs_arp_sysctls() { in_rs "$1" sysctl -a 2>/dev/null | grep -E '\.arp_(ignore|announce) =' | sort; }
 

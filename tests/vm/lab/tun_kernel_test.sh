@@ -87,9 +87,9 @@ traffic() {  # HTTP (rr) and UDP through both VIPs
   assert_eq "rs1=5 rs2=5 fail=0" "$(lb_split "http://$V4:8000/" 10)" "IPv4 HTTP through the VIP (rr)"
   assert_eq "rs1=5 rs2=5 fail=0" "$(lb_split "http://[$V6]:8000/" 10)" "IPv6 HTTP through the VIP (rr)"
   local r
-  r=$(echo ping | in_client socat -T $((3 * TOPO_WS)) - "UDP:$V4:9000" || true)
+  r=$(udp_ask ping "UDP:$V4:9000")
   case "$r" in rs1:ping | rs2:ping) echo "ok: UDP reply via the IPv4 VIP: $r" ;; *) fail "UDP via $V4:9000: expected rsN:ping, got '$r'" ;; esac
-  r=$(echo ping6 | in_client socat -T $((3 * TOPO_WS)) - "UDP6:[$V6]:9000" || true)
+  r=$(udp_ask ping6 "UDP6:[$V6]:9000")
   case "$r" in rs1:ping6 | rs2:ping6) echo "ok: UDP reply via the IPv6 VIP: $r" ;; *) fail "UDP via [$V6]:9000: expected rsN:ping6, got '$r'" ;; esac
 }
 
