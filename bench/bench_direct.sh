@@ -3,6 +3,11 @@
 # tests, each against the baseline measured the same way in the same run:
 #   direct : the client talks to a real server's own address (DR: on the
 #            same segment; TUN: through the router), no director at all;
+#   ipvs   : (DR only) kernel IPVS DR (ipvsadm -g) on the director, the same
+#            services, real servers and schedulers as vsd's, the VIP on the
+#            real servers' lo with arp_ignore=1, arp_announce=2; where ip_vs
+#            loads (the VM lab's Debian kernel: tests/vm/lab.sh --bench),
+#            see BENCH_IPVS in bench/lib.sh;
 #   vsd    : the client talks to the VIP; vsd on the director sends the
 #            requests on (DR: to the real server's MAC; TUN: IP-in-IP), vsd
 #            on each real server hides the VIP (TUN: and decapsulates), and
@@ -29,7 +34,7 @@ case "$mode" in dr | tun) ;; *) echo "usage: $0 [dr|tun]" >&2; exit 2 ;; esac
 secs=${BENCH_SECONDS:-8}
 : "${TOPO_PREFIX:=vsdb$mode$$}"
 source bench/lib.sh
-trap topo_down EXIT
+trap bench_down EXIT
 
 "topo_${mode}_up" 2
 for i in 1 2; do bench_nginx_up "$i"; done
@@ -46,6 +51,33 @@ measure() {  # measure NAME URL HOST
 echo "== VS-${mode^^}"
 printf '%-8s %12s %12s %10s %10s\n' path "req/s(close)" "req/s(k-a)" "Gbit/s dn" "Gbit/s up"
 measure direct "http://$(lb_rs_ip4 1):8080/" "$(lb_rs_ip4 1)"
+
+# IPVS DR: the real servers' side done by hand (what vsd --role realserver
+# does): the VIP on lo, not answered for in ARP nor used as an ARP source.
+rows="vsd vsduser" bases="direct"
+if [ "$mode" = dr ] && ipvs_usable rr wlc; then
+  for i in 1 2; do
+    arp_before[i]=$(in_rs "$i" sysctl -n net.ipv4.conf.all.arp_ignore net.ipv4.conf.all.arp_announce | paste -sd' ')
+    in_rs "$i" sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2
+    in_rs "$i" ip addr add "$LB_VIP4/32" dev lo
+  done
+  ipvs_up <<IPVS
+-A -t $LB_VIP4:8080 -s rr
+-a -t $LB_VIP4:8080 -r $(lb_rs_ip4 1):8080 -g -w 1
+-a -t $LB_VIP4:8080 -r $(lb_rs_ip4 2):8080 -g -w 1
+-A -t $LB_VIP4:5201 -s wlc
+-a -t $LB_VIP4:5201 -r $(lb_rs_ip4 1):5201 -g -w 1
+IPVS
+  measure ipvs "http://$LB_VIP4:8080/" "$LB_VIP4"
+  ipvs_down
+  for i in 1 2; do
+    in_rs "$i" ip addr del "$LB_VIP4/32" dev lo
+    read -r ign ann <<<"${arp_before[i]}"
+    in_rs "$i" sysctl -qw "net.ipv4.conf.all.arp_ignore=$ign" "net.ipv4.conf.all.arp_announce=$ann"
+  done
+  in_client ip neigh flush all
+  rows="ipvs vsd vsduser" bases="ipvs direct"
+fi
 
 cfg="$TOPO_DIR/bench.toml"
 vsd_row() {  # vsd_row NAME FAST_PATH
@@ -82,10 +114,14 @@ TOML
 vsd_row vsd true
 vsd_row vsduser false
 
-read -r dc dk dd du <<<"$R_direct"
 echo
-for row in vsd vsduser; do
-  eval "read -r vc vk vd vu <<<\"\$R_$row\""
-  printf '%s %s / direct : req/s(close) %s  req/s(keep-alive) %s  Gbit/s down %s  up %s\n' "$row" "${mode^^}" \
-    "$(ratio "$vc" "$dc")" "$(ratio "$vk" "$dk")" "$(ratio "$vd" "$dd")" "$(ratio "$vu" "$du")"
+for row in $rows; do
+  for base in $bases; do
+    [ "$row" != "$base" ] || continue
+    rv=R_$row rb=R_$base
+    read -r vc vk vd vu <<<"${!rv}"
+    read -r bc bk bd bu <<<"${!rb}"
+    printf '%s %s / %s : req/s(close) %s  req/s(keep-alive) %s  Gbit/s down %s  up %s\n' "$row" "${mode^^}" "$base" \
+      "$(ratio "$vc" "$bc")" "$(ratio "$vk" "$bk")" "$(ratio "$vd" "$bd")" "$(ratio "$vu" "$bu")"
+  done
 done

@@ -3,6 +3,10 @@
 # baselines measured the same way on the same machine:
 #   routing  : client -> real server directly, the director only routes
 #   nftdnat  : the kernel's own load balancer (nft dnat + conntrack)
+#   ipvs     : kernel IPVS NAT (ipvsadm -m), the same services, real
+#              servers and schedulers as vsd's; where ip_vs loads (the VM
+#              lab's Debian kernel: tests/vm/lab.sh --bench), see BENCH_IPVS
+#              in bench/lib.sh
 #   vsd      : client -> VIP -> vsd, the kernel fast path (default): vsd
 #              decides each flow's first packet, conntrack carries the rest
 #   vsd-2q   : the same with queues = 2 (two data threads)
@@ -10,15 +14,15 @@
 # Prints HTTP requests/s (wrk, 32 connections: a new connection per request
 # -- new connections per second -- and keep-alive), iperf3 TCP Gbit/s with
 # 1 and 4 streams, and 64-byte UDP datagrams per second (thousands,
-# received, unlimited send rate); then each vsd row's ratios to nft DNAT and
-# routing. Bounded: each measurement runs BENCH_SECONDS (default 8 s).
+# received, unlimited send rate); then each vsd row's ratios to IPVS, nft
+# DNAT and routing. Bounded: each measurement runs BENCH_SECONDS (default 8 s).
 #   sudo bash bench/bench_nat.sh
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
 secs=${BENCH_SECONDS:-8}
 source bench/lib.sh
-trap topo_down EXIT
+trap bench_down EXIT
 
 topo_nat_up 2
 topo_enable_forwarding
@@ -47,6 +51,23 @@ NFT
 measure nftdnat "http://$VIP4/" "$VIP4"
 in_director nft delete table ip vsdbench
 in_director conntrack -F >/dev/null 2>&1 || true
+
+# vsd's config below, for IPVS (wlc: vsd's default scheduler, as IPVS's).
+bases="nftdnat routing"
+if ipvs_usable rr wlc; then
+  ipvs_up <<IPVS
+-A -t $VIP4:80 -s rr
+-a -t $VIP4:80 -r 203.0.113.11:8080 -m -w 1
+-a -t $VIP4:80 -r 203.0.113.12:8080 -m -w 1
+-A -t $VIP4:5201 -s wlc
+-a -t $VIP4:5201 -r 203.0.113.11:5201 -m -w 1
+-A -u $VIP4:5201 -s wlc
+-a -u $VIP4:5201 -r 203.0.113.11:5201 -m -w 1
+IPVS
+  measure ipvs "http://$VIP4/" "$VIP4"
+  ipvs_down
+  bases="ipvs $bases"
+fi
 
 vsd_row() {  # vsd_row NAME QUEUES FAST_PATH
   cat >"$TOPO_DIR/bench.toml" <<TOML
@@ -86,7 +107,7 @@ echo
 fmt='%-18s %12s %12s %9s %9s %10s\n'
 printf "$fmt" ratio "req/s(close)" "req/s(k-a)" "Gbit/s 1" "Gbit/s 4" "UDP kpps"
 for row in vsd vsd2q vsduser; do
-  for base in nftdnat routing; do
+  for base in $bases; do
     eval "read -r -a v <<<\"\$R_$row\""
     eval "read -r -a b <<<\"\$R_$base\""
     printf "$fmt" "$row / $base" "$(ratio "${v[0]}" "${b[0]}")" "$(ratio "${v[1]}" "${b[1]}")" \

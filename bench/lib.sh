@@ -37,31 +37,89 @@ http {
 }
 NGX
   in_rs "$i" nginx -c "$TOPO_DIR/ngx$i/nginx.conf"
+  # Answering before it is measured (slow to start under the VM lab's TCG).
+  for _ in $(seq 1 $((50 * TOPO_WS))); do
+    in_rs "$i" curl -s --max-time 1 -o /dev/null "http://127.0.0.1:8080/" && break
+    sleep 0.1
+  done
   echo "$(cat "$TOPO_DIR/ngx$i/nginx.pid" 2>/dev/null || true)" >>"$TOPO_DIR/pids"
 }
 
-# bench_iperf_up I: an iperf3 server on :5201 in real server I.
+# bench_iperf_up I: an iperf3 server on :5201 in real server I, listening
+# before it returns.
 bench_iperf_up() {
   in_rs "$1" iperf3 -s -p 5201 >/dev/null 2>&1 &
   echo $! >>"$TOPO_DIR/pids"
+  for _ in $(seq 1 $((50 * TOPO_WS))); do
+    [ -n "$(in_rs "$1" ss -Hltn 'sport = :5201')" ] && break
+    sleep 0.1
+  done
 }
+
+# Kernel IPVS as a further baseline (the VM lab's Debian 6.1 kernel has it;
+# this host's may not). BENCH_IPVS=auto (default): measured where `modprobe
+# ip_vs` works, else one line says why not; 1: required; 0: skipped.
+# ipvs_usable SCHEDULER...: true when IPVS can be measured (loads ip_vs and
+# the schedulers' modules), else prints the skip line (or fails for 1).
+ipvs_usable() {
+  local want=${BENCH_IPVS:-auto} why="" m err
+  case "$want" in 0 | 1 | auto) ;; *) echo "bench: BENCH_IPVS=$want: use 0, 1 or auto" >&2; exit 2 ;; esac
+  if [ "$want" = 0 ]; then
+    why="BENCH_IPVS=0"
+  elif ! command -v modprobe >/dev/null; then
+    [ -e /proc/net/ip_vs ] || why="kernel $(uname -r) has no ip_vs loaded, and no modprobe to load it"
+  else
+    for m in ip_vs "${@/#/ip_vs_}"; do
+      err=$(modprobe "$m" 2>&1) || { why="modprobe $m failed on kernel $(uname -r): ${err##*: }"; break; }
+    done
+  fi
+  if [ -z "$why" ] && ! command -v ipvsadm >/dev/null; then why="no ipvsadm (apt-get install ipvsadm)"; fi
+  [ -z "$why" ] && return 0
+  [ "$want" = 1 ] && { echo "bench: BENCH_IPVS=1 but $why" >&2; exit 1; }
+  echo "bench: kernel IPVS baseline skipped: $why"
+  return 1
+}
+
+# ipvs_up < RULES: kernel IPVS in the director from ipvsadm-save lines
+# (`ipvsadm -R`, as tests/vm/lab/ipvs_diff_test.sh does); ipvs_down clears
+# it and the conntrack entries it left. bench_down (the benches' EXIT trap)
+# clears it too, also on failure.
+IPVS_ON=0
+ipvs_up() {
+  IPVS_ON=1
+  in_director ipvsadm -R || { echo "bench: ipvsadm -R failed" >&2; exit 1; }
+}
+ipvs_down() {
+  in_director ipvsadm -C
+  IPVS_ON=0
+  in_director conntrack -F >/dev/null 2>&1 || true
+}
+bench_down() {
+  if [ "$IPVS_ON" = 1 ]; then in_director ipvsadm -C 2>/dev/null || true; fi
+  topo_down
+}
+
+# The load tools' time limit beyond their own `secs`: start-up and the final
+# exchange (iperf3's results), stretched like the tests' waits under the VM
+# lab's TCG (VSD_TEST_WAIT_SCALE, topology.sh's TOPO_WS).
+slack=$((10 * TOPO_WS))
 
 rps() {  # rps URL [close]: requests per second from wrk
   local hdr=()
   [ "${2:-}" = close ] && hdr=(-H "Connection: close")
-  in_client timeout $((secs + 10)) wrk -t2 -c32 -d"${secs}s" "${hdr[@]}" "$1" 2>/dev/null |
+  in_client timeout $((secs + slack)) wrk -t2 -c32 -d"${secs}s" "${hdr[@]}" "$1" 2>/dev/null |
     awk '/Requests\/sec/ {print $2}'
 }
 gbps() {  # gbps HOST [-R]: iperf3 receiver throughput (-R: the server sends)
-  in_client timeout $((secs + 10)) iperf3 -c "$1" -p 5201 -t "$secs" ${2:+"$2"} -J 2>/dev/null |
+  in_client timeout $((secs + slack)) iperf3 -c "$1" -p 5201 -t "$secs" ${2:+"$2"} -J 2>/dev/null |
     python3 -c 'import json,sys; print("%.2f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"]/1e9))'
 }
 gbps_streams() {  # gbps_streams HOST N: iperf3 receiver throughput over N parallel streams
-  in_client timeout $((secs + 10)) iperf3 -c "$1" -p 5201 -t "$secs" -P "$2" -J 2>/dev/null |
+  in_client timeout $((secs + slack)) iperf3 -c "$1" -p 5201 -t "$secs" -P "$2" -J 2>/dev/null |
     python3 -c 'import json,sys; print("%.2f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"]/1e9))'
 }
 udp_kpps() {  # udp_kpps HOST: 64-byte UDP datagrams per second received (thousands), unlimited rate
-  in_client timeout $((secs + 10)) iperf3 -c "$1" -p 5201 -u -l 64 -b 0 -t "$secs" -J 2>/dev/null |
+  in_client timeout $((secs + slack)) iperf3 -c "$1" -p 5201 -u -l 64 -b 0 -t "$secs" -J 2>/dev/null |
     python3 -c 'import json,sys; s=json.load(sys.stdin)["end"]["sum_received"]; print("%.0f" % (s["bytes"]/64/s["seconds"]/1e3))'
 }
 ratio() { python3 -c "a,b=float('$1' or 0),float('$2' or 0); print('%.2f' % (a/b) if b else 'n/a')"; }
