@@ -13,7 +13,7 @@
 # and VSADM_BIN=/usr/sbin/vsadm, its output in /lab-out/NAME.log.
 #
 #   sudo tests/vm/lab.sh [--deb ../vsd_0.1.0_amd64.deb | --image IMG] [--tests "nat dr ..."]
-#                        [--full] [--build DIR] [--logs DIR] [--keep]
+#                        [--full] [--bench] [--build DIR] [--logs DIR] [--keep]
 #
 #   --deb FILE     the vsd package under test (installed in the VM at boot; the
 #                  image is built for its dependencies, or found cached);
@@ -23,6 +23,12 @@
 #                  if it exists, else tests/integration/NAME_test.sh.
 #                  Default: the CI subset (LAB_CI_TESTS below)
 #   --full         every lab test and the integration tests of LAB_FULL_TESTS
+#   --bench        instead of tests, the benchmarks against kernel IPVS
+#                  (tests/vm/lab/bench.sh: bench_nat.sh and bench_direct.sh dr,
+#                  BENCH_SECONDS each measurement, default 10; about 15 min
+#                  under TCG; not in CI); their output in LOGS/bench.log.
+#                  Fetches nginx, wrk and iperf3 (apt-get download, on the
+#                  host) into build-image/lab/bench-debs
 #   --build DIR    run vsd and vsadm of this build directory of the repository
 #                  (e.g. build: a developer's build, linked against the same
 #                  Debian 12 libraries) instead of the package's; for quick
@@ -62,6 +68,7 @@ while [ $# -gt 0 ]; do
     --image) image=$2; shift 2 ;;
     --tests) tests=$2; shift 2 ;;
     --full) tests=$LAB_FULL_TESTS; shift ;;
+    --bench) tests=bench; shift ;;
     --build) build=$2; shift 2 ;;
     --logs) logs=$2; shift 2 ;;
     --keep) keep=1; shift ;;
@@ -81,10 +88,20 @@ scale=${VSD_TEST_SCALE:-1}
 declare -A script=()
 for name in $tests; do
   if [ -f "$here/lab/${name}_test.sh" ]; then script[$name]=tests/vm/lab/${name}_test.sh
+  elif [ "$name" = bench ]; then script[$name]=tests/vm/lab/bench.sh
   elif [ -f "$repo/tests/integration/${name}_test.sh" ]; then script[$name]=tests/integration/${name}_test.sh
   else echo "lab.sh: no test $name (tests/vm/lab/${name}_test.sh or tests/integration/${name}_test.sh)" >&2; exit 2
   fi
 done
+
+# --bench: the load tools the image lacks, unpacked in the VM by bench.sh.
+if [ -n "${script[bench]:-}" ]; then
+  bench_debs=$repo/build-image/lab/bench-debs
+  mkdir -p "$bench_debs"
+  ls "$bench_debs"/wrk_*.deb >/dev/null 2>&1 ||
+    (cd "$bench_debs" && apt-get download -qq nginx wrk libluajit-5.1-2 libluajit-5.1-common iperf3 libiperf0 libsctp1) ||
+    { echo "lab.sh: --bench: apt-get download of nginx, wrk, iperf3 failed" >&2; exit 1; }
+fi
 
 t0=$(date +%s)
 log() { printf '[%4ss] %s\n' "$(( $(date +%s) - t0 ))" "$*"; }
@@ -238,7 +255,7 @@ for name in $tests; do
   rc=0
   vm_run $(( test_timeout + 30 )) "
 cd /tmp
-LAB_TEST=$name VSD_LAB_UNIT_DIR=$unit_dir VSD_BIN=/usr/local/lib/vsd-lab/vsd VSADM_BIN=$vsadm_bin VSD_TEST_SCALE=$scale VSD_TEST_WAIT_SCALE=$wait_scale \
+LAB_TEST=$name BENCH_SECONDS=${BENCH_SECONDS:-10} VSD_LAB_UNIT_DIR=$unit_dir VSD_BIN=/usr/local/lib/vsd-lab/vsd VSADM_BIN=$vsadm_bin VSD_TEST_SCALE=$scale VSD_TEST_WAIT_SCALE=$wait_scale \
   timeout -k 10 $test_timeout bash /vsd/$s >/lab-out/$name.log 2>&1
 rc=\$?
 echo \$rc >/lab-out/$name.rc
@@ -247,7 +264,9 @@ exit \$rc" || rc=$?
   echo "$name $rc $secs" >>"$state/out/summary.txt"
   if [ "$rc" = 0 ]; then
     passed=$((passed + 1))
-    grep -E '^(ok|PASS|DIFF|NOTE)' "$state/out/$name.log" | sed 's/^/  /' | tail -n 60
+    if [ "$name" = bench ]; then sed 's/^/  /' "$state/out/$name.log"
+    else grep -E '^(ok|PASS|DIFF|NOTE)' "$state/out/$name.log" | sed 's/^/  /' | tail -n 60
+    fi
     log "ok: $name ($secs s)"
   else
     failed=$((failed + 1)); failed_names+=("$name")
