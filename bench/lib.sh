@@ -104,22 +104,48 @@ bench_down() {
 # lab's TCG (VSD_TEST_WAIT_SCALE, topology.sh's TOPO_WS).
 slack=$((10 * TOPO_WS))
 
+# A measurement that fails prints "n/a" as its figure, and why on stderr;
+# the run goes on.
 rps() {  # rps URL [close]: requests per second from wrk
-  local hdr=()
+  local hdr=() out rc=0
   [ "${2:-}" = close ] && hdr=(-H "Connection: close")
-  in_client timeout $((secs + slack)) wrk -t2 -c32 -d"${secs}s" "${hdr[@]}" "$1" 2>/dev/null |
-    awk '/Requests\/sec/ {print $2}'
+  out=$(in_client timeout $((secs + slack)) wrk -t2 -c32 -d"${secs}s" "${hdr[@]}" "$1" 2>&1) || rc=$?
+  if [ "$rc" != 0 ] || ! grep -q 'Requests/sec' <<<"$out"; then
+    echo "bench: wrk $1 ${2:-} failed (exit $rc): $(tail -n 3 <<<"$out" | paste -sd' ')" >&2
+    echo n/a
+    return 0
+  fi
+  awk '/Requests\/sec/ {print $2}' <<<"$out"
+}
+# _iperf PYEXPR ARGS...: PYEXPR on the result (j) of iperf3 -J -c ARGS
+# (port 5201, secs seconds), or n/a.
+_iperf() {
+  local expr=$1 out rc=0
+  shift
+  out=$(in_client timeout $((secs + slack)) iperf3 -p 5201 -t "$secs" -J -c "$@" 2>/dev/null) || rc=$?
+  python3 -c '
+import json, sys
+expr, rc, args = sys.argv[1:4]
+j = {}
+try:
+    j = json.loads(sys.stdin.read())
+    print(eval(expr))
+except Exception as e:
+    err = j.get("error", repr(e)) if isinstance(j, dict) else repr(e)
+    print("bench: iperf3 -c %s failed (exit %s): %s" % (args, rc, err), file=sys.stderr)
+    print("n/a")' "$expr" "$rc" "$*" <<<"$out"
 }
 gbps() {  # gbps HOST [-R]: iperf3 receiver throughput (-R: the server sends)
-  in_client timeout $((secs + slack)) iperf3 -c "$1" -p 5201 -t "$secs" ${2:+"$2"} -J 2>/dev/null |
-    python3 -c 'import json,sys; print("%.2f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"]/1e9))'
+  _iperf '"%.2f" % (j["end"]["sum_received"]["bits_per_second"] / 1e9)' "$1" ${2:+"$2"}
 }
 gbps_streams() {  # gbps_streams HOST N: iperf3 receiver throughput over N parallel streams
-  in_client timeout $((secs + slack)) iperf3 -c "$1" -p 5201 -t "$secs" -P "$2" -J 2>/dev/null |
-    python3 -c 'import json,sys; print("%.2f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"]/1e9))'
+  _iperf '"%.2f" % (j["end"]["sum_received"]["bits_per_second"] / 1e9)' "$1" -P "$2"
 }
 udp_kpps() {  # udp_kpps HOST: 64-byte UDP datagrams per second received (thousands), unlimited rate
-  in_client timeout $((secs + slack)) iperf3 -c "$1" -p 5201 -u -l 64 -b 0 -t "$secs" -J 2>/dev/null |
-    python3 -c 'import json,sys; s=json.load(sys.stdin)["end"]["sum_received"]; print("%.0f" % (s["bytes"]/64/s["seconds"]/1e3))'
+  _iperf '"%.0f" % (j["end"]["sum_received"]["bytes"] / 64 / j["end"]["sum_received"]["seconds"] / 1e3)' "$1" -u -l 64 -b 0
 }
-ratio() { python3 -c "a,b=float('$1' or 0),float('$2' or 0); print('%.2f' % (a/b) if b else 'n/a')"; }
+ratio() {  # ratio A B: A/B to 2 decimals, n/a when either is not a number or B is 0
+  python3 -c 'import sys
+try: print("%.2f" % (float(sys.argv[1]) / float(sys.argv[2])))
+except (ValueError, ZeroDivisionError): print("n/a")' "$1" "$2"
+}
