@@ -48,7 +48,7 @@ table ip vsdbench {
   }
 }
 NFT
-measure nftdnat "http://$VIP4/" "$VIP4"
+measure nftdnat "http://$VIP4:80/" "$VIP4"
 in_director nft delete table ip vsdbench
 in_director conntrack -F >/dev/null 2>&1 || true
 
@@ -64,7 +64,7 @@ if ipvs_usable rr wlc; then
 -A -u $VIP4:5201 -s wlc
 -a -u $VIP4:5201 -r 203.0.113.11:5201 -m -w 1
 IPVS
-  measure ipvs "http://$VIP4/" "$VIP4"
+  measure ipvs "http://$VIP4:80/" "$VIP4"
   ipvs_down
   bases="ipvs $bases"
 fi
@@ -94,7 +94,7 @@ protocol = "udp"
 address = "203.0.113.11:5201"
 TOML
   start_vsd "$TOPO_DIR/bench.toml"
-  measure "$1" "http://$VIP4/" "$VIP4"
+  measure "$1" "http://$VIP4:80/" "$VIP4"
   grep -h "fast path:" "$VSD_LOG" | tail -1 | sed 's/^/   /'
   stop_vsd
   in_director conntrack -F >/dev/null 2>&1 || true
