@@ -7,7 +7,9 @@
 #            services, real servers and schedulers as vsd's, the VIP on the
 #            real servers' lo with arp_ignore=1, arp_announce=2; where ip_vs
 #            loads (the VM lab's Debian kernel: tests/vm/lab.sh --bench),
-#            see BENCH_IPVS in bench/lib.sh;
+#            see BENCH_IPVS in bench/lib.sh. It and the vsd row are then
+#            measured in turn, each measurement back to back (paired in
+#            bench/lib.sh), vsd restarted for each;
 #   vsd    : the client talks to the VIP; vsd on the director sends the
 #            requests on (DR: to the real server's MAC; TUN: IP-in-IP), vsd
 #            on each real server hides the VIP (TUN: and decapsulates), and
@@ -41,49 +43,30 @@ for i in 1 2; do bench_nginx_up "$i"; done
 bench_iperf_up 1
 sleep 0.5
 
+metrics() {  # metrics URL HOST: the measurements of a row, as commands for paired
+  echo "rps $1 close"; echo "rps $1"; echo "gbps $2 -R"; echo "gbps $2"
+}
+row() {  # row NAME FIGURES...: prints a row, keeps it as R_NAME for the ratios
+  printf '%-8s %12s %12s %10s %10s\n' "$@"
+  local name=R_$1
+  shift
+  printf -v "$name" '%s' "$*"
+}
 measure() {  # measure NAME URL HOST
-  local close keep down up
-  close=$(rps "$2" close); keep=$(rps "$2"); down=$(gbps "$3" -R); up=$(gbps "$3")
-  printf '%-8s %12s %12s %10s %10s\n' "$1" "$close" "$keep" "$down" "$up"
-  eval "R_$1=\"$close $keep $down $up\""
+  local m figs=()
+  while read -r m; do figs+=("$($m)"); done < <(metrics "$2" "$3")
+  row "$1" "${figs[@]}"
 }
 
 echo "== VS-${mode^^}"
 printf '%-8s %12s %12s %10s %10s\n' path "req/s(close)" "req/s(k-a)" "Gbit/s dn" "Gbit/s up"
 measure direct "http://$(lb_rs_ip4 1):8080/" "$(lb_rs_ip4 1)"
 
-# IPVS DR: the real servers' side done by hand (what vsd --role realserver
-# does): the VIP on lo, not answered for in ARP nor used as an ARP source.
-rows="vsd vsduser" bases="direct"
-if [ "$mode" = dr ] && ipvs_usable rr wlc; then
-  for i in 1 2; do
-    arp_before[i]=$(in_rs "$i" sysctl -n net.ipv4.conf.all.arp_ignore net.ipv4.conf.all.arp_announce | paste -sd' ')
-    in_rs "$i" sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2
-    in_rs "$i" ip addr add "$LB_VIP4/32" dev lo
-  done
-  ipvs_up <<IPVS
--A -t $LB_VIP4:8080 -s rr
--a -t $LB_VIP4:8080 -r $(lb_rs_ip4 1):8080 -g -w 1
--a -t $LB_VIP4:8080 -r $(lb_rs_ip4 2):8080 -g -w 1
--A -t $LB_VIP4:5201 -s wlc
--a -t $LB_VIP4:5201 -r $(lb_rs_ip4 1):5201 -g -w 1
-IPVS
-  measure ipvs "http://$LB_VIP4:8080/" "$LB_VIP4"
-  ipvs_down
-  for i in 1 2; do
-    in_rs "$i" ip addr del "$LB_VIP4/32" dev lo
-    read -r ign ann <<<"${arp_before[i]}"
-    in_rs "$i" sysctl -qw "net.ipv4.conf.all.arp_ignore=$ign" "net.ipv4.conf.all.arp_announce=$ann"
-  done
-  in_client ip neigh flush all
-  rows="ipvs vsd vsduser" bases="ipvs direct"
-fi
-
 cfg="$TOPO_DIR/bench.toml"
-vsd_row() {  # vsd_row NAME FAST_PATH
+vsd_up() {  # vsd_up FAST_PATH: vsd on the director and the real servers
   cat >"$cfg" <<TOML
 [director]
-fast_path = $2
+fast_path = $1
 [control]
 socket = "$TOPO_DIR/ctl/vsd.sock"
 [arp]
@@ -106,12 +89,64 @@ TOML
   start_vsd_on rs1 realserver "$cfg"
   start_vsd_on rs2 realserver "$cfg"
   start_vsd_on dir director "$cfg"
+}
+vsd_down() {
+  local n
+  for n in dir rs1 rs2; do stop_vsd_on "$n"; done
+}
+vsd_fast_up() { vsd_up true; }
+vsd_row() {  # vsd_row NAME FAST_PATH
+  vsd_up "$2"
   measure "$1" "http://$LB_VIP4:8080/" "$LB_VIP4"
   grep -h "fast path:" "$VSD_LOG" | tail -1 | sed 's/^/   /'
   echo "   vsd counters: $(vsadm -L -n --json | python3 -c 'import json,sys; c=json.load(sys.stdin)["counters"]; print(" ".join("%s=%s" % (k, c[k]) for k in ("kernel_decided", "direct_routed", "tunneled", "tun_too_big", "no_route", "transmit_errors")))')"
-  for n in dir rs1 rs2; do stop_vsd_on "$n"; done
+  vsd_down
 }
-vsd_row vsd true
+
+# IPVS DR, vsd's services above (wlc: vsd's default scheduler, as IPVS's);
+# the real servers' side done by hand, as vsd --role realserver does it:
+# the VIP on lo, neither answered for in ARP nor used as an ARP source.
+declare -a arp_before
+ipvs_dr_up() {
+  local i
+  for i in 1 2; do
+    arp_before[i]=$(in_rs "$i" sysctl -n net.ipv4.conf.all.arp_ignore net.ipv4.conf.all.arp_announce | paste -sd' ')
+    in_rs "$i" sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2
+    in_rs "$i" ip addr add "$LB_VIP4/32" dev lo
+  done
+  ipvs_up <<IPVS
+-A -t $LB_VIP4:8080 -s rr
+-a -t $LB_VIP4:8080 -r $(lb_rs_ip4 1):8080 -g -w 1
+-a -t $LB_VIP4:8080 -r $(lb_rs_ip4 2):8080 -g -w 1
+-A -t $LB_VIP4:5201 -s wlc
+-a -t $LB_VIP4:5201 -r $(lb_rs_ip4 1):5201 -g -w 1
+IPVS
+}
+ipvs_dr_down() {
+  local i ign ann
+  ipvs_down
+  for i in 1 2; do
+    in_rs "$i" ip addr del "$LB_VIP4/32" dev lo
+    read -r ign ann <<<"${arp_before[i]}"
+    in_rs "$i" sysctl -qw "net.ipv4.conf.all.arp_ignore=$ign" "net.ipv4.conf.all.arp_announce=$ann"
+  done
+}
+
+rows="vsd vsduser" bases="direct"
+if [ "$mode" = dr ] && ipvs_usable rr wlc; then
+  # IPVS DR and vsd's fast path, measurement by measurement in turn.
+  mapfile -t ms < <(metrics "http://$LB_VIP4:8080/" "$LB_VIP4")
+  paired ipvs_dr_up ipvs_dr_down vsd_fast_up vsd_down "${ms[@]}"
+  # shellcheck disable=SC2086
+  row ipvs $PAIR_A
+  # shellcheck disable=SC2086
+  row vsd $PAIR_B
+  grep -h "fast path:" "$VSD_LOG" | tail -1 | sed 's/^/   /'
+  echo "   (ipvs and vsd: measured in turn, each measurement back to back)"
+  rows="ipvs vsd vsduser" bases="ipvs direct"
+else
+  vsd_row vsd true
+fi
 vsd_row vsduser false
 
 echo

@@ -94,6 +94,28 @@ ipvs_down() {
   IPVS_ON=0
   in_director conntrack -F >/dev/null 2>&1 || true
 }
+# paired ON_A OFF_A ON_B OFF_B METRIC...: each METRIC (a command printing
+# one figure, e.g. "rps URL close") measured once with A set up (ON_A ...
+# OFF_A) and once with B, back to back, B first for every other metric:
+# load that changes during the run (a shared machine; the VM lab under
+# TCG) then skews A against B far less than whole rows measured a minute
+# or more apart. Sets PAIR_A and PAIR_B to the figures, in METRIC order.
+paired() {
+  local on_a=$1 off_a=$2 on_b=$3 off_b=$4 m i=0 a b
+  shift 4
+  PAIR_A="" PAIR_B=""
+  for m in "$@"; do
+    # shellcheck disable=SC2086  # METRIC is a command line: split it
+    if [ $((i % 2)) = 0 ]; then
+      "$on_a"; a=$($m); "$off_a"; "$on_b"; b=$($m); "$off_b"
+    else
+      "$on_b"; b=$($m); "$off_b"; "$on_a"; a=$($m); "$off_a"
+    fi
+    PAIR_A+="${PAIR_A:+ }$a" PAIR_B+="${PAIR_B:+ }$b"
+    i=$((i + 1))
+  done
+}
+
 bench_down() {
   if [ "$IPVS_ON" = 1 ]; then in_director ipvsadm -C 2>/dev/null || true; fi
   topo_down
