@@ -25,7 +25,7 @@
 #   --full         every lab test and the integration tests of LAB_FULL_TESTS
 #   --bench        instead of tests, the benchmarks against kernel IPVS
 #                  (tests/vm/lab/bench.sh: bench_nat.sh and bench_direct.sh dr,
-#                  BENCH_SECONDS each measurement, default 10; about 15 min
+#                  BENCH_SECONDS each measurement, default 10; about 10 min
 #                  under TCG; not in CI); their output in LOGS/bench.log.
 #                  Fetches nginx, wrk and iperf3 (apt-get download, on the
 #                  host) into build-image/lab/bench-debs
