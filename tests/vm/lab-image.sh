@@ -2,7 +2,8 @@
 # The VM lab's image: etc/image/build.sh --variant lab (Debian 12 with
 # Debian's kernel 6.1, the vsd .deb installed but not enabled, ip_vs
 # loadable, and the integration tests' tools: ipvsadm, conntrack, socat,
-# curl, python3, busybox, iperf3, arping, ndisc6, tcpdump, wrk).
+# curl, python3, busybox, arping, ndisc6; the benchmarks' nginx, wrk and
+# iperf3 are not in it: `lab.sh --bench` brings them).
 #
 #   sudo tests/vm/lab-image.sh [--deb ../vsd_0.1.0_amd64.deb] [--out DIR] [--force]
 #
