@@ -1,6 +1,5 @@
 #include "appliance/daemon/decap_devices.hpp"
 
-
 namespace vsd {
 
 namespace {
