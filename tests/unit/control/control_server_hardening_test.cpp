@@ -5,6 +5,8 @@
 // Tests that switch users run only as root (as in CI) and skip otherwise.
 #include "appliance/control/client.hpp"
 #include "appliance/control/server.hpp"
+#include "control/server_loop.hpp"
+#include "temp_dir.hpp"
 
 #include <fcntl.h>
 #include <grp.h>
@@ -32,40 +34,14 @@
 namespace vsd {
 namespace {
 
+using test::Loop;
+using test::TempDir;
+
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
 constexpr uid_t kNobody = 65534;
 constexpr gid_t kNogroup = 65534;
-
-// A fresh directory under $TMPDIR (or /tmp), removed with everything in it.
-struct TempDir {
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "vsd-ctl-test-XXXXXX").string();
-    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp in " + tmpl + ": " + std::strerror(errno));
-    path = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string path;
-};
-
-// The server's io_context on its own thread.
-struct Loop {
-  boost::asio::io_context io;
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard{io.get_executor()};
-  std::thread thread;
-  void start() {
-    thread = std::thread([this] { io.run(); });
-  }
-  ~Loop() {
-    guard.reset();
-    io.stop();
-    if (thread.joinable()) thread.join();
-  }
-};
 
 struct LogLines {
   std::mutex mu;

@@ -19,40 +19,18 @@
 #include "appliance/control/client.hpp"
 #include "appliance/control/protocol.hpp"
 #include "appliance/control/server.hpp"
+#include "control/server_loop.hpp"
+#include "temp_dir.hpp"
 
 namespace vsd {
 namespace {
 
+using test::Loop;
+using test::TempDir;
+
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using nlohmann::json;
-
-struct TempDir {
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "vsd-ctl-stream-XXXXXX").string();
-    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp");
-    path = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string path;
-};
-
-struct Loop {
-  boost::asio::io_context io;
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard{io.get_executor()};
-  std::thread thread;
-  void start() {
-    thread = std::thread([this] { io.run(); });
-  }
-  ~Loop() {
-    guard.reset();
-    io.stop();
-    if (thread.joinable()) thread.join();
-  }
-};
 
 // A stream of `lines` lines of about `bytes` each, then an end line;
 // counts the batches asked for (on the control thread).
