@@ -100,6 +100,19 @@ nlmsghdr* start(std::span<std::uint8_t> buf, std::uint16_t type, std::uint16_t f
   return nlh;
 }
 
+// A link request (RTM_*LINK) about link `ifindex` (0: none, or every one),
+// family AF_UNSPEC; *ifi for the fields a request sets beyond those.
+nlmsghdr* start_link(std::span<std::uint8_t> buf, std::uint16_t type, std::uint16_t flags, std::uint32_t seq,
+                     int ifindex, ifinfomsg** ifi = nullptr) {
+  ifinfomsg* header;
+  nlmsghdr* nlh = start(buf, type, flags, seq, &header);
+  if (!nlh) return nullptr;
+  header->ifi_family = AF_UNSPEC;
+  header->ifi_index = ifindex;
+  if (ifi) *ifi = header;
+  return nlh;
+}
+
 }  // namespace
 
 std::size_t build_route_get(std::span<std::uint8_t> buf, std::uint32_t seq, const IpAddress& dst) {
@@ -113,11 +126,8 @@ std::size_t build_route_get(std::span<std::uint8_t> buf, std::uint32_t seq, cons
 }
 
 std::size_t build_link_get(std::span<std::uint8_t> buf, std::uint32_t seq, int ifindex) {
-  ifinfomsg* ifi;
-  nlmsghdr* nlh = start(buf, RTM_GETLINK, ifindex ? NLM_F_ACK : NLM_F_DUMP, seq, &ifi);
+  nlmsghdr* nlh = start_link(buf, RTM_GETLINK, ifindex ? NLM_F_ACK : NLM_F_DUMP, seq, ifindex);
   if (!nlh) return 0;
-  ifi->ifi_family = AF_UNSPEC;
-  ifi->ifi_index = ifindex;
   // Counters are not needed, and without them a link fits in far less space.
   mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
   return nlh->nlmsg_len;
@@ -200,12 +210,9 @@ std::size_t build_tunnel(std::span<std::uint8_t> buf, std::uint32_t seq, const T
   if (p.name.empty() || p.name.size() >= IF_NAMESIZE || p.local.is_v4() != v4 ||
       p.remote.is_v4() != v4 || ifindex < 0)
     return 0;
-  ifinfomsg* ifi;
   const std::uint16_t flags = ifindex ? NLM_F_ACK : NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL;
-  nlmsghdr* nlh = start(buf, RTM_NEWLINK, flags, seq, &ifi);
+  nlmsghdr* nlh = start_link(buf, RTM_NEWLINK, flags, seq, ifindex);
   if (!nlh) return 0;
-  ifi->ifi_family = AF_UNSPEC;
-  ifi->ifi_index = ifindex;
   // The name only to create: on an existing device IFLA_IFNAME is a rename,
   // which older kernels (Debian's 6.1) refuse with EBUSY while the device
   // is up, even to the same name.
@@ -234,10 +241,8 @@ std::size_t build_tunnel(std::span<std::uint8_t> buf, std::uint32_t seq, const T
 std::size_t build_link_up(std::span<std::uint8_t> buf, std::uint32_t seq, int ifindex) {
   if (ifindex <= 0) return 0;
   ifinfomsg* ifi;
-  nlmsghdr* nlh = start(buf, RTM_NEWLINK, NLM_F_ACK, seq, &ifi);
+  nlmsghdr* nlh = start_link(buf, RTM_NEWLINK, NLM_F_ACK, seq, ifindex, &ifi);
   if (!nlh) return 0;
-  ifi->ifi_family = AF_UNSPEC;
-  ifi->ifi_index = ifindex;
   ifi->ifi_flags = IFF_UP;
   ifi->ifi_change = IFF_UP;  // only this flag changes
   return nlh->nlmsg_len;
@@ -245,11 +250,8 @@ std::size_t build_link_up(std::span<std::uint8_t> buf, std::uint32_t seq, int if
 
 std::size_t build_link_no_addrconf(std::span<std::uint8_t> buf, std::uint32_t seq, int ifindex) {
   if (ifindex <= 0) return 0;
-  ifinfomsg* ifi;
-  nlmsghdr* nlh = start(buf, RTM_NEWLINK, NLM_F_ACK, seq, &ifi);
+  nlmsghdr* nlh = start_link(buf, RTM_NEWLINK, NLM_F_ACK, seq, ifindex);
   if (!nlh) return 0;
-  ifi->ifi_family = AF_UNSPEC;
-  ifi->ifi_index = ifindex;
   nlattr* spec = mnl_attr_nest_start(nlh, IFLA_AF_SPEC);
   nlattr* inet6 = mnl_attr_nest_start(nlh, AF_INET6);
   mnl_attr_put_u8(nlh, IFLA_INET6_ADDR_GEN_MODE, IN6_ADDR_GEN_MODE_NONE);
@@ -260,11 +262,8 @@ std::size_t build_link_no_addrconf(std::span<std::uint8_t> buf, std::uint32_t se
 
 std::size_t build_link_delete(std::span<std::uint8_t> buf, std::uint32_t seq, int ifindex) {
   if (ifindex <= 0) return 0;
-  ifinfomsg* ifi;
-  nlmsghdr* nlh = start(buf, RTM_DELLINK, NLM_F_ACK, seq, &ifi);
+  nlmsghdr* nlh = start_link(buf, RTM_DELLINK, NLM_F_ACK, seq, ifindex);
   if (!nlh) return 0;
-  ifi->ifi_family = AF_UNSPEC;
-  ifi->ifi_index = ifindex;
   return nlh->nlmsg_len;
 }
 
