@@ -49,6 +49,19 @@ bool u32_attr(const nlmsghdr* nlh, std::uint16_t type, std::uint32_t* out) {
   return true;
 }
 
+// The deletions of a table's objects that vsd hears of: the message, what
+// the object is called in the log, and the attribute naming its table.
+struct DeletedObject {
+  int msg;
+  const char* object;
+  std::uint16_t table_attr;
+};
+constexpr DeletedObject kDeletedObjects[] = {
+    {NFT_MSG_DELCHAIN, "chain", NFTA_CHAIN_TABLE},   {NFT_MSG_DELRULE, "rule", NFTA_RULE_TABLE},
+    {NFT_MSG_DELSET, "set", NFTA_SET_TABLE},         {NFT_MSG_DELOBJ, "object", NFTA_OBJ_TABLE},
+    {NFT_MSG_DELFLOWTABLE, "flowtable", NFTA_FLOWTABLE_TABLE},
+};
+
 }  // namespace
 
 bool parse_nft_event(const nlmsghdr* nlh, NftEvent* out) {
@@ -61,49 +74,30 @@ bool parse_nft_event(const nlmsghdr* nlh, NftEvent* out) {
   e.family = nfg->nfgen_family;
   const int msg = NFNL_MSG_TYPE(nlh->nlmsg_type);
   std::uint16_t table_attr = 0;
-  switch (msg) {
-    case NFT_MSG_NEWGEN:
-      e.kind = NftEvent::Kind::generation;
-      e.family = 0;
-      if (!u32_attr(nlh, NFTA_GEN_ID, &e.generation)) return false;
-      u32_attr(nlh, NFTA_GEN_PROC_PID, &e.pid);
-      string_attr(nlh, NFTA_GEN_PROC_NAME, &e.process);
-      *out = std::move(e);
-      return true;
-    case NFT_MSG_DELTABLE:
-      e.kind = NftEvent::Kind::del_table;
-      table_attr = NFTA_TABLE_NAME;
-      break;
-    case NFT_MSG_DELCHAIN:
+  if (msg == NFT_MSG_NEWGEN) {
+    e.kind = NftEvent::Kind::generation;
+    e.family = 0;
+    if (!u32_attr(nlh, NFTA_GEN_ID, &e.generation)) return false;
+    u32_attr(nlh, NFTA_GEN_PROC_PID, &e.pid);
+    string_attr(nlh, NFTA_GEN_PROC_NAME, &e.process);
+    *out = std::move(e);
+    return true;
+  }
+  if (msg == NFT_MSG_DELTABLE) {
+    e.kind = NftEvent::Kind::del_table;
+    table_attr = NFTA_TABLE_NAME;
+  }
+  for (const auto& d : kDeletedObjects)
+    if (msg == d.msg) {
       e.kind = NftEvent::Kind::del_object;
-      e.object = "chain";
-      table_attr = NFTA_CHAIN_TABLE;
-      break;
-    case NFT_MSG_DELRULE:
-      e.kind = NftEvent::Kind::del_object;
-      e.object = "rule";
-      table_attr = NFTA_RULE_TABLE;
-      break;
-    case NFT_MSG_DELSET:
-      e.kind = NftEvent::Kind::del_object;
-      e.object = "set";
-      table_attr = NFTA_SET_TABLE;
-      break;
-    case NFT_MSG_DELOBJ:
-      e.kind = NftEvent::Kind::del_object;
-      e.object = "object";
-      table_attr = NFTA_OBJ_TABLE;
-      break;
-    case NFT_MSG_DELFLOWTABLE:
-      e.kind = NftEvent::Kind::del_object;
-      e.object = "flowtable";
-      table_attr = NFTA_FLOWTABLE_TABLE;
-      break;
-    default:
-      // Additions and set elements: vsd's own fast path adds and deletes
-      // flow-map elements all the time; they say nothing about the tables.
-      *out = std::move(e);
-      return true;
+      e.object = d.object;
+      table_attr = d.table_attr;
+    }
+  if (!table_attr) {
+    // Additions and set elements: vsd's own fast path adds and deletes
+    // flow-map elements all the time; they say nothing about the tables.
+    *out = std::move(e);
+    return true;
   }
   if (!string_attr(nlh, table_attr, &e.table)) return false;
   *out = std::move(e);
