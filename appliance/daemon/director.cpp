@@ -200,6 +200,8 @@ void Director::replan() {
   std::string err;
   if (!numbers_.save(numbers_path(), &err)) spdlog::warn("fast path: {}; a restart will renumber", err);
   plan_ = plan_fast_path(config_, numbers_, node_offers(), &plan_);
+  // Read by the pair's sync for every datagram; the numbers change only here.
+  decisions_fingerprint_ = numbers_.fingerprint(config_);
 }
 
 NodeOffers Director::node_offers() const {

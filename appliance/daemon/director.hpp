@@ -127,6 +127,7 @@ class Director : public control::Handler {
   std::map<IpAddress, std::string> tun_devices_;    // TUN real server -> tunnel device (fast path)
   std::map<IpAddress, IpAddress> tun_sources_;      // TUN real server -> its route's source, last seen
   DecisionNumbers numbers_{MarkLayout::from_mask(config_.director.mark_mask).value_or(MarkLayout{}).capacity()};
+  std::uint64_t decisions_fingerprint_ = 0;  // numbers_.fingerprint(config_), as of the last replan()
   FastPathPlan plan_;
   bool kernel_unavailable_ = false;  // conntrack could not be followed: no fast path
   // What the kernel refused of each fast-path method ("": it took them).

@@ -27,7 +27,7 @@ void Director::start_ha() {
           fn(engine_);
       },
       node->self, node->peer, static_cast<std::uint16_t>(config_.ha.sync_port),
-      static_cast<std::uint8_t>(config_.ha.sync_id), [this] { return numbers_.fingerprint(config_); });
+      static_cast<std::uint8_t>(config_.ha.sync_id), [this] { return decisions_fingerprint_; });
   spdlog::info("HA: director {} of the pair ({} on {}, peer {}), sync on UDP port {} with sync id {}; "
                "no role until keepalived's notify runs vsadm --start-daemon master|backup",
                node->index + 1, node->self.to_string(), node->sync_interface, node->peer.to_string(),
