@@ -86,16 +86,18 @@ ForwardMethod sorry_forward(const ServiceConfig& s) {
   return s.sorry_server_forward.value_or(s.forward.value_or(ForwardMethod::nat));
 }
 
+RealServerConfig sorry_real(const ServiceConfig& s) {
+  RealServerConfig sorry;
+  sorry.address = *s.sorry_server;
+  sorry.forward = sorry_forward(s);
+  auto at = s.locations.find("sorry_server");
+  sorry.where = at != s.locations.end() ? at->second : s.where;
+  return sorry;
+}
+
 std::vector<RealServerConfig> node_reals(const ServiceConfig& s) {
   std::vector<RealServerConfig> out = s.reals;
-  if (s.sorry_server) {
-    RealServerConfig sorry;
-    sorry.address = *s.sorry_server;
-    sorry.forward = sorry_forward(s);
-    auto at = s.locations.find("sorry_server");
-    sorry.where = at != s.locations.end() ? at->second : s.where;
-    out.push_back(std::move(sorry));
-  }
+  if (s.sorry_server) out.push_back(sorry_real(s));
   return out;
 }
 

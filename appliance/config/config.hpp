@@ -277,5 +277,7 @@ ForwardMethod sorry_forward(const ServiceConfig& s);
 // VIP on lo — since the sorry server serves by that method whenever no
 // real server is healthy (HealthPolicy::effective).
 std::vector<RealServerConfig> node_reals(const ServiceConfig& s);
+// The sorry server as a real server (node_reals' last); s.sorry_server must be set.
+RealServerConfig sorry_real(const ServiceConfig& s);
 
 }  // namespace vsd

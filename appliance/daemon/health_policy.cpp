@@ -121,7 +121,7 @@ Config HealthPolicy::effective(const Config& config, std::uint64_t now_ms) const
       bool healthy = std::any_of(s.reals.begin(), s.reals.end(),
                                  [](const RealServerConfig& r) { return r.weight > 0; });
       if (!healthy) {
-        s.reals.push_back(node_reals(s).back());  // the sorry server, by its method
+        s.reals.push_back(sorry_real(s));  // by its method
       }
     }
   }
